@@ -1,0 +1,63 @@
+"""The one interface every segmentation engine implements."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Protocol
+
+from iris3d.errors import IrisError
+from iris3d.volume import CTVolume, LabelMap
+
+ProgressCallback = Callable[[float, str], None]
+"""Called with a fraction in [0, 1] and a short description of the current step."""
+
+
+def no_progress(fraction: float, message: str) -> None:
+    """A :data:`ProgressCallback` that ignores progress."""
+
+
+class Quality(StrEnum):
+    FASTEST = "fastest"  # 6 mm preview
+    FAST = "fast"  # 3 mm
+    NORMAL = "normal"  # 1.5 mm
+    HIGH = "high"  # the normal model with the finest mesh detail
+
+
+class SegmentationError(IrisError):
+    """Segmentation failed."""
+
+
+@dataclass(frozen=True)
+class SegmentationResult:
+    """A label map on the CT's grid, and an account of how it was made."""
+
+    labels: LabelMap
+    engine: str
+    engine_version: str
+    device: str
+    parameters: dict[str, object] = field(default_factory=dict)
+    timings_s: dict[str, float] = field(default_factory=dict)
+    reason: str = ""  # why this engine ran (set by ``auto``), shown to users
+
+    def describe(self) -> dict[str, object]:
+        return {
+            "engine": self.engine,
+            "engine_version": self.engine_version,
+            "device": self.device,
+            "parameters": self.parameters,
+            "timings_s": self.timings_s,
+            "reason": self.reason,
+            "structures": len(self.labels.present_ids()),
+        }
+
+
+class Engine(Protocol):
+    """Takes a CT, returns labels aligned voxel for voxel with it."""
+
+    name: str
+
+    def segment(
+        self, volume: CTVolume, quality: Quality, progress: ProgressCallback = no_progress
+    ) -> SegmentationResult: ...
