@@ -41,7 +41,8 @@ def info(
 
 def _print_series(series_list: list[SeriesSummary], out: Console) -> None:
     table = Table(title="DICOM series", title_justify="left")
-    for column in ("UID", "description", "modality", "slices", "orientation", "size"):
+    table.add_column("UID", overflow="fold")
+    for column in ("description", "modality", "slices", "orientation", "size"):
         table.add_column(column)
     for s in series_list:
         table.add_row(s.uid, s.description, s.modality, str(s.slice_count), s.orientation,
