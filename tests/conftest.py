@@ -13,7 +13,7 @@ SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "totalse
 
 @pytest.fixture(scope="session")
 def small_phantom() -> Phantom:
-    """48x40x24 voxels of 8x8x8 mm: every structure is there, and it builds in well under a second."""
+    """48x40x24 voxels of 8 mm: every structure is there, and it builds in well under a second."""
     return make_phantom(shape=(48, 40, 24), spacing=(8.0, 8.0, 8.0))
 
 

@@ -67,7 +67,8 @@ def reorient_to_ras(
     transform = nib.orientations.ornt_transform(current, target)
     if np.array_equal(transform, [[0, 1], [1, 1], [2, 1]]):
         return array, affine
-    new_array = cast(ArrayT, np.ascontiguousarray(nib.orientations.apply_orientation(array, transform)))
+    turned = nib.orientations.apply_orientation(array, transform)
+    new_array = cast(ArrayT, np.ascontiguousarray(turned))
     new_affine = affine @ nib.orientations.inv_ornt_aff(transform, array.shape)
     return new_array, new_affine
 

@@ -3,12 +3,16 @@
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 def _default_data_dir() -> Path:
     return Path.home() / ".local" / "share" / "iris"
+
+
+# Signs download links in development only; refused anywhere else (see the validator).
+DEVELOPMENT_SECRET_KEY = "iris-development-secret-do-not-use-in-production"
 
 
 class Settings(BaseSettings):
@@ -22,6 +26,51 @@ class Settings(BaseSettings):
         default=8 * 2**30, gt=0, description="Refuse archives that unpack to more than this."
     )
     max_archive_members: int = Field(default=100_000, gt=0)
+
+    # --- the service (``iris serve``); defaults need no external service ---
+    env: str = Field(default="development", description="development, test or production.")
+    secret_key: str = Field(
+        default=DEVELOPMENT_SECRET_KEY, description="Signs links; must be set outside development."
+    )
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default SQLite (WAL) in data_dir/iris.db."
+    )
+    storage_url: str | None = Field(
+        default=None, description="Where files live; default the folder data_dir/storage."
+    )
+    queue_url: str | None = Field(
+        default=None, description="Job queue; default: workers claim jobs from the database."
+    )
+    max_upload_bytes: int = Field(default=2 * 2**30, gt=0, description="Largest study accepted.")
+    upload_chunk_bytes: int = Field(default=64 * 2**20, gt=0, description="Largest upload chunk.")
+    upload_expiry_s: float = Field(default=24 * 3600.0, gt=0, description="Unfinished uploads.")
+    session_ttl_s: float = Field(default=14 * 24 * 3600.0, gt=0)
+    signed_url_ttl_s: float = Field(default=300.0, gt=0, description="Life of a download link.")
+    signin_attempts: int = Field(default=10, gt=0, description="Sign-ins per window and address.")
+    signin_window_s: float = Field(default=300.0, gt=0)
+    admin_emails: list[str] = Field(default_factory=list, description="Accounts made admins.")
+    cookie_secure: bool | None = Field(default=None, description="Default: on outside development.")
+    workers: int = Field(default=1, ge=0, description="Worker processes `iris serve` starts.")
+    job_max_attempts: int = Field(default=3, gt=0, description="Tries before a job fails.")
+    worker_heartbeat_s: float = Field(default=5.0, gt=0)
+    worker_stale_s: float = Field(default=60.0, gt=0, description="Silent this long: requeued.")
+    worker_poll_s: float = Field(default=1.0, gt=0, description="Idle workers look this often.")
+    progress_interval_s: float = Field(default=0.25, gt=0, description="Progress saved this often.")
+    sse_poll_s: float = Field(default=0.25, gt=0, description="Event streams look this often.")
+    ingest_concurrency: int = Field(default=2, gt=0, description="Uploads checked at once.")
+    web_dir: Path | None = Field(default=None, description="Built web app served at /.")
+
+    @model_validator(mode="after")
+    def _refuse_development_secret(self) -> "Settings":
+        if self.env != "development" and (
+            self.secret_key == DEVELOPMENT_SECRET_KEY or len(self.secret_key) < 32
+        ):
+            raise ValueError(
+                f"IRIS_SECRET_KEY must be a random string of 32+ characters when IRIS_ENV="
+                f"{self.env}; make one with: python -c 'import secrets; "
+                "print(secrets.token_urlsafe(48))'"
+            )
+        return self
 
 
 @lru_cache(maxsize=1)

@@ -36,7 +36,9 @@ def test_nifti_in_any_orientation_loads_identically(
 
 
 @pytest.mark.parametrize("suffix", [".nii", ".nrrd", ".mha"])
-def test_other_formats_load_identically(small_phantom: Phantom, tmp_path: Path, suffix: str) -> None:
+def test_other_formats_load_identically(
+    small_phantom: Phantom, tmp_path: Path, suffix: str
+) -> None:
     path = tmp_path / f"ct{suffix}"
     if suffix == ".nii":
         write_nifti(small_phantom.ct, path, "LPS")

@@ -7,7 +7,9 @@ import importlib
 import typer
 
 # Modules under iris3d.cli that add commands; each defines ``register(app: typer.Typer)``.
-_COMMAND_MODULES: tuple[str, ...] = ("info",)
+_COMMAND_MODULES: tuple[str, ...] = (
+    "info", "segment", "process", "models"
+)
 
 
 def build_app() -> typer.Typer:

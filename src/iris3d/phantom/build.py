@@ -11,6 +11,7 @@ from scipy import ndimage
 from iris3d.anatomy import total_table
 from iris3d.phantom.shapes import (
     BODY_RADII,
+    BODY_WALL,
     FAT_THICKNESS,
     HU_AIR,
     HU_BONE,
@@ -91,6 +92,8 @@ def make_phantom(
 
     body_r = np.sqrt((grid.u / BODY_RADII[0]) ** 2 + (grid.v / BODY_RADII[1]) ** 2)
     body = body_r <= 1.0  # (nx, ny, 1): the body is a cylinder along z
+    # Organs stay inside the body wall (fat, then a layer of muscle), as in a real torso.
+    cavity = body_r <= 1.0 - FAT_THICKNESS - BODY_WALL
     hu[np.broadcast_to(body, shape)] = HU_FAT
     hu[np.broadcast_to(body_r <= 1.0 - FAT_THICKNESS, shape)] = HU_SOFT
     if with_table:
@@ -101,7 +104,7 @@ def make_phantom(
     for solid in ORGANS:
         box = _bounding_box(solid, shape)
         sub = _Grid(u=grid.u[box[0]], v=grid.v[:, box[1]], w=grid.w[..., box[2]])
-        inside = _inside(solid, sub) & body[box[0], box[1]]
+        inside = _inside(solid, sub) & cavity[box[0], box[1]]
         if solid.name in LUNG_LOBES:
             _paint_lobes(solid, inside, sub, hu[box], labels[box])
         else:

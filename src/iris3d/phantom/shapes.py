@@ -46,13 +46,14 @@ ORGANS: tuple[Solid, ...] = (
     Solid("kidney_right", (0.38, -0.40, -0.55), (0.12, 0.16, 0.13), HU_SOFT - 5),
     Solid("kidney_left", (-0.38, -0.40, -0.48), (0.12, 0.16, 0.13), HU_SOFT - 5),
     Solid("urinary_bladder", (0.0, 0.45, -0.88), (0.18, 0.16, 0.08), HU_SOFT - 30),
-    Solid("spinal_cord", (0.0, -0.57, 0.0), (0.04, 0.04, 0.95), HU_SOFT - 10, cylinder=True),
+    Solid("spinal_cord", (0.0, -0.50, 0.0), (0.04, 0.04, 0.95), HU_SOFT - 10, cylinder=True),
 )
 
 BODY_RADII = (0.84, 0.64)  # of the field of view's half-width and half-depth
 FAT_THICKNESS = 0.08  # of the body's radius
-SPINE_CENTRE_UV = (0.0, -0.40)
-SPINE_RADII_UV = (0.12, 0.12)
+BODY_WALL = 0.05  # muscle between the fat and the organs, of the body's radius
+SPINE_CENTRE_UV = (0.0, -0.33)
+SPINE_RADII_UV = (0.11, 0.11)
 SPINE_SPAN_W = (-0.95, 0.95)
 LUNG_LOBES = {
     # lung -> (lobe names from inferior to superior, their upper boundaries in w)

@@ -1,0 +1,116 @@
+"""``iris segment INPUT... -o OUT``: label a CT with an engine and write the label map.
+
+Writes ``OUT`` (NIfTI, names in its header the way TotalSegmentator's ``--ml`` output carries
+them) and the sidecar ``OUT`` with ``.json`` (id, name, group, colour, plus how it was made).
+Several inputs share one engine, so a model loaded for the first serves the rest.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from iris3d.cli.common import console, friendly_errors
+from iris3d.errors import IrisError
+from iris3d.ingest import load_study
+from iris3d.labelio import write_label_map
+from iris3d.segment import ENGINE_NAMES, Engine, Quality, get_engine
+
+
+def register(app: typer.Typer) -> None:
+    app.command(name="segment")(segment)
+
+
+def output_paths(inputs: list[Path], output: Path) -> list[Path]:
+    """One input: ``output`` is the file. Several: ``output`` is a folder, where each input
+    gets ``<name>_seg.nii.gz``."""
+    if len(inputs) == 1 and not output.is_dir():
+        if not output.name.endswith((".nii.gz", ".nii")):
+            raise IrisError(f"{output}: the label map is written as NIfTI; end it in .nii.gz")
+        return [output]
+    if output.name.endswith((".nii.gz", ".nii")):
+        raise IrisError(
+            f"{len(inputs)} inputs: give -o a folder, where each gets <name>_seg.nii.gz"
+        )
+    stems = [_stem(p) for p in inputs]
+    if len(set(stems)) != len(stems):
+        raise IrisError("two inputs have the same name; segment them one at a time")
+    return [output / f"{stem}_seg.nii.gz" for stem in stems]
+
+
+def _stem(path: Path) -> str:
+    name = path.resolve().name
+    for suffix in (".nii.gz", ".nii", ".nrrd", ".mha", ".mhd", ".zip"):
+        if name.lower().endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+@friendly_errors
+def segment(
+    inputs: Annotated[
+        list[Path], typer.Argument(help="CT studies: NIfTI/NRRD/MHA, DICOM folders or .zip.")
+    ],
+    output: Annotated[
+        Path,
+        typer.Option("-o", "--output",
+                     help="The label map (.nii.gz); a folder for several inputs."),
+    ],
+    *,
+    engine: Annotated[
+        str, typer.Option("--engine", help=f"One of: {', '.join(ENGINE_NAMES)}.")
+    ] = "auto",
+    quality: Annotated[Quality, typer.Option("--quality", help="Model resolution.")] = Quality.FAST,
+    segmentation: Annotated[
+        Path | None,
+        typer.Option("--segmentation", help="For --engine import: a NIfTI label map, a folder "
+                     "of NIfTI masks, or a DICOM-SEG."),
+    ] = None,
+    table: Annotated[
+        Path | None,
+        typer.Option("--table", help="For --engine import: label names (.json, .csv id,name, "
+                     "or a 3D Slicer colour table)."),
+    ] = None,
+    device: Annotated[
+        str | None, typer.Option("--device", help="totalsegmentator: cpu, cuda or cuda:N.")
+    ] = None,
+) -> None:
+    """Segment CT studies and write each label map with its label table."""
+    if segmentation is not None and engine == "auto":
+        engine = "import"
+    targets = output_paths(inputs, output)
+    chosen = get_engine(engine, segmentation=segmentation, table=table, device=device)
+    for study, target in zip(inputs, targets, strict=True):
+        _segment_one(chosen, study, target, quality)
+
+
+def _segment_one(engine: Engine, study: Path, target: Path, quality: Quality) -> None:
+    out = console()
+    with Progress(
+        TextColumn("[bold]{task.fields[study]}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+        console=out,
+        transient=False,
+    ) as bars:
+        task = bars.add_task("loading", total=100, study=_stem(study))
+        volume = load_study(study)
+
+        def report(fraction: float, message: str) -> None:
+            bars.update(task, completed=round(100 * fraction), description=message)
+
+        result = engine.segment(volume, quality, report)
+        bars.update(task, completed=100, description="writing")
+        nifti, sidecar = write_label_map(result.labels, target, about=result.describe())
+        bars.update(task, description="done")
+    present = result.labels.present_ids()
+    out.print(f"[bold]{result.engine}[/] {result.engine_version} on {result.device}: "
+              f"{len(present)} structures in {result.timings_s.get('total', 0.0):.1f} s")
+    if result.reason:
+        out.print(f"  {result.reason}")
+    out.print(f"  wrote {nifti} and {sidecar.name}")

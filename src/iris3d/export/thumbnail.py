@@ -1,0 +1,64 @@
+"""A study thumbnail: a coronal colour projection of the labels over the CT (no GPU needed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+from PIL import Image
+
+from iris3d.geometry import reorient_to_ras, voxel_spacing
+from iris3d.volume import CTVolume, LabelMap
+
+LABEL_OPACITY = 0.6
+
+
+def thumbnail_image(ct: CTVolume, labels: LabelMap | None, size: int = 512) -> Image.Image:
+    """The patient seen from the front, head up, patient's right on the image's left (as in
+    radiology): a radiograph-like mean projection of the CT with, over it, the colour of the
+    front-most structure along each line of sight. Pixels are square in millimetres."""
+    hu, affine = reorient_to_ras(np.asarray(ct.array), ct.affine)
+    # Mean attenuation along anterior-posterior, as a radiograph sees it; in slabs of slices
+    # so that a 512x512x400 study needs tens of megabytes, not gigabytes, of float copies.
+    density = np.empty((hu.shape[0], hu.shape[2]), dtype=np.float32)
+    for k in range(0, hu.shape[2], 32):
+        slab = hu[:, :, k:k + 32].astype(np.float32)
+        density[:, k:k + 32] = np.clip(slab + 1000.0, 0.0, 2500.0).mean(axis=1)
+    low, high = np.percentile(density, [1, 99.5])
+    grey = np.clip((density - low) / max(high - low, 1e-6), 0, 1)
+    rgb = np.repeat(grey[..., None], 3, axis=2)
+    if labels is not None and labels.matches(ct):
+        # (not on the CT's grid: show the CT alone rather than a misplaced overlay)
+        rgb = _overlay(rgb, labels)
+    # [i = x (R), k = z (S)] -> image rows from superior down, columns from the patient's right.
+    image = np.ascontiguousarray(np.transpose(rgb, (1, 0, 2))[::-1, ::-1])
+    picture = Image.fromarray((image * 255).round().astype(np.uint8), mode="RGB")
+    sx, _, sz = voxel_spacing(affine)
+    width_mm, height_mm = picture.width * sx, picture.height * sz
+    scale = size / max(width_mm, height_mm)
+    target = (max(1, round(width_mm * scale)), max(1, round(height_mm * scale)))
+    return picture.resize(target, Image.Resampling.BILINEAR)
+
+
+def _overlay(rgb: npt.NDArray[np.floating], labels: LabelMap) -> npt.NDArray[np.floating]:
+    ids, _ = reorient_to_ras(np.asarray(labels.array), labels.affine)
+    front = ids[:, ::-1, :]  # +y is anterior: look from the front
+    hit = front != 0
+    first = hit.argmax(axis=1)
+    seen = np.take_along_axis(front, first[:, None, :], axis=1)[:, 0, :]
+    palette = np.zeros((int(max(ids.max(initial=0), 0)) + 1, 3), dtype=np.float32)
+    for label, structure in labels.table.items():
+        if label < len(palette):
+            palette[label] = np.asarray(structure.colour, dtype=np.float32) / 255.0
+    unknown = (seen > 0) & ~np.isin(seen, list(labels.table))
+    colours = palette[np.clip(seen, 0, None)]
+    colours[unknown] = 0.8
+    alpha = np.where(seen > 0, LABEL_OPACITY, 0.0)[..., None]
+    result: npt.NDArray[np.floating] = rgb * (1 - alpha) + colours * alpha
+    return result
+
+
+def write_thumbnail(ct: CTVolume, labels: LabelMap | None, path: Path, size: int = 512) -> None:
+    """Write :func:`thumbnail_image` as PNG to ``path``."""
+    thumbnail_image(ct, labels, size).save(path, format="PNG", optimize=True)

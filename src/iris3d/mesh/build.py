@@ -1,0 +1,121 @@
+"""From a label map to one smoothed surface per structure, in RAS+ millimetres."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
+import numpy as np
+
+from iris3d.anatomy import Structure, group_of
+from iris3d.mesh.detail import NORMAL, MeshDetail
+from iris3d.mesh.finish import finish_surface
+from iris3d.mesh.grid import crop_to_labels, native_grid
+from iris3d.mesh.model import StructureMesh
+from iris3d.mesh.surfacenets import LabelledSurfaces, extract_surfaces
+from iris3d.mesh.topology import compact, is_closed_manifold
+from iris3d.volume import LabelMap
+
+Progress = Callable[[int, int], None]
+"""Called with (structures done, structures in all) as meshes finish."""
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def build_meshes(
+    labels: LabelMap,
+    detail: MeshDetail = NORMAL,
+    *,
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> list[StructureMesh]:
+    """One smoothed, decimated surface per structure present, in label-id order.
+
+    All labels are extracted in a single Surface Nets pass over the labels' bounding box; each
+    structure is then smoothed, decimated and checked in parallel (``workers`` threads, default
+    one per CPU). Vertices are RAS+ millimetres through ``labels.affine``, faces
+    counter-clockwise from outside whatever the affine's handedness. Surfaces are closed and
+    enclose the voxel volume, but where a structure touches itself only along a voxel edge or
+    corner they are not manifold (``closed`` is False): use
+    :func:`iris3d.mesh.printable_meshes` before writing files for printing. Ids missing from
+    ``labels.table`` are meshed as ``label_<id>``. A label map resampled from a coarser grid
+    with nearest neighbour is meshed at that grid's resolution (see :mod:`iris3d.mesh.grid`).
+    """
+    return mesh_structures(labels, detail, workers=workers, progress=progress)
+
+
+def mesh_structures(
+    labels: LabelMap,
+    detail: MeshDetail = NORMAL,
+    *,
+    workers: int | None = None,
+    progress: Progress | None = None,
+    merge_repeats: bool = True,
+) -> list[StructureMesh]:
+    """:func:`build_meshes`; ``merge_repeats=False`` meshes every voxel of the label map even
+    where it repeats the slices of a coarser grid (for comparisons)."""
+    crop = crop_to_labels(labels.array)
+    if crop is None:
+        return []
+    if merge_repeats:
+        crop = native_grid(crop)
+    threads = workers or os.cpu_count() or 1
+    top = int(crop.array.max())
+    # Ids missing from the table are meshed too; list them all only when there are few.
+    extra = range(1, top + 1) if top <= 4096 else (int(i) for i in np.unique(crop.array))
+    wanted = sorted((set(labels.table) | set(extra)) - {0})
+    surfaces = extract_surfaces(crop, wanted, threads)
+    present = [label for label in wanted if surfaces.quad_count(label) > 0]
+    cell_mm = crop.cell_mm(labels.affine)
+
+    def one(label: int) -> StructureMesh:
+        return _structure_mesh(labels, label, surfaces, detail, cell_mm)
+
+    return run_largest_first(one, present, surfaces.quad_count, threads, progress)
+
+
+def _structure_mesh(
+    labels: LabelMap, label: int, surfaces: LabelledSurfaces, detail: MeshDetail, cell_mm: float
+) -> StructureMesh:
+    vertices_ijk, quads = compact(surfaces.points_ijk, surfaces.faces(label))
+    vertices, faces = finish_surface(vertices_ijk, quads, labels.affine, detail,
+                                     raw_measures=surfaces.raw_measures(label, labels.affine),
+                                     cell_mm=cell_mm)
+    return StructureMesh(
+        structure=structure_of(labels, label),
+        vertices=vertices.astype("float32"),
+        faces=faces,
+        closed=is_closed_manifold(faces, len(vertices)),
+        method="surface_nets",
+    )
+
+
+def structure_of(labels: LabelMap, label: int) -> Structure:
+    """The table's structure for ``label``, or a grey ``label_<id>`` in group ``other``."""
+    if label in labels.table:
+        return labels.table[label]
+    return Structure(label, f"label_{label}", group_of(f"label_{label}"), (200, 200, 200))
+
+
+def run_largest_first(
+    work: Callable[[T], R],
+    items: Iterable[T],
+    size: Callable[[T], int],
+    threads: int,
+    progress: Progress | None = None,
+) -> list[R]:
+    """``work`` on each item in a thread pool, biggest first (no big one left alone at the
+    end); results in the items' order. numpy, scipy, VTK and meshoptimizer release the GIL."""
+    ordered = list(items)
+    biggest_first = sorted(range(len(ordered)), key=lambda n: size(ordered[n]), reverse=True)
+    with ThreadPoolExecutor(max_workers=max(threads, 1)) as pool:
+        futures = {n: pool.submit(work, ordered[n]) for n in biggest_first}
+        results = []
+        for n in range(len(ordered)):
+            results.append(futures[n].result())
+            if progress is not None:
+                progress(n + 1, len(ordered))
+    return results

@@ -1,0 +1,65 @@
+"""The mesh, export and stats stages: everything a user downloads or the viewer loads."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from iris3d.export import write_glb, write_mesh_bundle, write_thumbnail
+from iris3d.mesh import build_meshes, mesh_detail, printable_meshes
+from iris3d.pipeline.progress import ProgressSink, Stage
+from iris3d.segment.base import Quality
+from iris3d.stats import compute_statistics, write_statistics_csv, write_statistics_json
+from iris3d.volume import CTVolume, LabelMap
+
+FILE_NAMES: dict[str, str] = {
+    "glb": "anatomy.glb",
+    "meshes_zip": "meshes.zip",
+    "statistics_json": "statistics.json",
+    "statistics_csv": "statistics.csv",
+    "thumbnail": "thumbnail.png",
+}
+
+
+def write_outputs(
+    volume: CTVolume,
+    labels: LabelMap,
+    quality: Quality,
+    folder: Path,
+    progress: ProgressSink,
+    timings: dict[str, float],
+) -> dict[str, Path]:
+    """Mesh every structure, write GLB, STL/OBJ bundle, statistics and thumbnail into ``folder``."""
+    files = {name: folder / file_name for name, file_name in FILE_NAMES.items()}
+    # The 6 mm preview model still gets the fast level's meshes: coarser ones look broken.
+    detail = mesh_detail(Quality.FAST.value if quality is Quality.FASTEST else quality.value)
+
+    started = time.perf_counter()
+    progress(Stage.MESH, 0.0, "building surfaces")
+    meshes = build_meshes(
+        labels, detail, progress=lambda done, total: progress(
+            Stage.MESH, 0.7 * done / max(total, 1), f"surfaces {done}/{total}")
+    )
+    printable = printable_meshes(
+        labels, meshes, detail, progress=lambda done, total: progress(
+            Stage.MESH, 0.7 + 0.3 * done / max(total, 1), f"closing for print {done}/{total}")
+    )
+    timings["mesh"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    progress(Stage.EXPORT, 0.0, "writing GLB")
+    write_glb(meshes, files["glb"])
+    progress(Stage.EXPORT, 0.5, "writing STL/OBJ bundle")
+    write_mesh_bundle(printable, files["meshes_zip"])
+    progress(Stage.EXPORT, 0.9, "drawing thumbnail")
+    write_thumbnail(volume, labels, files["thumbnail"])
+    timings["export"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    progress(Stage.STATS, 0.0, "measuring structures")
+    statistics = compute_statistics(volume, labels, printable)
+    write_statistics_json(statistics, files["statistics_json"])
+    write_statistics_csv(statistics, files["statistics_csv"])
+    progress(Stage.STATS, 1.0, f"{len(statistics)} structures measured")
+    timings["stats"] = time.perf_counter() - started
+    return files

@@ -1,0 +1,115 @@
+"""Process one study: every stage in order, into a folder that appears only when complete."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from iris3d import __version__
+from iris3d.ingest import load_study
+from iris3d.labelio import write_label_map
+from iris3d.pipeline.atomic import atomic_directory
+from iris3d.pipeline.outputs import write_outputs
+from iris3d.pipeline.progress import ProgressSink, Stage, ignore_progress
+from iris3d.segment import get_engine
+from iris3d.segment.base import Engine, Quality, SegmentationResult
+from iris3d.volume import CTVolume
+
+MANIFEST = "manifest.json"
+
+
+@dataclass(frozen=True)
+class ProcessOptions:
+    quality: Quality = Quality.FAST
+    engine: str = "auto"
+    segmentation: Path | None = None  # with engine "import": the user's own label map or masks
+    series_uid: str | None = None
+    allow_non_ct: bool = False
+
+
+@dataclass(frozen=True)
+class StudyResult:
+    output_dir: Path
+    files: dict[str, Path]
+    manifest: dict[str, object] = field(default_factory=dict)
+
+
+def process_study(
+    source: Path,
+    output_dir: Path,
+    *,
+    options: ProcessOptions | None = None,
+    progress: ProgressSink = ignore_progress,
+    engine: Engine | None = None,
+    overwrite: bool = False,
+) -> StudyResult:
+    """Run ingest -> segment -> mesh -> export -> stats on ``source``; results in ``output_dir``.
+
+    Pass ``engine`` to reuse one (a warm model) across studies. ``progress`` may raise to cancel;
+    nothing is left at ``output_dir`` unless every stage succeeded.
+    """
+    options = options or ProcessOptions()
+    timings: dict[str, float] = {}
+    with atomic_directory(output_dir, overwrite=overwrite) as staging:
+        started = time.perf_counter()
+        progress(Stage.INGEST, 0.0, "reading the study")
+        volume = load_study(source, series_uid=options.series_uid,
+                            allow_non_ct=options.allow_non_ct)
+        progress(Stage.INGEST, 1.0, f"loaded {'x'.join(map(str, volume.shape))} voxels")
+        timings["ingest"] = time.perf_counter() - started
+
+        segmentation = _segment(volume, options, engine, progress, timings)
+        files = write_outputs(volume, segmentation.labels, options.quality, staging, progress,
+                              timings)
+        files.update(dict(zip(("labels_nifti", "labels_json"),
+                              write_label_map(segmentation.labels, staging / "labels.nii.gz"),
+                              strict=True)))
+        manifest = _manifest(volume, segmentation, options, files, timings)
+        (staging / MANIFEST).write_text(json.dumps(manifest, indent=2))
+        files["manifest"] = staging / MANIFEST
+    final = {name: output_dir / path.relative_to(staging) for name, path in files.items()}
+    return StudyResult(output_dir=output_dir, files=final, manifest=manifest)
+
+
+def _segment(
+    volume: CTVolume,
+    options: ProcessOptions,
+    engine: Engine | None,
+    progress: ProgressSink,
+    timings: dict[str, float],
+) -> SegmentationResult:
+    started = time.perf_counter()
+    engine = engine or get_engine(options.engine, segmentation=options.segmentation)
+    progress(Stage.SEGMENT, 0.0, f"segmenting with {engine.name}")
+    result = engine.segment(
+        volume, options.quality, lambda f, m: progress(Stage.SEGMENT, f, m)
+    )
+    progress(Stage.SEGMENT, 1.0, f"{len(result.labels.present_ids())} structures found")
+    timings["segment"] = time.perf_counter() - started
+    return result
+
+
+def _manifest(
+    volume: CTVolume,
+    segmentation: SegmentationResult,
+    options: ProcessOptions,
+    files: dict[str, Path],
+    timings: dict[str, float],
+) -> dict[str, object]:
+    return {
+        "iris_version": __version__,
+        "quality": options.quality.value,
+        "study": {
+            **volume.metadata.to_dict(),
+            "shape": list(volume.shape),
+            "spacing_mm": list(volume.spacing),
+            "coordinates": "RAS+ millimetres (GLB: glTF Y-up metres; OBJ/STL: LPS millimetres)",
+        },
+        "segmentation": segmentation.describe(),
+        "structures": [s.to_dict() for s in segmentation.labels.table.values()
+                       if s.label in set(segmentation.labels.present_ids())],
+        "files": {name: path.name for name, path in sorted(files.items())},
+        "timings_s": {k: round(v, 3) for k, v in timings.items()},
+    }

@@ -1,0 +1,113 @@
+"""Segmentation engines, chosen by name in one place.
+
+- ``totalsegmentator``: the nnU-Net model (needs its weights, see ``iris models``);
+- ``tissue``: built-in, from Hounsfield units and morphology, no weights, seconds on CPU;
+- ``import``: a segmentation made elsewhere (NIfTI label map or masks, DICOM-SEG);
+- ``auto``: ``totalsegmentator`` when its weights for the quality level are installed, else
+  ``tissue``; the result's ``reason`` says which ran and why.
+
+Engines are imported lazily, so choosing ``tissue`` never loads torch.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from iris3d.segment.base import (
+    Engine,
+    ProgressCallback,
+    Quality,
+    SegmentationError,
+    SegmentationResult,
+    no_progress,
+)
+from iris3d.volume import CTVolume
+
+ENGINE_NAMES: tuple[str, ...] = ("auto", "totalsegmentator", "tissue", "import")
+
+__all__ = [
+    "ENGINE_NAMES",
+    "AutoEngine",
+    "Engine",
+    "Quality",
+    "SegmentationError",
+    "SegmentationResult",
+    "get_engine",
+]
+
+
+def get_engine(
+    name: str,
+    *,
+    segmentation: Path | None = None,
+    table: Path | None = None,
+    device: str | None = None,
+) -> Engine:
+    """The engine called ``name``. ``segmentation`` (and optionally its label ``table``) is what
+    ``import`` reads; ``device`` is for ``totalsegmentator`` (default: CUDA when available)."""
+    if name == "import":
+        if segmentation is None:
+            raise SegmentationError(
+                "the import engine needs the segmentation to import (--segmentation FILE_OR_DIR)"
+            )
+        from iris3d.segment.imported import ImportEngine
+
+        return ImportEngine(segmentation, table)
+    if segmentation is not None:
+        raise SegmentationError(
+            f"--segmentation is for the import engine; the {name!r} engine makes its own"
+        )
+    if name == "tissue":
+        from iris3d.segment.tissue import TissueEngine
+
+        return TissueEngine()
+    if name == "totalsegmentator":
+        from iris3d.segment.totalseg import TotalSegmentatorEngine
+
+        return TotalSegmentatorEngine(device)
+    if name == "auto":
+        return AutoEngine(device)
+    raise SegmentationError(
+        f"unknown segmentation engine {name!r}; choose one of {', '.join(ENGINE_NAMES)}"
+    )
+
+
+class AutoEngine:
+    """TotalSegmentator where its weights for the asked quality are installed, else the tissue
+    engine. Keeps the engines it made, so a model loaded for one study serves the next."""
+
+    name = "auto"
+
+    def __init__(self, device: str | None = None) -> None:
+        self._device = device
+        self._engines: dict[str, Engine] = {}
+
+    def choose(self, quality: Quality) -> tuple[str, str]:
+        """(engine name, the reason shown to users) for this quality level."""
+        from iris3d.segment.totalseg.weights import is_installed
+
+        if is_installed(quality):
+            return "totalsegmentator", (
+                f"TotalSegmentator: its weights for {quality.value!r} are installed"
+            )
+        return "tissue", (
+            f"built-in tissue engine: TotalSegmentator weights for {quality.value!r} are not "
+            "installed (run `iris models install`)"
+        )
+
+    def segment(
+        self, volume: CTVolume, quality: Quality, progress: ProgressCallback = no_progress
+    ) -> SegmentationResult:
+        name, reason = self.choose(quality)
+        if name not in self._engines:
+            self._engines[name] = get_engine(name, device=self._device)
+        result = self._engines[name].segment(volume, quality, progress)
+        return SegmentationResult(
+            labels=result.labels,
+            engine=result.engine,
+            engine_version=result.engine_version,
+            device=result.device,
+            parameters=result.parameters,
+            timings_s=result.timings_s,
+            reason=reason,
+        )

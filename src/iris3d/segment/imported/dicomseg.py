@@ -1,0 +1,101 @@
+"""DICOM Segmentation objects (from 3D Slicer, a PACS, TotalSegmentator's DICOM output), via
+highdicom. Geometry comes from the SEG's own frame positions, in LPS, turned to RAS here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from iris3d.anatomy import LabelTable
+from iris3d.geometry import lps_to_ras
+from iris3d.segment.base import ProgressCallback, SegmentationError
+from iris3d.segment.imported.grid import onto_ct_grid
+from iris3d.segment.imported.nifti import clean_name, ids_for_names
+from iris3d.volume import CTVolume, LabelMap
+
+SEG_SOP_CLASS_UIDS = frozenset({
+    "1.2.840.10008.5.1.4.1.1.66.4",  # Segmentation Storage
+    "1.2.840.10008.5.1.4.1.1.66.7",  # Label Map Segmentation Storage
+})
+
+
+def is_dicom_seg(path: Path) -> bool:
+    """True for a DICOM file whose modality is SEG (reads the header only)."""
+    import pydicom
+    from pydicom.errors import InvalidDicomError
+
+    try:
+        header = pydicom.dcmread(str(path), stop_before_pixels=True)
+    except (InvalidDicomError, OSError, ValueError, AttributeError, EOFError):
+        return False
+    sop_class = str(getattr(header, "SOPClassUID", ""))
+    return header.get("Modality") == "SEG" or sop_class in SEG_SOP_CLASS_UIDS
+
+
+def find_dicom_seg(folder: Path) -> Path | None:
+    """The one DICOM-SEG file in ``folder`` (none: ``None``; several: an error)."""
+    found = [p for p in sorted(folder.rglob("*")) if p.is_file() and is_dicom_seg(p)]
+    if len(found) > 1:
+        shown = ", ".join(p.name for p in found[:5])
+        raise SegmentationError(
+            f"{folder}: {len(found)} DICOM-SEG files ({shown}); give the one to import"
+        )
+    return found[0] if found else None
+
+
+def import_dicom_seg(
+    path: Path, volume: CTVolume, progress: ProgressCallback
+) -> tuple[LabelMap, dict[str, object]]:
+    import highdicom as hd
+
+    progress(0.1, f"reading {path.name}")
+    try:
+        seg = hd.seg.segread(str(path))
+    except Exception as e:  # highdicom/pydicom raise many types for files they cannot use
+        raise SegmentationError(f"{path.name}: not a readable DICOM-SEG ({e})") from e
+    numbers = [int(n) for n in seg.segment_numbers]
+    if not numbers:
+        raise SegmentationError(f"{path.name}: the DICOM-SEG has no segments")
+    names = _unique([clean_name(seg.get_segment_description(n).segment_label) for n in numbers])
+    ids = ids_for_names(names)
+    try:
+        # One binary channel per segment, so overlapping segments are kept and resolved here.
+        stacked = seg.get_volume(combine_segments=False, rescale_fractional=True)
+    except Exception as e:
+        raise SegmentationError(
+            f"{path.name}: the DICOM-SEG's frames do not form a regular volume ({e})"
+        ) from e
+    affine_ras = lps_to_ras(np.asarray(stacked.affine, dtype=np.float64))
+    channels = np.asarray(stacked.array)
+    dtype = np.uint16 if max(ids.values()) > 255 else np.uint8
+    labels = np.zeros(volume.shape, dtype=dtype)
+    overlap = 0
+    resampled = False
+    for c, name in enumerate(names):
+        progress(0.2 + 0.8 * c / len(names), f"segment {name}")
+        mask = (channels[..., c] >= 0.5).astype(np.uint8)
+        if not mask.any():
+            continue
+        on_grid, resampled = onto_ct_grid(mask, affine_ras, volume, f"{path.name} ({name})")
+        inside = on_grid.astype(bool)
+        overlap += int(np.count_nonzero(labels[inside]))
+        labels[inside] = ids[name]
+    if not labels.any():
+        raise SegmentationError(f"{path.name}: every segment is empty")
+    table = LabelTable.from_names({label: name for name, label in ids.items()})
+    parameters: dict[str, object] = {
+        "format": "dicom-seg", "source": path.name, "segments": len(names),
+        "overlapping_voxels": overlap, "resampled": resampled,
+    }
+    return LabelMap(array=labels, affine=volume.affine, table=table), parameters
+
+
+def _unique(names: list[str]) -> list[str]:
+    """Two segments labelled alike keep both: the second becomes ``name_2``."""
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        out.append(name if seen[name] == 1 else f"{name}_{seen[name]}")
+    return out

@@ -1,0 +1,143 @@
+"""NIfTI segmentations: one label map, or a folder of one binary mask per structure."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import numpy.typing as npt
+
+from iris3d.anatomy import LabelTable, total_table
+from iris3d.labelio import LabelFileError, read_nifti_labels, read_table, sidecar_path
+from iris3d.segment.base import ProgressCallback, SegmentationError
+from iris3d.segment.imported.grid import onto_ct_grid
+from iris3d.volume import CTVolume, LabelMap
+
+NIFTI_SUFFIXES = (".nii.gz", ".nii")
+
+
+def is_nifti(path: Path) -> bool:
+    return path.name.lower().endswith(NIFTI_SUFFIXES)
+
+
+def mask_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.is_file() and is_nifti(p))
+
+
+def structure_name(path: Path) -> str:
+    """``liver.nii.gz`` -> ``liver``."""
+    name = path.name
+    for suffix in NIFTI_SUFFIXES:
+        if name.lower().endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def clean_name(text: str) -> str:
+    """A free-text structure name as a TotalSegmentator-style identifier (``Lung Left`` ->
+    ``lung_left``), so that names from other tools find their group and colour."""
+    name = re.sub(r"[^0-9a-z]+", "_", text.strip().lower()).strip("_") or "structure"
+    known = {s.name.lower(): s.name for s in total_table().values()}  # vertebrae_L1 keeps its L
+    return known.get(name, name)
+
+
+def ids_for_names(names: list[str]) -> dict[str, int]:
+    """TotalSegmentator's ids when every name is one of its ``total`` structures (so its folder
+    output and its ``--ml`` output import identically), else 1..N in the order given."""
+    total = total_table()
+    known = {s.name: s.label for s in total.values()}
+    if all(n in known for n in names):
+        return {n: known[n] for n in names}
+    return {n: i for i, n in enumerate(names, start=1)}
+
+
+def import_label_map(
+    path: Path, volume: CTVolume, table_path: Path | None, progress: ProgressCallback
+) -> tuple[LabelMap, dict[str, object]]:
+    progress(0.1, f"reading {path.name}")
+    try:
+        array, affine, header_names = read_nifti_labels(path)
+        table, source = _choose_table(path, table_path, header_names)
+    except LabelFileError as e:
+        raise SegmentationError(str(e)) from e
+    present = [int(i) for i in np.flatnonzero(np.bincount(array.ravel())) if i]
+    unnamed = [i for i in present if i not in table]
+    if unnamed:
+        shown = ", ".join(str(i) for i in unnamed[:10])
+        raise SegmentationError(
+            f"{path.name}: label ids {shown} are not in the label table ({source}); give a "
+            "table that names every id (JSON, CSV id,name, or a 3D Slicer colour table)"
+        )
+    progress(0.5, "matching the CT's grid")
+    on_grid, resampled = onto_ct_grid(array, affine, volume, path.name)
+    parameters: dict[str, object] = {
+        "format": "nifti-labelmap", "source": path.name, "table": source, "resampled": resampled
+    }
+    return LabelMap(array=on_grid, affine=volume.affine, table=table), parameters
+
+
+def _choose_table(
+    path: Path, table_path: Path | None, header_names: dict[int, str]
+) -> tuple[LabelTable, str]:
+    if table_path is not None:
+        return read_table(table_path), table_path.name
+    sidecar = sidecar_path(path)
+    if sidecar.is_file():
+        return read_table(sidecar), sidecar.name
+    if header_names:
+        return LabelTable.from_names(header_names), "NIfTI header"
+    return total_table(), "TotalSegmentator total (default)"
+
+
+def import_mask_folder(
+    folder: Path, volume: CTVolume, progress: ProgressCallback
+) -> tuple[LabelMap, dict[str, object]]:
+    files = mask_files(folder)
+    if not files:
+        raise SegmentationError(f"{folder}: no NIfTI masks (*.nii.gz, *.nii) in this folder")
+    names = [structure_name(p) for p in files]
+    ids = ids_for_names(names)
+    labels = np.zeros(volume.shape, dtype=np.uint16 if max(ids.values()) > 255 else np.uint8)
+    overlap = 0
+    resampled_any = False
+    for n, (path, name) in enumerate(zip(files, names, strict=True)):
+        progress(n / len(files), f"reading {path.name}")
+        mask, affine = _read_mask(path)
+        if not mask.any():
+            continue  # TotalSegmentator writes an empty mask for each structure it did not find
+        on_grid, resampled = onto_ct_grid(mask.view(np.uint8), affine, volume, path.name)
+        resampled_any |= resampled
+        inside = on_grid.astype(bool)
+        overlap += int(np.count_nonzero(labels[inside]))
+        labels[inside] = ids[name]
+    if not labels.any():
+        raise SegmentationError(f"{folder}: every mask is empty")
+    table = LabelTable.from_names({label: name for name, label in ids.items()})
+    parameters: dict[str, object] = {
+        "format": "nifti-masks", "source": folder.name, "masks": len(files),
+        "overlapping_voxels": overlap, "resampled": resampled_any,
+    }
+    return LabelMap(array=labels, affine=volume.affine, table=table), parameters
+
+
+def _read_mask(path: Path) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.float64]]:
+    """A binary mask in the file's own voxel order (``onto_ct_grid`` reorients), and its affine."""
+    try:
+        image = nib.load(str(path))
+        if not isinstance(image, nib.Nifti1Image | nib.Nifti2Image):
+            raise SegmentationError(f"{path.name}: not a NIfTI file")
+        data = np.asanyarray(image.dataobj)
+    except SegmentationError:
+        raise
+    except Exception as e:  # nibabel raises many types for damaged files
+        raise SegmentationError(f"{path.name}: not a readable NIfTI file ({e})") from e
+    if data.ndim == 4 and data.shape[3] == 1:
+        data = data[..., 0]
+    if data.ndim != 3:
+        raise SegmentationError(f"{path.name}: expected a 3D mask, got shape {data.shape}")
+    affine = np.asarray(image.affine, dtype=np.float64)
+    if np.issubdtype(data.dtype, np.floating):
+        return np.asarray(data >= 0.5), affine  # soft masks from other tools: majority vote
+    return np.asarray(data != 0), affine

@@ -1,0 +1,133 @@
+"""Per-structure statistics: volumes, surface, Hounsfield units, position."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from iris3d.errors import IrisError
+from iris3d.mesh.model import StructureMesh
+from iris3d.volume import CTVolume, LabelMap
+
+Triple = tuple[float, float, float]
+
+
+class GridMismatchError(IrisError):
+    """The label map and the CT are not on the same voxel grid: resample the labels first."""
+
+
+@dataclass(frozen=True)
+class StructureStats:
+    """What Iris reports for one structure. Units are in the names: mm, mL, HU, RAS mm.
+
+    Voxel measures come from the label map; ``mesh_*``, ``triangle_count`` and ``watertight``
+    from the structure's mesh (None when it has none). The centroid and bounding box are of the
+    voxel centres, in RAS+ millimetres (x Right, y Anterior, z Superior).
+    """
+
+    label: int
+    name: str
+    group: str
+    colour: str
+    voxel_count: int
+    voxel_volume_ml: float
+    mesh_volume_ml: float | None
+    surface_area_mm2: float | None
+    hu_mean: float
+    hu_std: float
+    hu_median: float
+    hu_p5: float
+    hu_p95: float
+    centroid_ras_mm: Triple
+    bbox_min_ras_mm: Triple
+    bbox_max_ras_mm: Triple
+    triangle_count: int | None
+    watertight: bool | None
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def compute_statistics(
+    ct: CTVolume, labels: LabelMap, meshes: Sequence[StructureMesh] = ()
+) -> list[StructureStats]:
+    """Statistics of every structure present in ``labels`` (in label-id order).
+
+    HU are read from ``ct`` under each structure's voxels, so both must share one grid. One
+    stable sort of the labelled voxels by label groups them all (radix sort for 8/16-bit labels).
+    """
+    if not labels.matches(ct):
+        raise GridMismatchError(
+            f"the label map ({labels.shape}) and the CT ({ct.shape}) are not on the same voxel "
+            "grid: resample the labels to the CT with nearest neighbour first"
+        )
+    flat_labels = labels.array.ravel()
+    where = np.flatnonzero(flat_labels > 0)
+    ids = flat_labels[where]
+    order = np.argsort(ids, kind="stable")
+    where = where[order]
+    ids = ids[order]
+    hu = np.asarray(ct.array).ravel()[where].astype(np.float64)
+    present = np.flatnonzero(np.bincount(ids.astype(np.int64)))
+    starts = np.searchsorted(ids, present, side="left")
+    ends = np.searchsorted(ids, present, side="right")
+    by_label = {m.structure.label: m for m in meshes}
+    voxel_ml = ct.voxel_volume_ml
+    result = []
+    for label, start, end in zip(present, starts, ends, strict=True):
+        ijk = np.stack(np.unravel_index(where[start:end], labels.shape), axis=1)
+        result.append(_one(int(label), labels, hu=hu[start:end], ijk=ijk, voxel_ml=voxel_ml,
+                           mesh=by_label.get(int(label))))
+    return result
+
+
+def _one(
+    label: int,
+    labels: LabelMap,
+    *,
+    hu: npt.NDArray[np.float64],
+    ijk: npt.NDArray[np.intp],
+    voxel_ml: float,
+    mesh: StructureMesh | None,
+) -> StructureStats:
+    structure = labels.table.get(label)
+    p5, median, p95 = (float(v) for v in np.percentile(hu, [5, 50, 95]))
+    corners = _ras(labels.affine, np.stack([ijk.min(axis=0), ijk.max(axis=0)]))
+    return StructureStats(
+        label=label,
+        name=structure.name if structure else f"label_{label}",
+        group=structure.group if structure else "other",
+        colour=structure.colour_hex if structure else "#c8c8c8",
+        voxel_count=len(hu),
+        voxel_volume_ml=len(hu) * voxel_ml,
+        mesh_volume_ml=mesh.volume_ml if mesh else None,
+        surface_area_mm2=mesh.surface_area_mm2 if mesh else None,
+        hu_mean=float(hu.mean()),
+        hu_std=float(hu.std()),
+        hu_median=median,
+        hu_p5=p5,
+        hu_p95=p95,
+        centroid_ras_mm=_triple(_ras(labels.affine, ijk.mean(axis=0, keepdims=True))[0]),
+        bbox_min_ras_mm=_triple(corners.min(axis=0)),
+        bbox_max_ras_mm=_triple(corners.max(axis=0)),
+        triangle_count=mesh.triangle_count if mesh else None,
+        watertight=mesh.closed if mesh else None,
+    )
+
+
+def _ras(affine: npt.NDArray[np.float64], ijk: npt.NDArray[np.floating]) -> npt.NDArray[np.float64]:
+    points = np.asarray(ijk, dtype=np.float64)
+    if len(points) == 2:  # a box: all eight corners, since the affine may rotate or flip
+        lo, hi = points
+        points = np.array([[a, b, c] for a in (lo[0], hi[0]) for b in (lo[1], hi[1])
+                           for c in (lo[2], hi[2])])
+    result: npt.NDArray[np.float64] = points @ affine[:3, :3].T + affine[:3, 3]
+    return result
+
+
+def _triple(values: npt.NDArray[np.float64]) -> Triple:
+    x, y, z = (round(float(v), 3) for v in values)
+    return (x, y, z)

@@ -1,0 +1,48 @@
+"""The Khronos glTF validator accepts Iris's GLB, compressed and not.
+
+Needs Node and ``npm ci --prefix tools`` (installs gltf-validator into tools/node_modules).
+The validator cannot look inside EXT_meshopt_compression data (it says so as an info): the
+uncompressed file checks every accessor, the compressed one the document and its layout.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from tests.support.mesh_cases import phantom_meshes
+from tests.support.requirements import require
+
+from iris3d.export import write_glb
+
+TOOLS = Path(__file__).resolve().parents[2] / "tools"
+
+
+@pytest.fixture(scope="module")
+def node() -> str:
+    executable = shutil.which("node")
+    require(
+        executable is not None and (TOOLS / "node_modules" / "gltf-validator").is_dir(),
+        "needs node and `npm ci --prefix tools` (the Khronos gltf-validator)",
+    )
+    assert executable is not None
+    return executable
+
+
+@pytest.mark.parametrize("compress", [True, False], ids=["meshopt", "plain"])
+def test_validator_reports_no_errors_or_warnings(node: str, compress: bool,
+                                                 tmp_path: Path) -> None:
+    path = tmp_path / "study.glb"
+    write_glb(list(phantom_meshes()), path, compress=compress)
+    run = subprocess.run([node, str(TOOLS / "validate_gltf.mjs"), str(path)], check=True,
+                         capture_output=True, text=True, timeout=120)
+    report = json.loads(run.stdout)
+    issues = report["issues"]
+    assert issues["numErrors"] == 0 and issues["numWarnings"] == 0, issues["messages"]
+    assert report["info"]["drawCallCount"] == len(phantom_meshes())
+    assert report["info"]["totalTriangleCount"] == sum(m.triangle_count for m in phantom_meshes())
+    infos = {m["code"] for m in issues["messages"]}
+    assert infos <= {"UNSUPPORTED_EXTENSION", "UNUSED_OBJECT"}

@@ -1,0 +1,115 @@
+"""Surfaces land where the patient is: centroids, sides, volumes and closure on known data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from tests.support.mesh_cases import (
+    phantom,
+    phantom_meshes,
+    reoriented,
+    sphere_labels,
+    touching_blocks,
+)
+
+from iris3d.mesh import StructureMesh, build_meshes, mesh_detail, printable_meshes
+from iris3d.mesh.topology import is_closed_manifold
+from iris3d.volume import LabelMap
+
+HALF_VOXEL_MM = 1.5
+
+
+def _by_name(meshes: list[StructureMesh] | tuple[StructureMesh, ...]) -> dict[str, StructureMesh]:
+    return {m.structure.name: m for m in meshes}
+
+
+def test_every_structure_centroid_within_half_a_voxel_of_the_truth() -> None:
+    truth = phantom().truth
+    meshes = _by_name(phantom_meshes())
+    assert set(meshes) == set(truth)
+    for name, t in truth.items():
+        distance = np.linalg.norm(meshes[name].centroid_ras - np.asarray(t.centroid_ras))
+        assert distance < HALF_VOXEL_MM, f"{name} is {distance:.2f} mm off"
+
+
+def test_liver_on_the_right_spleen_on_the_left() -> None:
+    meshes = _by_name(phantom_meshes())
+    midline = phantom().truth["spinal_cord"].centroid_ras[0]
+    # RAS+: the patient's right is +x. Every vertex, not just the centroid, is on its side.
+    assert meshes["liver"].centroid_ras[0] > midline + 40
+    assert meshes["spleen"].vertices[:, 0].max() < midline
+    assert meshes["kidney_right"].centroid_ras[0] > midline > meshes["kidney_left"].centroid_ras[0]
+
+
+def test_volumes_within_two_percent_of_the_voxel_volume() -> None:
+    truth = phantom().truth
+    checked = 0
+    for mesh in phantom_meshes():
+        t = truth[mesh.structure.name]
+        if t.volume_ml > 10:
+            assert mesh.volume_ml == pytest.approx(t.volume_ml, rel=0.02), mesh.structure.name
+            checked += 1
+    assert checked >= 20
+
+
+def test_printable_surfaces_are_watertight_and_manifold() -> None:
+    for mesh in phantom_meshes():
+        assert mesh.closed, mesh.structure.name
+        assert is_closed_manifold(mesh.faces, len(mesh.vertices))
+        assert mesh.volume_ml > 0  # counter-clockwise from outside: normals point out
+
+
+@pytest.mark.parametrize(
+    ("flips", "order"),
+    [((0, 1), (0, 1, 2)), ((0,), (0, 1, 2)), ((2,), (2, 0, 1)), ((), (1, 0, 2))],
+    ids=["LPS", "LAS-left-handed", "RAI-permuted", "ARS-swapped"],
+)
+def test_same_surfaces_whatever_the_voxel_order(flips: tuple[int, ...],
+                                                order: tuple[int, int, int]) -> None:
+    p = phantom()
+    labels = reoriented(p.labels, flips, order)
+    meshes = _by_name(build_meshes(labels))
+    for name in ("liver", "spleen", "heart", "kidney_left", "lung_upper_lobe_right"):
+        t = p.truth[name]
+        assert np.linalg.norm(meshes[name].centroid_ras - t.centroid_ras) < HALF_VOXEL_MM, name
+        assert meshes[name].volume_ml == pytest.approx(t.volume_ml, rel=0.02), name
+    assert meshes["liver"].centroid_ras[0] > meshes["spleen"].centroid_ras[0]
+
+
+def test_sphere_volume_area_and_centre_match_geometry() -> None:
+    labels = sphere_labels(radius_mm=20.0, spacing=(2.0, 2.0, 2.0))
+    (mesh,) = build_meshes(labels)
+    voxel_ml = float(np.count_nonzero(labels.array)) * 8.0 / 1000.0
+    assert mesh.volume_ml == pytest.approx(voxel_ml, rel=0.01)
+    assert mesh.volume_ml == pytest.approx(4 / 3 * np.pi * 20.0**3 / 1000, rel=0.02)
+    assert mesh.surface_area_mm2 == pytest.approx(4 * np.pi * 20.0**2, rel=0.05)
+    np.testing.assert_allclose(mesh.centroid_ras, (30.0, -20.0, 50.0), atol=0.2)
+    radii = np.linalg.norm(mesh.vertices - np.array([30.0, -20.0, 50.0]), axis=1)
+    assert radii.min() > 18.5 and radii.max() < 21.5  # smooth: no staircase left
+    assert mesh.vertices.dtype == np.float32 and mesh.faces.dtype == np.int32
+
+
+def test_structure_touching_itself_along_an_edge_is_rebuilt_closed() -> None:
+    labels = touching_blocks()
+    (raw,) = build_meshes(labels)
+    assert not raw.closed and raw.method == "surface_nets"
+    (printable,) = printable_meshes(labels, [raw])
+    assert printable.closed and printable.method == "flying_edges"
+    assert printable.volume_ml == pytest.approx(raw.volume_ml, rel=0.02)
+
+
+def test_empty_and_unknown_labels() -> None:
+    p = phantom()
+    empty = LabelMap(np.zeros((8, 8, 8), np.uint8), np.eye(4), p.labels.table)
+    assert build_meshes(empty) == []
+    array = np.zeros((12, 12, 12), np.int16)
+    array[3:9, 3:9, 3:9] = 300  # not in the table: meshed, named by its id
+    (mesh,) = build_meshes(LabelMap(array, np.eye(4), p.labels.table))
+    assert mesh.structure.name == "label_300" and mesh.structure.group == "other"
+
+
+def test_quality_levels_trade_triangles_for_speed() -> None:
+    labels = phantom().labels
+    counts = {q: sum(m.triangle_count for m in build_meshes(labels, mesh_detail(q)))
+              for q in ("fast", "normal", "high")}
+    assert counts["fast"] < counts["normal"] < counts["high"]
