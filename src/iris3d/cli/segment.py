@@ -18,6 +18,7 @@ from iris3d.errors import IrisError
 from iris3d.ingest import load_study
 from iris3d.labelio import write_label_map
 from iris3d.segment import ENGINE_NAMES, Engine, Quality, get_engine
+from iris3d.volume import CTVolume
 
 
 def register(app: typer.Typer) -> None:
@@ -77,6 +78,12 @@ def segment(
     device: Annotated[
         str | None, typer.Option("--device", help="totalsegmentator: cpu, cuda or cuda:N.")
     ] = None,
+    series: Annotated[
+        str | None, typer.Option("--series", help="DICOM series UID (default: largest axial CT).")
+    ] = None,
+    allow_non_ct: Annotated[
+        bool, typer.Option("--allow-non-ct", help="Load DICOM series that are not CT.")
+    ] = False,
 ) -> None:
     """Segment CT studies and write each label map with its label table."""
     if segmentation is not None and engine == "auto":
@@ -84,10 +91,13 @@ def segment(
     targets = output_paths(inputs, output)
     chosen = get_engine(engine, segmentation=segmentation, table=table, device=device)
     for study, target in zip(inputs, targets, strict=True):
-        _segment_one(chosen, study, target, quality)
+        volume = load_study(study, series_uid=series, allow_non_ct=allow_non_ct)
+        _segment_one(chosen, study, volume, target, quality)
 
 
-def _segment_one(engine: Engine, study: Path, target: Path, quality: Quality) -> None:
+def _segment_one(
+    engine: Engine, study: Path, volume: CTVolume, target: Path, quality: Quality
+) -> None:
     out = console()
     with Progress(
         TextColumn("[bold]{task.fields[study]}"),
@@ -98,8 +108,7 @@ def _segment_one(engine: Engine, study: Path, target: Path, quality: Quality) ->
         console=out,
         transient=False,
     ) as bars:
-        task = bars.add_task("loading", total=100, study=_stem(study))
-        volume = load_study(study)
+        task = bars.add_task("segmenting", total=100, study=_stem(study))
 
         def report(fraction: float, message: str) -> None:
             bars.update(task, completed=round(100 * fraction), description=message)

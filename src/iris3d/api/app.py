@@ -1,0 +1,64 @@
+"""The FastAPI application, built by :func:`create_app` (run it with ``iris serve``)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio
+from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
+
+from iris3d import __version__
+from iris3d.api.errors import install_error_handlers
+from iris3d.api.maintenance import run_maintenance
+from iris3d.api.metrics import RequestTimer
+from iris3d.api.routes import admin, auth, events, files, health, jobs, studies, uploads
+from iris3d.api.services import open_services
+from iris3d.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """A new app; it connects to the database and storage when it starts serving."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        services = await anyio.to_thread.run_sync(open_services, settings)
+        app.state.services = services
+        maintenance = asyncio.create_task(run_maintenance(services))
+        try:
+            yield
+        finally:
+            maintenance.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await maintenance
+            services.close()
+
+    app = FastAPI(
+        title="Iris",
+        version=__version__,
+        summary="Turn a CT scan into an explorable 3D model of the patient's anatomy.",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    for module in (auth, admin, studies, uploads, jobs, files, events):
+        app.include_router(module.router, prefix="/api")
+    app.include_router(health.router)
+    app.add_middleware(RequestTimer)
+    if settings.web_dir is not None:
+        app.mount("/", StaticFiles(directory=settings.web_dir, html=True), name="web")
+    else:
+        # Until a web app is configured, the front door is the interactive API documentation.
+        app.add_api_route("/", _to_api_docs, include_in_schema=False)
+    return app
+
+
+async def _to_api_docs() -> RedirectResponse:
+    return RedirectResponse("/docs")

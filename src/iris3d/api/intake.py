@@ -1,0 +1,129 @@
+"""An uploaded study becomes a stored one: checked by ingest, then kept in the blob store.
+
+Nothing is kept unless ingest accepts the study: on any error the staging folder is removed and
+no row or file remains.
+"""
+
+from __future__ import annotations
+
+import shutil
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from iris3d.api.upload_stream import ReceivedFile
+from iris3d.errors import IrisError
+from iris3d.ingest import detect_format, list_series, load_study
+from iris3d.ingest.errors import NoImagesError
+from iris3d.settings import Settings
+from iris3d.store import studies
+from iris3d.store.blobs import BlobStore
+from iris3d.store.database import Database
+from iris3d.store.models import Study, new_id
+
+
+@dataclass(frozen=True)
+class Inspection:
+    source_format: str
+    metadata: dict[str, Any]
+    series: list[dict[str, Any]]
+    shape: tuple[int, int, int]
+    spacing_mm: tuple[float, float, float]
+
+
+def arrange(files: list[ReceivedFile], folder: Path) -> Path:
+    """One file keeps its kind (``study.nii.gz``); several are a DICOM series folder."""
+    if not files:
+        raise NoImagesError("The upload holds no files.")
+    if len(files) == 1:
+        only = files[0]
+        target = folder / f"study{only.suffix}"
+        only.path.replace(target)
+        return target
+    series = folder / "dicom"
+    series.mkdir()
+    for index, received in enumerate(files, start=1):
+        received.path.replace(series / f"{index:06d}.dcm")
+    return series
+
+
+def inspect(path: Path, series_uid: str | None, settings: Settings) -> Inspection:
+    """Read the study as the pipeline will; raises the ingest error that explains a refusal."""
+    fmt = detect_format(path)
+    series = [s.to_dict() for s in list_series(path, settings=settings)]
+    volume = load_study(path, series_uid=series_uid, settings=settings)
+    metadata = volume.metadata.to_dict()
+    metadata.pop("series", None)
+    return Inspection(
+        source_format=fmt.value,
+        metadata=metadata,
+        series=series,
+        shape=volume.shape,
+        spacing_mm=tuple(round(s, 4) for s in volume.spacing),  # type: ignore[arg-type]
+    )
+
+
+def _packed(path: Path) -> Path:
+    """A DICOM folder as one stored zip (no compression: pixel data barely compresses)."""
+    if not path.is_dir():
+        return path
+    archive = path.parent / "study.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
+        for member in sorted(path.iterdir()):
+            zf.write(member, member.name)
+    shutil.rmtree(path)
+    return archive
+
+
+def store_study(
+    *,
+    db: Database,
+    blobs: BlobStore,
+    settings: Settings,
+    owner_id: str,
+    source: Path,
+    name: str,
+    series_uid: str | None,
+) -> Study:
+    """Inspect ``source`` (a file or DICOM folder in a staging folder) and keep it as a study."""
+    try:
+        inspection = inspect(source, series_uid, settings)
+    except IrisError as e:
+        raise _without_folder(e, source.parent) from e
+    packed = _packed(source)
+    study_id = new_id()
+    stored_name = "study.zip" if packed.suffix == ".zip" else packed.name
+    info = blobs.put_file(f"studies/{study_id}/source/{stored_name}", packed, move=True)
+    try:
+        with db.session() as session:
+            return studies.add_study(
+                session,
+                study_id=study_id,
+                owner_id=owner_id,
+                name=name or _default_name(inspection),
+                source_key=info.key,
+                source_format=inspection.source_format,
+                source_bytes=info.size,
+                metadata=inspection.metadata,
+                series=inspection.series,
+                shape=inspection.shape,
+                spacing_mm=inspection.spacing_mm,
+            )
+    except BaseException:
+        blobs.delete_prefix(f"studies/{study_id}")
+        raise
+
+
+def _default_name(inspection: Inspection) -> str:
+    description = inspection.metadata.get("series_description")
+    return str(description)[:200] if description else "Untitled study"
+
+
+def _without_folder(error: IrisError, folder: Path) -> IrisError:
+    """The same error, its message naming files without the server's staging folder."""
+    message = str(error).replace(f"{folder}/", "")
+    try:
+        return type(error)(message)
+    except TypeError:  # a subclass with another constructor: keep its status, lose the type
+        return error

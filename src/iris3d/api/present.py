@@ -1,0 +1,100 @@
+"""Rows to API schemas."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from iris3d.api.schemas import (
+    ArtifactPublic,
+    EngineChoice,
+    JobPublic,
+    JobStage,
+    SeriesPublic,
+    StudyPublic,
+)
+from iris3d.jobs.eta import EtaCalculator
+from iris3d.segment.base import Quality
+from iris3d.store import jobs as job_rows
+from iris3d.store.models import Job, JobState, Study
+
+
+def artifact_url(job_id: str, name: str) -> str:
+    return f"/api/jobs/{job_id}/artifacts/{name}"
+
+
+def job_stage(job: Job) -> JobStage:
+    if job.state == JobState.RUNNING.value:
+        return JobStage(job.stage) if job.stage else JobStage.INGEST
+    return JobStage(job.state)
+
+
+def job_public(session: Session, job: Job, eta: EtaCalculator) -> JobPublic:
+    done = job.state == JobState.DONE.value
+    artifacts: dict[str, Any] = job.artifacts if done else {}
+    return JobPublic(
+        id=job.id,
+        study_id=job.study_id,
+        state=JobState(job.state),
+        stage=job_stage(job),
+        percent=round(100.0 * job.progress, 1),
+        message=job.message,
+        queue_position=job_rows.queue_position(session, job),
+        eta_seconds=_rounded(eta.eta_seconds(job)),
+        quality=Quality(job.quality),
+        engine=EngineChoice(job.engine),
+        engine_used=job.engine_used,
+        engine_reason=job.engine_reason,
+        error=job.error,
+        cancel_requested=job.cancel_requested,
+        attempts=job.attempts,
+        max_attempts=job.max_attempts,
+        series_uid=job.series_uid,
+        created_at=job.created_at,
+        updated_at=job.updated_at,
+        started_at=job.started_at,
+        finished_at=job.finished_at,
+        duration_s=job.duration_s,
+        timings_s={str(k): float(v) for k, v in (job.timings or {}).items()},
+        artifacts=[
+            ArtifactPublic(
+                name=name,
+                filename=str(record["filename"]),
+                size=int(record["size"]),
+                media_type=str(record["media_type"]),
+                url=artifact_url(job.id, name),
+            )
+            for name, record in sorted(artifacts.items())
+        ],
+    )
+
+
+def study_public(
+    session: Session, study: Study, latest: Job | None, eta: EtaCalculator
+) -> StudyPublic:
+    has_thumbnail = (
+        latest is not None
+        and latest.state == JobState.DONE.value
+        and "thumbnail" in latest.artifacts
+    )
+    return StudyPublic(
+        id=study.id,
+        name=study.name,
+        labels=list(study.labels),
+        source_format=study.source_format,
+        source_bytes=study.source_bytes,
+        shape=list(study.shape),
+        spacing_mm=list(study.spacing_mm),
+        study_metadata=dict(study.study_metadata),
+        series=[SeriesPublic(**s) for s in study.series],
+        has_segmentation=study.segmentation_key is not None,
+        created_at=study.created_at,
+        updated_at=study.updated_at,
+        latest_job=None if latest is None else job_public(session, latest, eta),
+        thumbnail_url=f"/api/studies/{study.id}/thumbnail" if has_thumbnail else None,
+    )
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)

@@ -1,0 +1,75 @@
+"""One Server-Sent Events stream per user: changes to any of their studies and jobs."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+import anyio
+from fastapi import APIRouter, Request
+from fastapi.sse import EventSourceResponse, ServerSentEvent
+
+from iris3d.api.deps import CurrentUser, ServicesDep
+from iris3d.api.present import job_public, study_public
+from iris3d.api.services import Services
+from iris3d.store import jobs as job_rows
+from iris3d.store import studies
+from iris3d.store.models import JobState
+
+router = APIRouter(tags=["events"])
+
+
+@dataclass
+class _Seen:
+    studies: dict[str, int] = field(default_factory=dict)
+    jobs: dict[str, tuple[int, int | None]] = field(default_factory=dict)
+
+
+def _changes(services: Services, owner_id: str, seen: _Seen, first: bool) -> list[ServerSentEvent]:
+    """Events for what changed since ``seen`` (which is updated); none on the first look."""
+    events: list[ServerSentEvent] = []
+    with services.db.reader() as session:
+        study_revs = studies.study_revisions(session, owner_id)
+        job_revs = job_rows.job_revisions(session, owner_id)
+        queued = job_rows.list_jobs(session, owner_id, state=JobState.QUEUED.value, limit=500)
+        positions = {job.id: job_rows.queue_position(session, job) for job in queued}
+        job_keys = {jid: (rev, positions.get(jid)) for jid, rev in job_revs.items()}
+        if first:
+            seen.studies, seen.jobs = study_revs, job_keys
+            return [ServerSentEvent(event="ready", data={})]
+        eta = services.eta.calculator(session)
+        changed_jobs = [j for j, key in job_keys.items() if seen.jobs.get(j) != key]
+        changed_studies = [s for s, rev in study_revs.items() if seen.studies.get(s) != rev]
+        changed_studies += [
+            job.study_id
+            for job in job_rows.jobs_by_id(session, changed_jobs)
+            if job.study_id not in changed_studies
+        ]
+        latest = job_rows.latest_jobs(session, changed_studies)
+        for study in studies.studies_by_id(session, owner_id, changed_studies):
+            public = study_public(session, study, latest.get(study.id), eta)
+            events.append(ServerSentEvent(event="study", data=public))
+        for job in job_rows.jobs_by_id(session, changed_jobs):
+            events.append(ServerSentEvent(event="job", data=job_public(session, job, eta)))
+    for study_id in seen.studies.keys() - study_revs.keys():
+        events.append(ServerSentEvent(event="study_deleted", data={"id": study_id}))
+    seen.studies, seen.jobs = study_revs, job_keys
+    return events
+
+
+@router.get(
+    "/events",
+    response_class=EventSourceResponse,
+    responses={200: {"description": "`study` (StudyPublic), `job` (JobPublic), `study_deleted`."}},
+)
+async def user_events(
+    request: Request, user: CurrentUser, services: ServicesDep
+) -> AsyncIterator[ServerSentEvent]:
+    """Server-Sent Events for the study list: each study or job of yours when it changes."""
+    seen = _Seen()
+    first = True
+    while not await request.is_disconnected():
+        for event in await anyio.to_thread.run_sync(_changes, services, user.id, seen, first):
+            yield event
+        first = False
+        await anyio.sleep(services.settings.sse_poll_s)

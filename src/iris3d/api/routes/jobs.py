@@ -1,0 +1,165 @@
+"""Jobs: create for a study, list, status, cancel, retry, and live progress (SSE)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+import anyio
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi.sse import EventSourceResponse, ServerSentEvent
+
+from iris3d.api.deps import NOT_FOUND, CurrentUser, ServicesDep, not_found
+from iris3d.api.present import job_public
+from iris3d.api.schemas import EngineChoice, JobCreate, JobPublic, JobsPublic, Message
+from iris3d.api.services import Services
+from iris3d.store import jobs as job_rows
+from iris3d.store import studies
+from iris3d.store.models import Job, JobState, User
+
+router = APIRouter(prefix="/jobs", tags=["jobs"])
+_NOT_FOUND = NOT_FOUND
+
+
+def _public(services: Services, job: Job) -> JobPublic:
+    with services.db.reader() as session:
+        return job_public(session, job, services.eta.calculator(session))
+
+
+def owned_job(job_id: str, user: CurrentUser, services: ServicesDep) -> Job:
+    with services.db.reader() as session:
+        job = job_rows.owned_job(session, user.id, job_id)
+    if job is None:
+        raise not_found("job")
+    return job
+
+
+OwnedJob = Annotated[Job, Depends(owned_job)]
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    responses={**_NOT_FOUND, 422: {"model": Message}},
+)
+def create_job(body: JobCreate, user: CurrentUser, services: ServicesDep) -> JobPublic:
+    """Queue the study for processing."""
+    with services.db.session() as session:
+        study = studies.owned_study(session, user.id, body.study_id)
+        if study is None:
+            raise not_found("study")
+        _check_request(body, study.series, study.segmentation_key)
+        job = job_rows.add_job(
+            session,
+            study,
+            quality=body.quality.value,
+            engine=body.engine.value,
+            series_uid=body.series_uid,
+            max_attempts=services.settings.job_max_attempts,
+        )
+    services.executor.submit(job.id)
+    return _public(services, job)
+
+
+def _check_request(body: JobCreate, series: list[dict[str, object]], seg: str | None) -> None:
+    if body.engine is EngineChoice.IMPORT and seg is None:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            "Engine 'import' needs your segmentation: PUT it to /api/studies/{id}/segmentation.",
+        )
+    if body.series_uid is not None and body.series_uid not in {s.get("uid") for s in series}:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "No such series in the study.")
+
+
+@router.get("")
+def list_jobs(
+    *,
+    user: CurrentUser,
+    services: ServicesDep,
+    study_id: str | None = None,
+    state: JobState | None = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> JobsPublic:
+    with services.db.reader() as session:
+        rows = job_rows.list_jobs(
+            session,
+            user.id,
+            study_id=study_id,
+            state=state.value if state else None,
+            offset=offset,
+            limit=limit,
+        )
+        eta = services.eta.calculator(session)
+        return JobsPublic(items=[job_public(session, job, eta) for job in rows])
+
+
+@router.get("/{job_id}", responses=_NOT_FOUND)
+def get_job(job: OwnedJob, services: ServicesDep) -> JobPublic:
+    return _public(services, job)
+
+
+@router.post("/{job_id}/cancel", responses=_NOT_FOUND)
+def cancel_job(job: OwnedJob, services: ServicesDep) -> JobPublic:
+    """Cancel a queued job now, or ask a running one to stop (it says ``cancelled`` when it has)."""
+    with services.db.session() as session:
+        cancelled = job_rows.request_cancel(session, job.id)
+    if cancelled is None:
+        raise not_found("job")
+    return _public(services, cancelled)
+
+
+@router.post("/{job_id}/retry", responses={**_NOT_FOUND, 409: {"model": Message}})
+def retry_job(job: OwnedJob, services: ServicesDep) -> JobPublic:
+    """Queue a failed or cancelled job again."""
+    with services.db.session() as session:
+        requeued = job_rows.requeue_finished(session, job.id, services.settings.job_max_attempts)
+        fresh = job_rows.job_by_id(session, job.id)
+    if fresh is None:
+        raise not_found("job")
+    if not requeued:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT, "Only failed or cancelled jobs can be retried."
+        )
+    services.executor.submit(job.id)
+    return _public(services, fresh)
+
+
+def _snapshot(services: Services, user: User, job_id: str) -> JobPublic | None:
+    with services.db.reader() as session:
+        job = job_rows.owned_job(session, user.id, job_id)
+        if job is None:
+            return None
+        return job_public(session, job, services.eta.calculator(session))
+
+
+@router.get(
+    "/{job_id}/events",
+    response_class=EventSourceResponse,
+    responses={**_NOT_FOUND, 200: {"description": "`job` events, each a JobPublic."}},
+)
+async def job_events(
+    job: OwnedJob, request: Request, user: CurrentUser, services: ServicesDep
+) -> AsyncIterator[ServerSentEvent]:
+    """Server-Sent Events: the job's status whenever it changes, until it finishes."""
+    last: tuple[object, ...] | None = None
+    while not await request.is_disconnected():
+        current = await anyio.to_thread.run_sync(_snapshot, services, user, job.id)
+        if current is None:
+            yield ServerSentEvent(event="deleted", data={"id": job.id})
+            return
+        key = (
+            current.state,
+            current.stage,
+            current.percent,
+            current.message,
+            current.queue_position,
+            current.cancel_requested,
+            current.attempts,
+        )
+        if key != last:
+            last = key
+            yield ServerSentEvent(event="job", data=current)
+        if current.state in (JobState.DONE, JobState.FAILED, JobState.CANCELLED):
+            return
+        await anyio.sleep(services.settings.sse_poll_s)

@@ -1,0 +1,176 @@
+"""What the API sends and receives. The web app's TypeScript client is generated from these."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from iris3d.segment.base import Quality
+from iris3d.store.models import JobState
+
+
+class EngineChoice(StrEnum):
+    AUTO = "auto"
+    TOTALSEGMENTATOR = "totalsegmentator"
+    TISSUE = "tissue"
+    IMPORT = "import"
+
+
+class JobStage(StrEnum):
+    """Where a job is: waiting, one of the pipeline's stages, or finished."""
+
+    QUEUED = "queued"
+    INGEST = "ingest"
+    SEGMENT = "segment"
+    MESH = "mesh"
+    EXPORT = "export"
+    STATS = "stats"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class Message(BaseModel):
+    detail: str
+
+
+class Credentials(BaseModel):
+    email: str = Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
+    password: str = Field(min_length=8, max_length=1024)
+
+
+class UserPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    email: str
+    is_admin: bool
+    created_at: datetime
+
+
+class UsersPublic(BaseModel):
+    items: list[UserPublic]
+    total: int
+
+
+class SignedIn(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_at: datetime
+    user: UserPublic
+
+
+class ArtifactPublic(BaseModel):
+    name: str
+    filename: str
+    size: int
+    media_type: str
+    url: str
+
+
+class JobCreate(BaseModel):
+    study_id: str
+    quality: Quality = Quality.FAST
+    engine: EngineChoice = EngineChoice.AUTO
+    series_uid: str | None = Field(default=None, description="DICOM series; default: largest CT.")
+
+
+class JobPublic(BaseModel):
+    id: str
+    study_id: str
+    state: JobState
+    stage: JobStage
+    percent: float = Field(description="0 to 100.")
+    message: str
+    queue_position: int | None = Field(description="Jobs to be claimed before this one.")
+    eta_seconds: float | None = Field(description="Time to finish, from past jobs.")
+    quality: Quality
+    engine: EngineChoice
+    engine_used: str | None
+    engine_reason: str | None
+    error: str | None
+    cancel_requested: bool
+    attempts: int
+    max_attempts: int
+    series_uid: str | None
+    created_at: datetime
+    updated_at: datetime = Field(description="When the job last changed (its worker's clock).")
+    started_at: datetime | None
+    finished_at: datetime | None
+    duration_s: float | None
+    timings_s: dict[str, float]
+    artifacts: list[ArtifactPublic]
+
+
+class JobsPublic(BaseModel):
+    items: list[JobPublic]
+
+
+class SeriesPublic(BaseModel):
+    uid: str
+    description: str
+    modality: str
+    slice_count: int
+    orientation: str
+    rows: int
+    columns: int
+
+
+class StudyPublic(BaseModel):
+    id: str
+    name: str
+    labels: list[str]
+    source_format: str
+    source_bytes: int
+    shape: list[int]
+    spacing_mm: list[float]
+    study_metadata: dict[str, Any]
+    series: list[SeriesPublic]
+    has_segmentation: bool
+    created_at: datetime
+    updated_at: datetime
+    latest_job: JobPublic | None
+    thumbnail_url: str | None
+
+
+class StudiesPublic(BaseModel):
+    items: list[StudyPublic]
+
+
+class StudyUpdate(BaseModel):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    labels: list[str] | None = Field(default=None, max_length=50)
+
+
+class UploadCreate(BaseModel):
+    size: int = Field(gt=0, description="Bytes the whole file will have.")
+    filename: str = Field(
+        default="", max_length=255, description="Only its extension is used (.nii.gz, .zip...)."
+    )
+
+
+class UploadPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    size: int
+    received: int
+    chunk_size: int
+    expires_at: datetime
+
+
+class UploadComplete(BaseModel):
+    name: str | None = Field(default=None, max_length=200)
+    series_uid: str | None = None
+
+
+class DownloadLink(BaseModel):
+    url: str
+    expires_at: datetime
+
+
+class StudyDeleted(BaseModel):
+    id: str

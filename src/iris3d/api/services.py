@@ -1,0 +1,63 @@
+"""Everything a request may need, made once per app in its lifespan (never at import time)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from iris3d.api.metrics import Metrics
+from iris3d.api.ratelimit import FailureLimiter
+from iris3d.api.security import Passwords
+from iris3d.jobs.eta import QueueFacts
+from iris3d.jobs.executor import JobExecutor, open_executor
+from iris3d.settings import Settings
+from iris3d.store.blobs import BlobStore, open_blob_store
+from iris3d.store.database import Database, database_url, open_database
+from iris3d.store.migrate import upgrade
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    blobs: BlobStore
+    executor: JobExecutor
+    passwords: Passwords
+    limiter: FailureLimiter
+    metrics: Metrics
+    upload_dir: Path
+    ingest_slots: threading.BoundedSemaphore
+    eta: QueueFacts
+    upload_locks: dict[str, asyncio.Lock] = field(default_factory=dict)
+
+    @property
+    def cookie_secure(self) -> bool:
+        if self.settings.cookie_secure is not None:
+            return self.settings.cookie_secure
+        return self.settings.env != "development"
+
+    def close(self) -> None:
+        self.db.dispose()
+
+
+def open_services(settings: Settings) -> Services:
+    """Connect to the database (migrating it to the current schema) and the blob store."""
+    db = open_database(database_url(settings))
+    upgrade(db)
+    upload_dir = settings.data_dir / "uploads"
+    upload_dir.mkdir(parents=True, exist_ok=True)
+    return Services(
+        settings=settings,
+        db=db,
+        blobs=open_blob_store(settings),
+        executor=open_executor(settings),
+        passwords=Passwords(),
+        limiter=FailureLimiter(settings.signin_attempts, settings.signin_window_s),
+        metrics=Metrics(db, settings),
+        upload_dir=upload_dir,
+        ingest_slots=threading.BoundedSemaphore(settings.ingest_concurrency),
+        # As fresh as the event streams: one read per poll at most.
+        eta=QueueFacts(settings.worker_stale_s, max_age_s=settings.sse_poll_s),
+    )

@@ -1,0 +1,78 @@
+"""``iris serve``: the whole service on one machine; ``iris worker``: one more worker process."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from types import FrameType
+from typing import Annotated
+
+import typer
+
+from iris3d.cli.common import console, friendly_errors
+from iris3d.settings import get_settings
+
+
+def register(app: typer.Typer) -> None:
+    app.command(name="serve")(serve)
+    app.command(name="worker")(worker)
+
+
+@friendly_errors
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", min=0, help="Worker processes (default IRIS_WORKERS, 1)."),
+    ] = None,
+    log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+) -> None:
+    """Serve the API (and the web app) with job workers; SQLite and local files by default."""
+    import uvicorn
+
+    from iris3d.jobs.supervisor import WorkerSupervisor
+    from iris3d.store.database import database_url, open_database
+    from iris3d.store.migrate import upgrade
+
+    settings = get_settings()
+    database = open_database(database_url(settings))
+    upgrade(database)
+    database.dispose()
+    count = settings.workers if workers is None else workers
+    supervisor = WorkerSupervisor(count)
+    supervisor.start()
+    console().print(f"Iris on http://{host}:{port} with {count} worker process(es)")
+    try:
+        uvicorn.run(
+            "iris3d.api.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            log_level=log_level,
+            timeout_graceful_shutdown=5,
+        )
+    finally:
+        supervisor.stop()
+
+
+@friendly_errors
+def worker(
+    max_jobs: Annotated[
+        int | None, typer.Option(help="Exit after this many jobs (default: run until stopped).")
+    ] = None,
+) -> None:
+    """Run one worker: claim queued jobs and process them, keeping the model warm."""
+    from iris3d.jobs.worker import run_worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(process)d %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    run_worker(get_settings(), stop, max_jobs=max_jobs)

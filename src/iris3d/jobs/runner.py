@@ -1,0 +1,180 @@
+"""Run one claimed job: fetch the study, process it, store the results, then mark it done.
+
+Results are stored under a prefix unique to the attempt before the row says ``done``, and the row
+names them; so a reader sees all of a job's files or none, and an attempt that lost its claim
+never mixes files with the attempt that replaced it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from iris3d.errors import IrisError
+from iris3d.jobs.engines import EngineCache
+from iris3d.jobs.errors import JobCancelledError, LeaseLostError, WorkerStoppingError
+from iris3d.jobs.reporter import JobReporter, heartbeat
+from iris3d.pipeline import ProcessOptions, StudyResult, process_study
+from iris3d.segment.base import Quality
+from iris3d.settings import Settings
+from iris3d.store import counters, queue
+from iris3d.store.blobs import BlobStore
+from iris3d.store.database import Database
+from iris3d.store.queue import Claim
+
+log = logging.getLogger(__name__)
+
+STAGE_BUCKETS = (0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1200, 3600)
+_MEDIA_TYPES = {
+    ".glb": "model/gltf-binary",
+    ".zip": "application/zip",
+    ".gz": "application/gzip",
+    ".json": "application/json",
+    ".csv": "text/csv",
+    ".png": "image/png",
+}
+
+
+@dataclass
+class WorkerContext:
+    settings: Settings
+    db: Database
+    blobs: BlobStore
+    engines: EngineCache
+    worker_id: str
+    stopping: threading.Event
+    scratch: Path
+
+
+def clean_scratch(scratch: Path) -> None:
+    """Remove work folders left by workers of this machine that were killed mid-job."""
+    for folder in scratch.glob("job-*-*"):
+        pid = folder.name.split("-")[1]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def results_prefix(claim: Claim) -> str:
+    return f"studies/{claim.study_id}/jobs/{claim.job_id}/a{claim.attempt}"
+
+
+def run_claimed(claim: Claim, ctx: WorkerContext) -> str:
+    """Run the job to an end state and return it (``done``, ``failed``, ``cancelled``,
+    ``released`` or ``lost``)."""
+    ctx.scratch.mkdir(parents=True, exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(prefix=f"job-{os.getpid()}-{claim.job_id}-", dir=ctx.scratch))
+    reporter = JobReporter(ctx.db, claim, ctx.settings.progress_interval_s, ctx.stopping)
+    started = time.monotonic()
+    try:
+        with heartbeat(reporter, ctx.settings.worker_heartbeat_s):
+            result = _process(claim, ctx, reporter, workdir)
+            reporter.raise_if_stopped()
+            return _store_results(claim, ctx, result, time.monotonic() - started)
+    except JobCancelledError:
+        return _end(ctx, claim, "cancelled", lambda s: queue.finish_cancelled(s, claim))
+    except WorkerStoppingError:
+        return _end(ctx, claim, "released", lambda s: queue.release(s, claim))
+    except LeaseLostError:
+        return "lost"
+    except IrisError as e:
+        message = str(e).replace(f"{workdir}/", "")  # users need the problem, not our paths
+        return _end(ctx, claim, "failed", lambda s: queue.finish_failed(s, claim, message))
+    except Exception as e:
+        log.exception("job %s failed unexpectedly", claim.job_id)
+        reason = f"Processing failed unexpectedly ({type(e).__name__}); the server log has details."
+        return _end(ctx, claim, "failed", lambda s: queue.finish_failed(s, claim, reason))
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _process(claim: Claim, ctx: WorkerContext, reporter: JobReporter, workdir: Path) -> StudyResult:
+    source = workdir / claim.source_key.rsplit("/", 1)[-1]
+    ctx.blobs.download(claim.source_key, source)
+    segmentation = None
+    if claim.engine == "import":
+        if claim.segmentation_key is None:
+            raise IrisError("engine 'import' needs a segmentation uploaded with the study")
+        segmentation = workdir / claim.segmentation_key.rsplit("/", 1)[-1]
+        ctx.blobs.download(claim.segmentation_key, segmentation)
+    options = ProcessOptions(
+        quality=Quality(claim.quality),
+        engine=claim.engine,
+        segmentation=segmentation,
+        series_uid=claim.series_uid,
+    )
+    return process_study(
+        source,
+        workdir / "out",
+        options=options,
+        progress=reporter,
+        engine=ctx.engines.get(claim.engine),
+    )
+
+
+def _store_results(claim: Claim, ctx: WorkerContext, result: StudyResult, seconds: float) -> str:
+    prefix = results_prefix(claim)
+    artifacts: dict[str, Any] = {}
+    for name, path in sorted(result.files.items()):
+        info = ctx.blobs.put_file(f"{prefix}/{path.name}", path, move=True)
+        artifacts[name] = {
+            "key": info.key,
+            "filename": path.name,
+            "size": info.size,
+            "etag": info.etag,
+            "media_type": _media_type(path.name),
+        }
+    segmentation = result.manifest.get("segmentation")
+    described = segmentation if isinstance(segmentation, dict) else {}
+    timings = result.manifest.get("timings_s")
+    stage_timings = timings if isinstance(timings, dict) else {}
+    with ctx.db.session() as session:
+        done = queue.finish_done(
+            session,
+            claim,
+            artifacts=artifacts,
+            engine_used=str(described.get("engine") or claim.engine),
+            engine_reason=str(described.get("reason") or ""),
+            timings=stage_timings,
+            duration_s=seconds,
+        )
+        if done:
+            for stage, value in stage_timings.items():
+                counters.observe(
+                    session, "iris_stage_duration_seconds", str(stage), float(value), STAGE_BUCKETS
+                )
+    if not done:
+        ctx.blobs.delete_prefix(prefix)
+        return "lost"
+    for attempt in range(1, claim.attempt):  # files of attempts that died before finishing
+        ctx.blobs.delete_prefix(f"studies/{claim.study_id}/jobs/{claim.job_id}/a{attempt}")
+    return "done"
+
+
+def _end(ctx: WorkerContext, claim: Claim, outcome: str, write: Callable[[Session], bool]) -> str:
+    with ctx.db.session() as session:
+        held = bool(write(session))
+    return outcome if held else "lost"
+
+
+def _media_type(filename: str) -> str:
+    return _MEDIA_TYPES.get(Path(filename).suffix.lower(), "application/octet-stream")

@@ -1,0 +1,24 @@
+"""Alembic's entry point; the database comes from :func:`iris3d.store.migrate.upgrade`."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from iris3d.store.database import Database
+from iris3d.store.models import Base
+
+database = context.config.attributes.get("database")
+if not isinstance(database, Database):
+    raise RuntimeError("run migrations with `iris db upgrade`, not the alembic command")
+
+# The writer engine takes SQLite's write lock at BEGIN, so two processes upgrading at the same
+# time run one after the other and the second finds nothing to do.
+with database.writers.kw["bind"].connect() as connection:
+    context.configure(
+        connection=connection,
+        target_metadata=Base.metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()

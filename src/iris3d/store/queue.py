@@ -1,0 +1,260 @@
+"""The job queue as the workers see it: claim, heartbeat, finish, and requeue the abandoned.
+
+Every write after the claim names the attempt and the worker that holds it, so a worker that lost
+its job (it stalled and the job was requeued, or the study was deleted) can never overwrite the
+new holder's work: its updates match no row and it stops.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, delete, func, select, update
+from sqlalchemy.orm import Session
+
+from iris3d.store.models import Job, JobState, Study, Worker, utcnow
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A job a worker now holds, with what it needs to run it."""
+
+    job_id: str
+    attempt: int
+    worker_id: str
+    study_id: str
+    quality: str
+    engine: str
+    series_uid: str | None
+    source_key: str
+    segmentation_key: str | None
+
+
+@dataclass(frozen=True)
+class Lease:
+    held: bool
+    cancel_requested: bool = False
+
+
+def _held(job_id: str, attempt: int, worker_id: str) -> ColumnElement[bool]:
+    return (
+        (Job.id == job_id)
+        & (Job.state == JobState.RUNNING.value)
+        & (Job.attempts == attempt)
+        & (Job.worker_id == worker_id)
+    )
+
+
+def _bump(**values: Any) -> dict[str, Any]:
+    return {**values, "updated_at": utcnow(), "revision": Job.revision + 1}
+
+
+def claim_next(session: Session, worker_id: str) -> Claim | None:
+    """Take the oldest queued job; two workers racing for it cannot both win."""
+    for _ in range(5):
+        job_id = session.scalar(
+            select(Job.id)
+            .where(Job.state == JobState.QUEUED.value)
+            .order_by(Job.created_at, Job.id)
+            .limit(1)
+        )
+        if job_id is None:
+            return None
+        now = utcnow()
+        result = session.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.state == JobState.QUEUED.value)
+            .values(
+                **_bump(
+                    state=JobState.RUNNING.value,
+                    attempts=Job.attempts + 1,
+                    worker_id=worker_id,
+                    heartbeat_at=now,
+                    started_at=now,
+                    stage=None,
+                    progress=0.0,
+                    message="starting",
+                )
+            )
+        )
+        if getattr(result, "rowcount", 0) == 1:
+            row = session.execute(
+                select(Job, Study.source_key, Study.segmentation_key)
+                .join(Study, Study.id == Job.study_id)
+                .where(Job.id == job_id)
+            ).one()
+            job: Job = row[0]
+            return Claim(
+                job_id=job.id,
+                attempt=job.attempts,
+                worker_id=worker_id,
+                study_id=job.study_id,
+                quality=job.quality,
+                engine=job.engine,
+                series_uid=job.series_uid,
+                source_key=row[1],
+                segmentation_key=row[2],
+            )
+    return None
+
+
+def _lease(session: Session, claim: Claim, **values: Any) -> Lease:
+    result = session.execute(
+        update(Job)
+        .where(_held(claim.job_id, claim.attempt, claim.worker_id))
+        .values(heartbeat_at=utcnow(), **values)
+        .returning(Job.cancel_requested)
+    )
+    row = result.first()
+    return Lease(held=False) if row is None else Lease(held=True, cancel_requested=bool(row[0]))
+
+
+def heartbeat(session: Session, claim: Claim) -> Lease:
+    return _lease(session, claim)
+
+
+def save_progress(
+    session: Session, claim: Claim, stage: str, fraction: float, message: str
+) -> Lease:
+    return _lease(session, claim, **_bump(stage=stage, progress=fraction, message=message))
+
+
+def _finish(session: Session, claim: Claim, state: JobState, **values: Any) -> bool:
+    now = utcnow()
+    result = session.execute(
+        update(Job)
+        .where(_held(claim.job_id, claim.attempt, claim.worker_id))
+        .values(**_bump(state=state.value, finished_at=now, heartbeat_at=None, **values))
+    )
+    return getattr(result, "rowcount", 0) == 1
+
+
+def finish_done(
+    session: Session,
+    claim: Claim,
+    *,
+    artifacts: dict[str, Any],
+    engine_used: str | None,
+    engine_reason: str | None,
+    timings: dict[str, Any],
+    duration_s: float,
+) -> bool:
+    """Mark the job done with its artifacts; False when the claim was lost (results unused)."""
+    return _finish(
+        session,
+        claim,
+        JobState.DONE,
+        stage=None,
+        progress=1.0,
+        message="done",
+        artifacts=artifacts,
+        engine_used=engine_used,
+        engine_reason=engine_reason,
+        timings=timings,
+        duration_s=duration_s,
+    )
+
+
+def finish_failed(session: Session, claim: Claim, error: str) -> bool:
+    return _finish(session, claim, JobState.FAILED, message="failed", error=error)
+
+
+def finish_cancelled(session: Session, claim: Claim) -> bool:
+    return _finish(session, claim, JobState.CANCELLED, message="cancelled")
+
+
+def release(session: Session, claim: Claim) -> bool:
+    """Give the job back untouched (the worker is shutting down); the attempt does not count."""
+    result = session.execute(
+        update(Job)
+        .where(_held(claim.job_id, claim.attempt, claim.worker_id))
+        .values(
+            **_bump(
+                state=JobState.QUEUED.value,
+                attempts=Job.attempts - 1,
+                worker_id=None,
+                heartbeat_at=None,
+                stage=None,
+                progress=0.0,
+                message="waiting for a worker",
+            )
+        )
+    )
+    return getattr(result, "rowcount", 0) == 1
+
+
+def requeue_stale(session: Session, stale_before: datetime) -> dict[str, str]:
+    """Jobs whose worker went silent: requeued while attempts remain, else failed.
+
+    Returns each such job's new state.
+    """
+    stale = list(
+        session.scalars(
+            select(Job).where(Job.state == JobState.RUNNING.value, Job.heartbeat_at < stale_before)
+        )
+    )
+    outcome: dict[str, str] = {}
+    for job in stale:
+        unchanged = (
+            (Job.id == job.id)
+            & (Job.attempts == job.attempts)
+            & (Job.state == JobState.RUNNING.value)
+        )
+        if job.cancel_requested:
+            values = _bump(
+                state=JobState.CANCELLED.value, finished_at=utcnow(), message="cancelled"
+            )
+        elif job.attempts < job.max_attempts:
+            values = _bump(
+                state=JobState.QUEUED.value,
+                worker_id=None,
+                heartbeat_at=None,
+                stage=None,
+                progress=0.0,
+                message=f"retrying: the worker stopped during attempt {job.attempts}",
+            )
+        else:
+            values = _bump(
+                state=JobState.FAILED.value,
+                finished_at=utcnow(),
+                message="failed",
+                error=(
+                    f"The worker stopped during each of {job.attempts} attempts (out of memory "
+                    "or killed); try a lower quality or a smaller study."
+                ),
+            )
+        result = session.execute(update(Job).where(unchanged).values(**values))
+        if getattr(result, "rowcount", 0) == 1:
+            outcome[job.id] = str(values["state"])
+    return outcome
+
+
+def beat_worker(
+    session: Session, worker_id: str, hostname: str, pid: int, job_id: str | None
+) -> None:
+    """Record that a worker is alive (and what it runs), registering it on first call."""
+    now = utcnow()
+    result = session.execute(
+        update(Worker).where(Worker.id == worker_id).values(heartbeat_at=now, job_id=job_id)
+    )
+    if getattr(result, "rowcount", 0) == 0:
+        worker = Worker(id=worker_id, hostname=hostname, pid=pid, heartbeat_at=now, job_id=job_id)
+        session.add(worker)
+        session.flush()
+
+
+def remove_worker(session: Session, worker_id: str) -> None:
+    session.execute(delete(Worker).where(Worker.id == worker_id))
+
+
+def live_workers(session: Session, since: datetime) -> int:
+    count = session.scalar(
+        select(func.count()).select_from(Worker).where(Worker.heartbeat_at >= since)
+    )
+    return int(count or 0)
+
+
+def forget_dead_workers(session: Session, before: datetime) -> None:
+    session.execute(delete(Worker).where(Worker.heartbeat_at < before))

@@ -1,0 +1,291 @@
+"""The whole service as a user meets it: ``iris serve`` (uvicorn on 127.0.0.1) with a real worker
+process and SQLite, driven over HTTP: register -> upload -> job -> live progress -> downloads ->
+delete; isolation on every endpoint; a worker SIGKILLed mid-job; migrations from empty."""
+
+from __future__ import annotations
+
+import io
+import signal
+import subprocess
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from tests.support.live_server import LiveService, iris_command, job_events, wait_for
+from tests.unit.test_api_isolation import OWNED, REQUESTS
+
+from iris3d.phantom import Phantom, make_phantom
+from iris3d.phantom.dicom import write_dicom_series
+from iris3d.phantom.files import write_nifti
+
+pytestmark = pytest.mark.slow
+
+ARTIFACTS = {
+    "glb",
+    "meshes_zip",
+    "labels_nifti",
+    "labels_json",
+    "statistics_json",
+    "statistics_csv",
+    "thumbnail",
+    "manifest",
+}
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveService]:
+    live = LiveService(tmp_path_factory.mktemp("service") / "data", workers=1)
+    live.start()
+    try:
+        yield live
+    finally:
+        live.stop()
+
+
+def _upload(http: httpx.Client, name: str, content: bytes) -> dict[str, Any]:
+    response = http.post("/api/studies", files=[("files", (name, content, "application/zip"))])
+    assert response.status_code == 201, response.text
+    study: dict[str, Any] = response.json()
+    return study
+
+
+def _run_job(http: httpx.Client, study_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    body = {"study_id": study_id, "quality": "fast", "engine": "tissue"}
+    job = http.post("/api/jobs", json=body).json()
+    events = list(job_events(http, job["id"]))
+    return events[-1], events
+
+
+def _dicom_zip(phantom: Phantom, folder: Path) -> bytes:
+    paths = write_dicom_series(phantom.ct, folder)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        for path in paths:
+            zf.write(path, path.name)
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="module")
+def finished(
+    service: LiveService, small_phantom: Phantom, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Any]:
+    """A user whose NIfTI study went through a job, with everything the tests look at."""
+    tmp = tmp_path_factory.mktemp("finished")
+    token = service.sign_up("owner@example.org")
+    with service.client(token) as http:
+        nifti = write_nifti(small_phantom.ct, tmp / "ct.nii.gz").read_bytes()
+        study = _upload(http, "ct.nii.gz", nifti)
+        job, events = _run_job(http, study["id"])
+        upload = http.post("/api/uploads", json={"size": 100}).json()
+    return {"token": token, "study": study, "job": job, "events": events, "upload_id": upload["id"]}
+
+
+def test_a_nifti_study_becomes_a_model_with_live_progress(finished: dict[str, Any]) -> None:
+    job, events = finished["job"], finished["events"]
+    assert job["state"] == "done", job
+    assert job["engine_used"] == "tissue"
+    stages = [e["stage"] for e in events]
+    assert stages[-1] == "done"
+    # Live: several pipeline stages arrive while it runs (a stage shorter than a poll may not).
+    running = {"ingest", "segment", "mesh", "export", "stats"}
+    assert len(running & set(stages)) >= 2, stages
+    percents = [e["percent"] for e in events]
+    assert percents == sorted(percents) and percents[-1] == 100.0
+    assert {a["name"] for a in job["artifacts"]} == ARTIFACTS
+    assert job["duration_s"] > 0 and job["timings_s"]
+
+
+def test_downloads_support_ranges_etags_and_links(
+    service: LiveService, finished: dict[str, Any]
+) -> None:
+    urls = {a["name"]: a["url"] for a in finished["job"]["artifacts"]}
+    with service.client(finished["token"]) as http:
+        glb = http.get(urls["glb"])
+        assert glb.status_code == 200 and glb.content[:4] == b"glTF"
+        head = http.get(urls["glb"], headers={"Range": "bytes=0-11"})
+        assert head.status_code == 206 and head.content == glb.content[:12]
+        cached = http.get(urls["glb"], headers={"If-None-Match": glb.headers["etag"]})
+        assert cached.status_code == 304
+        assert zipfile.ZipFile(io.BytesIO(http.get(urls["meshes_zip"]).content)).namelist()
+        assert http.get(urls["statistics_csv"]).content.startswith(b"label,name,")
+        thumb_url = http.get(f"/api/studies/{finished['study']['id']}").json()["thumbnail_url"]
+        assert http.get(thumb_url).content[:4] == b"\x89PNG"
+        link = http.post(f"{urls['glb']}/link").json()["url"]
+    with service.client() as anonymous:
+        assert anonymous.get(urls["glb"]).status_code == 401
+        assert anonymous.get(link).content == glb.content
+
+
+def test_a_dicom_zip_study_is_processed_too(
+    service: LiveService, small_phantom: Phantom, tmp_path: Path
+) -> None:
+    token = service.sign_up("dicom@example.org")
+    with service.client(token) as http:
+        study = _upload(http, "scan.zip", _dicom_zip(small_phantom, tmp_path))
+        assert study["source_format"] == "zip" and len(study["series"]) == 1
+        job, _ = _run_job(http, study["id"])
+    assert job["state"] == "done", job
+    assert {a["name"] for a in job["artifacts"]} == ARTIFACTS
+
+
+@pytest.fixture(scope="module")
+def other_token(service: LiveService) -> str:
+    return service.sign_up("other@example.org")
+
+
+@pytest.mark.parametrize(("method", "route"), OWNED)
+def test_another_user_gets_404_from_the_real_server(
+    service: LiveService, finished: dict[str, Any], other_token: str, method: str, route: str
+) -> None:
+    ids = {
+        "study_id": finished["study"]["id"],
+        "job_id": finished["job"]["id"],
+        "upload_id": finished["upload_id"],
+        "name": "glb",
+        "token": "x",
+    }
+    with service.client(other_token) as http:
+        response = http.request(method, route.format(**ids), **REQUESTS[(method, route)])
+        assert response.status_code == 404, response.text
+    with service.client(finished["token"]) as http:  # the owner still has it
+        assert http.get(f"/api/studies/{ids['study_id']}").status_code == 200
+        assert http.get(f"/api/uploads/{ids['upload_id']}").status_code == 200
+
+
+def test_another_users_study_cannot_be_queued(
+    service: LiveService, finished: dict[str, Any], other_token: str
+) -> None:
+    with service.client(other_token) as http:
+        body = {"study_id": finished["study"]["id"], "engine": "tissue"}
+        assert http.post("/api/jobs", json=body).status_code == 404
+
+
+def test_deleting_a_study_removes_every_file(
+    service: LiveService, small_phantom: Phantom, tmp_path: Path
+) -> None:
+    token = service.sign_up("deleter@example.org")
+    with service.client(token) as http:
+        nifti = write_nifti(small_phantom.ct, tmp_path / "ct.nii.gz").read_bytes()
+        study = _upload(http, "ct.nii.gz", nifti)
+        job, _ = _run_job(http, study["id"])
+        assert job["state"] == "done"
+        folder = service.data_dir / "storage" / "studies" / study["id"]
+        assert any(folder.rglob("*.glb"))
+        assert http.delete(f"/api/studies/{study['id']}").status_code == 204
+        assert http.get(f"/api/studies/{study['id']}").status_code == 404
+        assert http.get(f"/api/jobs/{job['id']}").status_code == 404
+        assert http.get(job["artifacts"][0]["url"]).status_code == 404
+    assert not folder.exists()
+
+
+def test_a_worker_killed_mid_job_is_replaced_and_the_job_completes(tmp_path: Path) -> None:
+    # A larger phantom (a job of ~3 s here) so the worker can be caught in the middle.
+    phantom = make_phantom(shape=(80, 68, 40), spacing=(4.8, 4.8, 4.8))
+    content = write_nifti(phantom.ct, tmp_path / "ct.nii.gz").read_bytes()
+    live = LiveService(tmp_path / "data", workers=0)
+    live.start()
+    try:
+        with live.explained():
+            token = live.sign_up("crash@example.org")
+            with live.client(token) as http:
+                study = _upload(http, "ct.nii.gz", content)
+                body = {"study_id": study["id"], "quality": "fast", "engine": "tissue"}
+                job = http.post("/api/jobs", json=body).json()
+                first = live.start_worker()
+                running = wait_for(http, job["id"], {"running", "done", "failed"})
+                first.send_signal(signal.SIGKILL)
+                first.wait()
+                assert running["state"] == "running", "the job ended before the worker was killed"
+                # Nothing half-written is visible while the job waits for a new worker.
+                orphan = http.get(f"/api/jobs/{job['id']}").json()
+                assert orphan["state"] in ("running", "queued") and orphan["artifacts"] == []
+                assert http.get(f"/api/jobs/{job['id']}/artifacts/glb").status_code == 404
+                requeued = wait_for(http, job["id"], {"queued"}, timeout_s=30)
+                assert "retrying" in requeued["message"]
+                live.start_worker()
+                done = wait_for(http, job["id"], {"done", "failed"}, timeout_s=180)
+            assert done["state"] == "done", done
+            assert done["attempts"] == 2
+            stored = live.data_dir / "storage" / "studies" / study["id"] / "jobs" / job["id"]
+            assert sorted(p.name for p in stored.iterdir()) == ["a2"]
+            assert {p.name for p in (stored / "a2").iterdir()} == {
+                Path(a["filename"]).name for a in done["artifacts"]
+            }
+    finally:
+        live.stop()
+
+
+def test_the_server_killed_mid_job_loses_nothing_on_restart(tmp_path: Path) -> None:
+    phantom = make_phantom(shape=(80, 68, 40), spacing=(4.8, 4.8, 4.8))
+    content = write_nifti(phantom.ct, tmp_path / "ct.nii.gz").read_bytes()
+    live = LiveService(tmp_path / "data", workers=1)
+    live.start()
+    try:
+        with live.explained():
+            token = live.sign_up("restart@example.org")
+            with live.client(token) as http:
+                study = _upload(http, "ct.nii.gz", content)
+                body = {"study_id": study["id"], "quality": "fast", "engine": "tissue"}
+                job = http.post("/api/jobs", json=body).json()
+                assert wait_for(http, job["id"], {"running", "done"})["state"] == "running"
+            assert live.server is not None
+            # SIGKILL the API, which is also the parent of its worker (told to stop with it).
+            live.server.send_signal(signal.SIGKILL)
+            live.server.wait()
+            live.start()  # the same data folder and port
+            with live.client(token) as http:
+                done = wait_for(http, job["id"], {"done", "failed"}, timeout_s=180)
+                assert done["state"] == "done", done
+                assert http.get(done["artifacts"][0]["url"]).status_code == 200
+                assert (
+                    http.get(f"/api/studies/{study['id']}").json()["latest_job"]["id"] == job["id"]
+                )
+    finally:
+        live.stop()
+
+
+def test_migrations_from_an_empty_database(tmp_path: Path) -> None:
+    env = {"IRIS_DATA_DIR": str(tmp_path / "data"), "PATH": "/usr/bin:/bin"}
+    result = subprocess.run(
+        iris_command("db", "upgrade"),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "revision 0001" in result.stdout
+    from sqlalchemy import create_engine, inspect
+
+    tables = inspect(create_engine(f"sqlite:///{tmp_path / 'data' / 'iris.db'}")).get_table_names()
+    assert {"users", "studies", "jobs", "alembic_version"} <= set(tables)
+
+
+def test_the_remote_cli_uploads_follows_and_downloads(
+    service: LiveService, small_phantom: Phantom, tmp_path: Path
+) -> None:
+    service.sign_up("cli@example.org", "cli password 1")
+    nifti = write_nifti(small_phantom.ct, tmp_path / "ct.nii.gz")
+    env = {**service.env, "IRIS_DATA_DIR": str(tmp_path / "client")}
+
+    def iris(*args: str) -> str:
+        result = subprocess.run(
+            iris_command(*args), env=env, capture_output=True, text=True, timeout=180, check=False
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        return result.stdout
+
+    iris(
+        "remote", "login", service.url, "--email", "cli@example.org", "--password", "cli password 1"
+    )
+    assert (tmp_path / "client" / "remote.json").stat().st_mode & 0o077 == 0
+    out = iris("remote", "upload", str(nifti), "--engine", "tissue", "--quality", "fast")
+    job_id = out.split("job ")[1].split()[0]
+    assert job_id in iris("remote", "status")
+    iris("remote", "download", job_id, "--out", str(tmp_path / "results"))
+    names = {p.name for p in (tmp_path / "results").iterdir()}
+    assert any(n.endswith(".glb") for n in names) and len(names) == len(ARTIFACTS)
