@@ -3,14 +3,16 @@ highdicom. Geometry comes from the SEG's own frame positions, in LPS, turned to 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
 from iris3d.anatomy import LabelTable
 from iris3d.geometry import lps_to_ras
 from iris3d.segment.base import ProgressCallback, SegmentationError
-from iris3d.segment.imported.grid import onto_ct_grid
+from iris3d.segment.imported.grid import paint_masks
 from iris3d.segment.imported.nifti import clean_name, ids_for_names
 from iris3d.volume import CTVolume, LabelMap
 
@@ -68,19 +70,15 @@ def import_dicom_seg(
         ) from e
     affine_ras = lps_to_ras(np.asarray(stacked.affine, dtype=np.float64))
     channels = np.asarray(stacked.array)
-    dtype = np.uint16 if max(ids.values()) > 255 else np.uint8
-    labels = np.zeros(volume.shape, dtype=dtype)
-    overlap = 0
-    resampled = False
-    for c, name in enumerate(names):
-        progress(0.2 + 0.8 * c / len(names), f"segment {name}")
-        mask = (channels[..., c] >= 0.5).astype(np.uint8)
-        if not mask.any():
-            continue
-        on_grid, resampled = onto_ct_grid(mask, affine_ras, volume, f"{path.name} ({name})")
-        inside = on_grid.astype(bool)
-        overlap += int(np.count_nonzero(labels[inside]))
-        labels[inside] = ids[name]
+
+    def segments() -> Iterator[tuple[str, npt.NDArray[np.uint8], npt.NDArray[np.float64], str]]:
+        for c, name in enumerate(names):
+            progress(0.2 + 0.8 * c / len(names), f"segment {name}")
+            mask = (channels[..., c] >= 0.5).astype(np.uint8)
+            yield name, mask, affine_ras, f"{path.name} ({name})"
+
+    painted = paint_masks(segments(), volume, ids)
+    labels, overlap, resampled = painted.labels, painted.overlapping_voxels, painted.resampled
     if not labels.any():
         raise SegmentationError(f"{path.name}: every segment is empty")
     table = LabelTable.from_names({label: name for name, label in ids.items()})

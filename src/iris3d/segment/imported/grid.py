@@ -8,6 +8,9 @@ geometry (an identity affine, for instance).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+
 import numpy as np
 import numpy.typing as npt
 from scipy import ndimage
@@ -83,3 +86,36 @@ def _extent(shape: tuple[int, ...], affine: npt.NDArray[np.float64]) -> str:
     low, high = xyz.min(axis=0), xyz.max(axis=0)
     return ", ".join(f"{axis} {lo:.0f}..{hi:.0f}" for axis, lo, hi in zip("xyz", low, high,
                                                                           strict=True)) + " mm"
+
+
+@dataclass(frozen=True)
+class PaintedMasks:
+    """Binary masks painted into one label array on the CT's grid, later masks on top."""
+
+    labels: npt.NDArray[np.integer]
+    overlapping_voxels: int
+    resampled: bool
+
+
+def paint_masks(
+    masks: Iterable[tuple[str, npt.NDArray[np.uint8], npt.NDArray[np.float64], str]],
+    volume: CTVolume,
+    ids: dict[str, int],
+) -> PaintedMasks:
+    """Paint each ``(name, mask, affine, where)`` onto ``volume``'s grid as ``ids[name]``.
+
+    Empty masks are skipped (TotalSegmentator writes one for every structure it did not find);
+    ``where`` names the source in error messages.
+    """
+    labels = np.zeros(volume.shape, dtype=np.uint16 if max(ids.values()) > 255 else np.uint8)
+    overlap = 0
+    resampled_any = False
+    for name, mask, affine, where in masks:
+        if not mask.any():
+            continue
+        on_grid, resampled = onto_ct_grid(mask, affine, volume, where)
+        resampled_any |= resampled
+        inside = on_grid.astype(bool)
+        overlap += int(np.count_nonzero(labels[inside]))
+        labels[inside] = ids[name]
+    return PaintedMasks(labels, overlap, resampled_any)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import nibabel as nib
@@ -12,7 +13,7 @@ import numpy.typing as npt
 from iris3d.anatomy import LabelTable, total_table
 from iris3d.labelio import LabelFileError, read_nifti_labels, read_table, sidecar_path
 from iris3d.segment.base import ProgressCallback, SegmentationError
-from iris3d.segment.imported.grid import onto_ct_grid
+from iris3d.segment.imported.grid import onto_ct_grid, paint_masks
 from iris3d.volume import CTVolume, LabelMap
 
 NIFTI_SUFFIXES = (".nii.gz", ".nii")
@@ -99,19 +100,15 @@ def import_mask_folder(
         raise SegmentationError(f"{folder}: no NIfTI masks (*.nii.gz, *.nii) in this folder")
     names = [structure_name(p) for p in files]
     ids = ids_for_names(names)
-    labels = np.zeros(volume.shape, dtype=np.uint16 if max(ids.values()) > 255 else np.uint8)
-    overlap = 0
-    resampled_any = False
-    for n, (path, name) in enumerate(zip(files, names, strict=True)):
-        progress(n / len(files), f"reading {path.name}")
-        mask, affine = _read_mask(path)
-        if not mask.any():
-            continue  # TotalSegmentator writes an empty mask for each structure it did not find
-        on_grid, resampled = onto_ct_grid(mask.view(np.uint8), affine, volume, path.name)
-        resampled_any |= resampled
-        inside = on_grid.astype(bool)
-        overlap += int(np.count_nonzero(labels[inside]))
-        labels[inside] = ids[name]
+
+    def masks() -> Iterator[tuple[str, npt.NDArray[np.uint8], npt.NDArray[np.float64], str]]:
+        for n, (path, name) in enumerate(zip(files, names, strict=True)):
+            progress(n / len(files), f"reading {path.name}")
+            mask, affine = _read_mask(path)
+            yield name, mask.view(np.uint8), affine, path.name
+
+    painted = paint_masks(masks(), volume, ids)
+    labels, overlap, resampled_any = painted.labels, painted.overlapping_voxels, painted.resampled
     if not labels.any():
         raise SegmentationError(f"{folder}: every mask is empty")
     table = LabelTable.from_names({label: name for name, label in ids.items()})
