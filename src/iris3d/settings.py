@@ -41,6 +41,16 @@ class Settings(BaseSettings):
     queue_url: str | None = Field(
         default=None, description="Job queue; default: workers claim jobs from the database."
     )
+    s3_endpoint_url: str | None = Field(default=None, description="S3 server; default AWS.")
+    s3_public_endpoint_url: str | None = Field(
+        default=None, description="S3 address in download links, if browsers see another."
+    )
+    s3_region: str | None = Field(default=None, description="S3 region; default us-east-1.")
+    s3_access_key_id: str | None = Field(default=None, description="Default: boto3's chain.")
+    s3_secret_access_key: str | None = Field(default=None)
+    worker_queues: str | None = Field(
+        default=None, description="Celery queues a worker takes, comma-separated; default all."
+    )
     max_upload_bytes: int = Field(default=2 * 2**30, gt=0, description="Largest study accepted.")
     upload_chunk_bytes: int = Field(default=64 * 2**20, gt=0, description="Largest upload chunk.")
     upload_expiry_s: float = Field(default=24 * 3600.0, gt=0, description="Unfinished uploads.")
@@ -58,7 +68,9 @@ class Settings(BaseSettings):
     progress_interval_s: float = Field(default=0.25, gt=0, description="Progress saved this often.")
     sse_poll_s: float = Field(default=0.25, gt=0, description="Event streams look this often.")
     ingest_concurrency: int = Field(default=2, gt=0, description="Uploads checked at once.")
-    web_dir: Path | None = Field(default=None, description="Built web app served at /.")
+    web_dir: Path | None = Field(
+        default=None, description="Built web app served at /; unset: the repository's web/dist."
+    )
 
     @model_validator(mode="after")
     def _refuse_development_secret(self) -> "Settings":

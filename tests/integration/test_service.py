@@ -1,6 +1,9 @@
 """The whole service as a user meets it: ``iris serve`` (uvicorn on 127.0.0.1) with a real worker
-process and SQLite, driven over HTTP: register -> upload -> job -> live progress -> downloads ->
-delete; isolation on every endpoint; a worker SIGKILLed mid-job; migrations from empty."""
+process, driven over HTTP: register -> upload -> job -> live progress -> downloads -> delete;
+isolation on every endpoint; a worker SIGKILLed mid-job; migrations from empty.
+
+The tests on the shared ``service`` run twice: on one machine's defaults (SQLite, a folder, workers
+claiming rows) and scaled out (PostgreSQL, SeaweedFS S3, Celery on Redis)."""
 
 from __future__ import annotations
 
@@ -9,12 +12,14 @@ import signal
 import subprocess
 import zipfile
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from tests.support.live_server import LiveService, iris_command, job_events, wait_for
+from tests.support.scale import postgres_database, redis_url, seaweedfs, stored_keys
 from tests.unit.test_api_isolation import OWNED, REQUESTS
 
 from iris3d.phantom import Phantom, make_phantom
@@ -35,14 +40,21 @@ ARTIFACTS = {
 }
 
 
-@pytest.fixture(scope="module")
-def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveService]:
-    live = LiveService(tmp_path_factory.mktemp("service") / "data", workers=1)
-    live.start()
-    try:
+@pytest.fixture(scope="module", params=["local", "scaled"])
+def service(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveService]:
+    folder = tmp_path_factory.mktemp(f"service-{request.param}")
+    with ExitStack() as stack:
+        env: dict[str, str] = {}
+        if request.param == "scaled":
+            env.update(stack.enter_context(seaweedfs(folder / "s3")))
+            env["IRIS_DATABASE_URL"] = stack.enter_context(postgres_database())
+            env["IRIS_QUEUE_URL"] = redis_url()
+        live = LiveService(folder / "data", workers=1, **env)
+        live.start()
+        stack.callback(live.stop)
         yield live
-    finally:
-        live.stop()
 
 
 def _upload(http: httpx.Client, name: str, content: bytes) -> dict[str, Any]:
@@ -172,13 +184,13 @@ def test_deleting_a_study_removes_every_file(
         study = _upload(http, "ct.nii.gz", nifti)
         job, _ = _run_job(http, study["id"])
         assert job["state"] == "done"
-        folder = service.data_dir / "storage" / "studies" / study["id"]
-        assert any(folder.rglob("*.glb"))
+        folder = f"studies/{study['id']}"
+        assert any(k.endswith(".glb") for k in stored_keys(service.env, service.data_dir, folder))
         assert http.delete(f"/api/studies/{study['id']}").status_code == 204
         assert http.get(f"/api/studies/{study['id']}").status_code == 404
         assert http.get(f"/api/jobs/{job['id']}").status_code == 404
         assert http.get(job["artifacts"][0]["url"]).status_code == 404
-    assert not folder.exists()
+    assert stored_keys(service.env, service.data_dir, folder) == []
 
 
 def test_a_worker_killed_mid_job_is_replaced_and_the_job_completes(tmp_path: Path) -> None:

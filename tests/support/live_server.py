@@ -26,6 +26,8 @@ QUICK = {
     "IRIS_SSE_POLL_S": "0.1",
 }
 
+_BACKENDS = ("IRIS_DATABASE_URL", "IRIS_STORAGE_URL", "IRIS_QUEUE_URL", "IRIS_S3_", "IRIS_WORKER_Q")
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -43,9 +45,9 @@ class LiveService:
         self.data_dir = data_dir
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {**os.environ, **QUICK, "IRIS_DATA_DIR": str(data_dir), **env}
-        self.env.pop("IRIS_DATABASE_URL", None)
-        self.env.pop("IRIS_STORAGE_URL", None)
+        # Only what the test names: no database, store or queue from the developer's shell.
+        inherited = {k: v for k, v in os.environ.items() if not k.startswith(_BACKENDS)}
+        self.env = {**inherited, **QUICK, "IRIS_DATA_DIR": str(data_dir), **env}
         self.workers = workers
         self.server: subprocess.Popen[bytes] | None = None
         self.extra_workers: list[subprocess.Popen[bytes]] = []
@@ -108,7 +110,9 @@ class LiveService:
 
     def client(self, token: str | None = None) -> httpx.Client:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        return httpx.Client(base_url=self.url, headers=headers, timeout=120)
+        # Downloads from an S3 store are redirects to presigned URLs (httpx drops the bearer
+        # header when it follows one to another host, as browsers do).
+        return httpx.Client(base_url=self.url, headers=headers, timeout=120, follow_redirects=True)
 
     def sign_up(self, email: str, password: str = "correct horse battery") -> str:
         with self.client() as http:

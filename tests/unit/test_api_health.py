@@ -98,7 +98,8 @@ def test_openapi_describes_every_resource(tmp_path: Path) -> None:
 
 
 def test_without_a_web_app_the_front_door_is_the_api_documentation(tmp_path: Path) -> None:
-    with api_client(service_settings(tmp_path / "data")) as client:
+    no_build = tmp_path / "web-never-built"
+    with api_client(service_settings(tmp_path / "data", web_dir=no_build)) as client:
         front = client.get("/", follow_redirects=False)
         assert front.status_code == 307
         assert front.headers["location"] == "/docs"

@@ -85,8 +85,10 @@ def test_storage_is_chosen_from_the_url(tmp_path: Path) -> None:
     assert isinstance(default, LocalBlobStore) and default.root == tmp_path / "storage"
     other = open_blob_store(Settings(data_dir=tmp_path, storage_url=f"file://{tmp_path}/files"))
     assert isinstance(other, LocalBlobStore) and other.root == tmp_path / "files"
-    with pytest.raises(BlobError, match="s3"):
-        open_blob_store(Settings(data_dir=tmp_path, storage_url="s3://bucket/prefix"))
+    with pytest.raises(BlobError, match="gs"):
+        open_blob_store(Settings(data_dir=tmp_path, storage_url="gs://bucket/prefix"))
+    with pytest.raises(BlobError, match="bucket"):
+        open_blob_store(Settings(data_dir=tmp_path, storage_url="s3:///prefix"))
 
 
 def test_check_reports_an_unwritable_folder(store: LocalBlobStore) -> None:

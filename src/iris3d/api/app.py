@@ -11,7 +11,6 @@ from contextlib import asynccontextmanager
 import anyio
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
-from fastapi.staticfiles import StaticFiles
 
 from iris3d import __version__
 from iris3d.api.errors import install_error_handlers
@@ -19,6 +18,7 @@ from iris3d.api.maintenance import run_maintenance
 from iris3d.api.metrics import RequestTimer
 from iris3d.api.routes import admin, auth, events, files, health, jobs, studies, uploads
 from iris3d.api.services import open_services
+from iris3d.api.web import WebApp, web_app_dir
 from iris3d.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -52,8 +52,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router, prefix="/api")
     app.include_router(health.router)
     app.add_middleware(RequestTimer)
-    if settings.web_dir is not None:
-        app.mount("/", StaticFiles(directory=settings.web_dir, html=True), name="web")
+    web_dir = web_app_dir(settings.web_dir)
+    if web_dir is not None:
+        app.mount("/", WebApp(web_dir), name="web")
     else:
         # Until a web app is configured, the front door is the interactive API documentation.
         app.add_api_route("/", _to_api_docs, include_in_schema=False)

@@ -4,7 +4,7 @@ database (so they are right however many workers and API processes there are).""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
@@ -58,6 +58,21 @@ def _stage_histogram(rows: dict[tuple[str, str], float]) -> Metric:
     return family
 
 
+class BrokerCollector(Collector):
+    """Messages waiting in each broker queue, for autoscalers (KEDA, AWS Batch, ...)."""
+
+    def __init__(self, depths: Callable[[], dict[str, int]]) -> None:
+        self._depths = depths
+
+    def collect(self) -> Iterable[Metric]:
+        family = GaugeMetricFamily(
+            "iris_broker_queue_depth", "Messages waiting in each job queue.", labels=["queue"]
+        )
+        for name, depth in sorted(self._depths().items()):
+            family.add_metric([name], depth)
+        yield family
+
+
 class Metrics:
     def __init__(self, db: Database, settings: Settings) -> None:
         self.registry = CollectorRegistry()
@@ -74,6 +89,9 @@ class Metrics:
             registry=self.registry,
         )
         self.registry.register(DatabaseCollector(db, settings))
+
+    def watch_broker(self, depths: Callable[[], dict[str, int]]) -> None:
+        self.registry.register(BrokerCollector(depths))
 
 
 class RequestTimer:

@@ -48,14 +48,17 @@ def open_services(settings: Settings) -> Services:
     upgrade(db)
     upload_dir = settings.data_dir / "uploads"
     upload_dir.mkdir(parents=True, exist_ok=True)
+    executor = open_executor(settings)
+    metrics = Metrics(db, settings)
+    metrics.watch_broker(executor.queue_depths)
     return Services(
         settings=settings,
         db=db,
         blobs=open_blob_store(settings),
-        executor=open_executor(settings),
+        executor=executor,
         passwords=Passwords(),
         limiter=FailureLimiter(settings.signin_attempts, settings.signin_window_s),
-        metrics=Metrics(db, settings),
+        metrics=metrics,
         upload_dir=upload_dir,
         ingest_slots=threading.BoundedSemaphore(settings.ingest_concurrency),
         # As fresh as the event streams: one read per poll at most.

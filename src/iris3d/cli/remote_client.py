@@ -93,7 +93,9 @@ class RemoteClient:
         partial = target.with_name(target.name + ".partial")
         have = partial.stat().st_size if partial.exists() else 0
         headers = {"Range": f"bytes={have}-"} if have else {}
-        with self.http.stream("GET", url, headers=headers) as response:
+        # An S3-backed server answers with a redirect to a presigned URL (another host, so httpx
+        # does not send our token there).
+        with self.http.stream("GET", url, headers=headers, follow_redirects=True) as response:
             if response.status_code == 416:
                 partial.replace(target)
                 return target

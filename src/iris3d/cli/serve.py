@@ -63,11 +63,21 @@ def worker(
         int | None, typer.Option(help="Exit after this many jobs (default: run until stopped).")
     ] = None,
 ) -> None:
-    """Run one worker: claim queued jobs and process them, keeping the model warm."""
+    """Run one worker: claim queued jobs and process them, keeping the model warm.
+
+    With IRIS_QUEUE_URL set (redis:// or amqp://) this is a Celery worker on the queues in
+    IRIS_WORKER_QUEUES (default all)."""
+    from iris3d.jobs.celery_executor import is_celery_url
     from iris3d.jobs.worker import run_worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(process)d %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    settings = get_settings()
+    if is_celery_url(settings.queue_url):
+        from iris3d.jobs.celery_worker import run_celery_worker
+
+        run_celery_worker(settings)
+        return
     stop = threading.Event()
 
     def request_stop(signum: int, frame: FrameType | None) -> None:
@@ -75,4 +85,4 @@ def worker(
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
-    run_worker(get_settings(), stop, max_jobs=max_jobs)
+    run_worker(settings, stop, max_jobs=max_jobs)

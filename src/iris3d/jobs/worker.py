@@ -17,6 +17,7 @@ import time
 import uuid
 from types import FrameType
 
+from iris3d.jobs.celery_executor import is_celery_url
 from iris3d.jobs.engines import EngineCache
 from iris3d.jobs.reaper import reap_abandoned
 from iris3d.jobs.runner import WorkerContext, clean_scratch, run_claimed
@@ -100,6 +101,14 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(process)d %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
     stop = threading.Event()
+    settings = get_settings()
+    if is_celery_url(settings.queue_url):
+        from iris3d.jobs.celery_worker import run_celery_worker
+
+        if args.parent:  # the kernel's SIGTERM on the parent's death starts Celery's shutdown
+            stop_with_parent(args.parent, stop)
+        run_celery_worker(settings)
+        return
 
     def request_stop(signum: int, frame: FrameType | None) -> None:
         stop.set()
@@ -108,7 +117,7 @@ def main(argv: list[str] | None = None) -> None:
     signal.signal(signal.SIGINT, request_stop)
     if args.parent:
         stop_with_parent(args.parent, stop)
-    run_worker(get_settings(), stop)
+    run_worker(settings, stop)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""The database seam: one SQLAlchemy engine chosen by URL (SQLite by default, PostgreSQL later).
+"""The database seam: one SQLAlchemy engine chosen by URL (SQLite by default, or PostgreSQL).
 
 Only this module knows about dialects; repository functions take a :class:`Session` and stay
 portable.
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -20,6 +20,8 @@ from iris3d.settings import Settings
 
 # SQLite waits this long for another process's write lock instead of failing at once.
 _SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Any fixed number: PostgreSQL advisory locks are named by integers.
+_MIGRATION_LOCK_ID = 7_301_917
 
 
 def database_url(settings: Settings) -> str:
@@ -63,6 +65,9 @@ def open_database(url: str) -> Database:
     kwargs: dict[str, Any] = {}
     if parsed.get_backend_name() != "sqlite":
         kwargs["pool_pre_ping"] = True  # a server may drop idle connections; a file cannot
+        # Small pools: many API and worker processes share one server's connection limit.
+        kwargs["pool_size"] = 5
+        kwargs["max_overflow"] = 5
     else:
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
@@ -80,6 +85,13 @@ def open_database(url: str) -> Database:
         writers=sessionmaker(writer, expire_on_commit=False),
         readers=sessionmaker(engine, expire_on_commit=False),
     )
+
+
+def lock_migrations(connection: Connection) -> None:
+    """Make processes that migrate at the same time run one after the other (inside the
+    migration's transaction). SQLite's writer transaction already holds its write lock."""
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK_ID})")
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:

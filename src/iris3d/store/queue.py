@@ -62,42 +62,75 @@ def claim_next(session: Session, worker_id: str) -> Claim | None:
         )
         if job_id is None:
             return None
-        now = utcnow()
-        result = session.execute(
-            update(Job)
-            .where(Job.id == job_id, Job.state == JobState.QUEUED.value)
-            .values(
-                **_bump(
-                    state=JobState.RUNNING.value,
-                    attempts=Job.attempts + 1,
-                    worker_id=worker_id,
-                    heartbeat_at=now,
-                    started_at=now,
-                    stage=None,
-                    progress=0.0,
-                    message="starting",
-                )
+        claim = claim_job(session, job_id, worker_id)
+        if claim is not None:
+            return claim
+    return None
+
+
+def claim_job(session: Session, job_id: str, worker_id: str) -> Claim | None:
+    """Take the job ``job_id`` if it is queued. The conditional UPDATE is atomic on SQLite and
+    PostgreSQL alike (a second writer re-checks the state after the first commits), so two
+    workers, or two deliveries of one queue message, cannot both win."""
+    now = utcnow()
+    result = session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.state == JobState.QUEUED.value)
+        .values(
+            **_bump(
+                state=JobState.RUNNING.value,
+                attempts=Job.attempts + 1,
+                worker_id=worker_id,
+                heartbeat_at=now,
+                started_at=now,
+                stage=None,
+                progress=0.0,
+                message="starting",
             )
         )
-        if getattr(result, "rowcount", 0) == 1:
-            row = session.execute(
-                select(Job, Study.source_key, Study.segmentation_key)
-                .join(Study, Study.id == Job.study_id)
-                .where(Job.id == job_id)
-            ).one()
-            job: Job = row[0]
-            return Claim(
-                job_id=job.id,
-                attempt=job.attempts,
-                worker_id=worker_id,
-                study_id=job.study_id,
-                quality=job.quality,
-                engine=job.engine,
-                series_uid=job.series_uid,
-                source_key=row[1],
-                segmentation_key=row[2],
-            )
-    return None
+    )
+    if getattr(result, "rowcount", 0) != 1:
+        return None
+    row = session.execute(
+        select(Job, Study.source_key, Study.segmentation_key)
+        .join(Study, Study.id == Job.study_id)
+        .where(Job.id == job_id)
+    ).one()
+    job: Job = row[0]
+    return Claim(
+        job_id=job.id,
+        attempt=job.attempts,
+        worker_id=worker_id,
+        study_id=job.study_id,
+        quality=job.quality,
+        engine=job.engine,
+        series_uid=job.series_uid,
+        source_key=row[1],
+        segmentation_key=row[2],
+    )
+
+
+def job_state(session: Session, job_id: str) -> str | None:
+    """The job's state, None when there is no such job (its study was deleted)."""
+    state = session.scalar(select(Job.state).where(Job.id == job_id))
+    return None if state is None else str(state)
+
+
+def route_of(session: Session, job_id: str) -> tuple[str, str] | None:
+    """The job's (engine, quality), which decide which workers may run it."""
+    row = session.execute(select(Job.engine, Job.quality).where(Job.id == job_id)).first()
+    return None if row is None else (str(row[0]), str(row[1]))
+
+
+def queued_since(session: Session, before: datetime) -> list[str]:
+    """Jobs queued and unchanged since ``before``: their queue message may have been lost."""
+    return list(
+        session.scalars(
+            select(Job.id)
+            .where(Job.state == JobState.QUEUED.value, Job.updated_at < before)
+            .order_by(Job.created_at)
+        )
+    )
 
 
 def _lease(session: Session, claim: Claim, **values: Any) -> Lease:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from iris3d.store.database import Database
+from iris3d.store.database import Database, lock_migrations
 from iris3d.store.models import Base
 
 database = context.config.attributes.get("database")
@@ -12,7 +12,7 @@ if not isinstance(database, Database):
     raise RuntimeError("run migrations with `iris db upgrade`, not the alembic command")
 
 # The writer engine takes SQLite's write lock at BEGIN, so two processes upgrading at the same
-# time run one after the other and the second finds nothing to do.
+# time run one after the other and the second finds nothing to do; PostgreSQL takes a lock.
 with database.writers.kw["bind"].connect() as connection:
     context.configure(
         connection=connection,
@@ -21,4 +21,5 @@ with database.writers.kw["bind"].connect() as connection:
         compare_type=True,
     )
     with context.begin_transaction():
+        lock_migrations(connection)  # before Alembic reads the current revision
         context.run_migrations()

@@ -1,0 +1,122 @@
+"""The web viewer's speed in headless Chromium against a real ``iris serve`` on 127.0.0.1.
+
+Prints: time from navigation to a completed study until the first frame with every structure
+drawn (median of several cold page loads; goal <= 2 s for a GLB <= 5 MB), with the study list's
+time to interactive as the baseline in the same process; the GLB's size and structure count; the
+JS bundle's size (raw and gzip). Uses the TotalSegmentator example (CT + its segmentation,
+engine ``import``) when /work/shared/data/totalseg_example is present, else a phantom.
+
+    .venv/bin/python benchmarks/viewer_bench.py [--runs 5] [--quality normal]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.support.browser import WEB_DIST, browser_available, chromium, web_built
+from tests.support.live_server import LiveService, wait_for
+
+from iris3d.phantom import make_phantom
+from iris3d.phantom.files import write_nifti
+
+EXAMPLE = Path("/work/shared/data/totalseg_example")
+
+
+def _prepare_study(
+    live: LiveService, token: str, scratch: Path, quality: str = "normal"
+) -> dict[str, Any]:
+    with live.client(token) as http:
+        if (EXAMPLE / "example_seg.nii.gz").exists():
+            ct, seg = EXAMPLE / "example_ct_sm.nii.gz", EXAMPLE / "example_seg.nii.gz"
+            engine = "import"
+        else:
+            phantom = make_phantom(shape=(96, 80, 64), spacing=(4.0, 4.0, 4.0))
+            ct, seg, engine = write_nifti(phantom.ct, scratch / "ct.nii.gz"), None, "tissue"
+        files = [("files", (ct.name, ct.read_bytes(), "application/octet-stream"))]
+        study = http.post("/api/studies", files=files).json()
+        if seg is not None:
+            seg_file = [("file", (seg.name, seg.read_bytes(), "application/octet-stream"))]
+            response = http.put(f"/api/studies/{study['id']}/segmentation", files=seg_file)
+            assert response.status_code == 200, response.text
+        body = {"study_id": study["id"], "quality": quality, "engine": engine}
+        job = http.post("/api/jobs", json=body).json()
+        job = wait_for(http, job["id"], {"done", "failed"}, timeout_s=600)
+        assert job["state"] == "done", job
+        return {"study": study["id"], "job": job, "source": ct.name}
+
+
+def _page_ms(browser: Any, url: str, token: str, ready: str) -> float:
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    _sign_in(context, url, token)
+    page = context.new_page()
+    page.goto(url)
+    page.on("console", lambda m: print("console:", m.text) if m.type == "error" else None)
+    page.wait_for_selector(ready, state="attached", timeout=60_000)
+    value = page.evaluate("Number(document.body.dataset.viewerReady || performance.now())")
+    context.close()
+    return float(value)
+
+
+def _sign_in(context: Any, url: str, token: str) -> None:
+    origin = "/".join(url.split("/")[:3])
+    context.add_cookies([{"name": "iris_session", "value": token, "url": origin + "/"}])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--quality", default="normal", choices=["fast", "normal", "high"])
+    args = parser.parse_args()
+    if not (browser_available() and web_built()):
+        sys.exit("needs Playwright, /usr/bin/chromium and the built web app (scripts/setup.sh)")
+    scratch = Path(tempfile.mkdtemp(prefix="iris-viewer-bench-"))
+    live = LiveService(scratch / "data")
+    live.start()
+    try:
+        token = live.sign_up("bench@example.org")
+        started = time.perf_counter()
+        prepared = _prepare_study(live, token, scratch, args.quality)
+        print(f"study from {prepared['source']} processed in {time.perf_counter() - started:.1f} s")
+        glb = next(a for a in prepared["job"]["artifacts"] if a["name"] == "glb")
+        with chromium() as browser:
+            viewer_url = f"{live.url}/studies/{prepared['study']}"
+            list_ms = [_page_ms(browser, live.url + "/", token, ".study") for _ in range(args.runs)]
+            ready = "body[data-viewer-ready]"
+            view_ms = [_page_ms(browser, viewer_url, token, ready) for _ in range(args.runs)]
+            structures = _structure_count(browser, viewer_url, token)
+    finally:
+        live.stop()
+    viewer, baseline = statistics.median(view_ms), statistics.median(list_ms)
+    print(f"GLB: {glb['size'] / 1e6:.2f} MB, {structures} structures")
+    print(f"navigation -> first frame with all structures: {viewer:.0f} ms median "
+          f"(runs: {', '.join(f'{v:.0f}' for v in view_ms)}; goal <= 2000 ms)")
+    print(f"baseline, study list ready: {baseline:.0f} ms; "
+          f"viewer/baseline = {viewer / baseline:.1f}x")
+    for js in sorted((WEB_DIST / "assets").glob("*.js")):
+        raw = js.read_bytes()
+        packed = len(gzip.compress(raw))
+        print(f"bundle {js.name}: {len(raw) / 1e3:.0f} kB, {packed / 1e3:.0f} kB gzip")
+
+
+def _structure_count(browser: Any, url: str, token: str) -> int:
+    context = browser.new_context()
+    _sign_in(context, url, token)
+    page = context.new_page()
+    page.goto(url)
+    page.wait_for_selector("body[data-viewer-ready]", state="attached", timeout=60_000)
+    count = page.locator(".leaf").count()
+    context.close()
+    return int(count)
+
+
+if __name__ == "__main__":
+    main()

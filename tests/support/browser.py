@@ -1,0 +1,58 @@
+"""Headless Debian Chromium driven by Playwright for Python (never ``playwright install``: the
+system browser is used), for the web app's end-to-end tests and benchmark."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+WEB_DIST = Path(__file__).resolve().parents[2] / "web" / "dist"
+
+
+def browser_available() -> bool:
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return False
+    return CHROMIUM.exists() and shutil.which("node") is not None
+
+
+def web_built() -> bool:
+    return (WEB_DIST / "index.html").is_file()
+
+
+@contextmanager
+def chromium() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def colourful_pixels(png: bytes) -> int:
+    """Pixels that are clearly coloured (an organ), not grey background or white text."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    rgb = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(np.int16)
+    saturation = rgb.max(axis=2) - rgb.min(axis=2)
+    return int((saturation > 60).sum())

@@ -1,0 +1,41 @@
+// The typed API client, generated from the service's OpenAPI schema (src/api/schema.json).
+import createClient from "openapi-fetch";
+import type { components, paths } from "./schema";
+
+export type Study = components["schemas"]["StudyPublic"];
+export type Job = components["schemas"]["JobPublic"];
+export type User = components["schemas"]["UserPublic"];
+export type Artifact = components["schemas"]["ArtifactPublic"];
+
+// Same origin: the session cookie (HttpOnly, SameSite=Strict) goes with every request.
+export const api = createClient<paths>({
+  baseUrl: typeof location === "undefined" ? "" : location.origin, credentials: "same-origin",
+});
+
+export class ApiError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+/** The message a person should read from an error body (FastAPI's ``detail``). */
+export function describe(status: number, body: unknown): string {
+  const detail = (body as { detail?: unknown } | undefined)?.detail;
+  if (typeof detail === "string") return detail;
+  if (Array.isArray(detail)) {
+    return detail.map((d: { msg?: string; loc?: unknown[] }) =>
+      `${(d.loc ?? []).slice(1).join(".")}: ${d.msg ?? "invalid"}`).join("; ");
+  }
+  return status === 0 ? "The server cannot be reached." : `Request failed (${status}).`;
+}
+
+export function unwrap<T>(result: { data?: T; error?: unknown; response: Response }): T {
+  if (result.data === undefined || !result.response.ok) {
+    throw new ApiError(result.response.status, describe(result.response.status, result.error));
+  }
+  return result.data;
+}
+
+export function artifact(job: Job | null | undefined, name: string): Artifact | undefined {
+  return job?.artifacts.find((a) => a.name === name);
+}

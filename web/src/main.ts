@@ -1,0 +1,15 @@
+import "./styles.css";
+import { Router } from "./router";
+import { authPage } from "./pages/auth";
+import { studiesPage } from "./pages/studies";
+
+const root = document.getElementById("app")!;
+const router = new Router(root);
+const go = (url: string): void => router.go(url);
+router
+  .add("/", studiesPage(go))
+  .add("/signin", authPage("signin", go))
+  .add("/signup", authPage("signup", go))
+  // three.js and the viewer load only when a study is opened.
+  .add("/studies/:id", async (root, params) => (await import("./pages/viewer")).viewerPage(go)(root, params));
+void router.render();

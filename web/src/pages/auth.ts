@@ -1,0 +1,52 @@
+// Sign up and sign in: one form, two modes.
+import { api, describe } from "../api/client";
+import { h } from "../ui/dom";
+import type { Leave } from "../router";
+
+export function authPage(mode: "signin" | "signup", go: (url: string) => void) {
+  return (root: HTMLElement): Leave => {
+    const error = h("p", { class: "form-error", role: "alert", "aria-live": "assertive" });
+    const email = h("input", { type: "email", name: "email", autocomplete: "email", required: true,
+      id: "email" });
+    const password = h("input", { type: "password", name: "password", required: true, minlength: 8,
+      id: "password", autocomplete: mode === "signup" ? "new-password" : "current-password" });
+    const submit = h("button", { type: "submit", class: "primary" },
+      mode === "signup" ? "Create account" : "Sign in");
+    const form = h("form", { class: "auth-card", novalidate: true },
+      h("div", { class: "brand big" }, h("span", { class: "logo" }), "Iris"),
+      h("p", { class: "muted" }, "CT to an explorable 3D model of the patient's anatomy."),
+      h("h1", {}, mode === "signup" ? "Create your account" : "Sign in"),
+      h("label", { for: "email" }, "Email"), email,
+      h("label", { for: "password" }, "Password",
+        mode === "signup" ? h("span", { class: "muted" }, " (8 characters or more)") : null),
+      password, error, submit,
+      mode === "signup"
+        ? h("p", {}, "Already registered? ", h("a", { href: "/signin", "data-link": true }, "Sign in"))
+        : h("p", {}, "New here? ", h("a", { href: "/signup", "data-link": true }, "Create an account")),
+    );
+    form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      void (async () => {
+        error.textContent = "";
+        submit.disabled = true;
+        const body = { email: email.value.trim(), password: password.value };
+        try {
+          if (mode === "signup") {
+            const made = await api.POST("/api/auth/register", { body });
+            if (!made.response.ok) throw new Error(describe(made.response.status, made.error));
+          }
+          const signed = await api.POST("/api/auth/signin", { body });
+          if (!signed.response.ok) throw new Error(describe(signed.response.status, signed.error));
+          go("/");
+        } catch (err) {
+          error.textContent = err instanceof Error ? err.message : String(err);
+        } finally {
+          submit.disabled = false;
+        }
+      })();
+    });
+    root.append(h("main", { class: "auth" }, form));
+    email.focus();
+    return () => undefined;
+  };
+}

@@ -1,0 +1,205 @@
+// Upload: drag and drop (files or a folder), file and folder pickers, progress with speed, then
+// quality/engine (and series when a DICOM folder holds several) and the job.
+import { api, describe, unwrap, type Study } from "../api/client";
+import type { paths } from "../api/schema";
+import { formatBytes, h, toast } from "../ui/dom";
+
+type UploadPath = keyof paths & "/api/studies";
+const UPLOAD_PATH: UploadPath = "/api/studies";
+const ACCEPT = ".nii,.nii.gz,.nrrd,.mha,.mhd,.zip,.dcm";
+
+/** What to send from a selection: refuse what can never be a study before spending bandwidth. */
+export function checkSelection(files: File[]): string | null {
+  if (!files.length) return "No files were chosen.";
+  if (files.length === 1) {
+    const name = files[0]!.name.toLowerCase();
+    const ok = [".nii", ".nii.gz", ".nrrd", ".mha", ".zip", ".dcm"].some((e) => name.endsWith(e))
+      || !name.includes(".");
+    return ok ? null : `"${files[0]!.name}" is not a NIfTI, NRRD, MHA, DICOM file or DICOM zip.`;
+  }
+  return null;
+}
+
+/** The study's name from a file name: "chest ct.nii.gz" -> "chest ct". */
+export function displayName(fileName: string): string {
+  return fileName.replace(/\.(nii\.gz|nii|nrrd|mha|mhd|zip|dcm)$/i, "") || fileName;
+}
+
+function putChunk(url: string, chunk: Blob, onProgress: (sent: number) => void): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("PUT", url);
+    xhr.setRequestHeader("Content-Type", "application/octet-stream");
+    xhr.responseType = "json";
+    xhr.upload.onprogress = (e) => onProgress(e.loaded);
+    xhr.onerror = () => reject(new Error("network"));
+    xhr.onload = () => {
+      if (xhr.status === 200) resolve((xhr.response as { received: number }).received);
+      else reject(new Error(describe(xhr.status, xhr.response)));
+    };
+    xhr.send(chunk);
+  });
+}
+
+/** One file through the resumable API: chunks of the server's size; after a network error the
+ * upload goes on from what the server says it received. */
+async function sendResumable(file: File, onProgress: (sent: number, total: number) => void): Promise<Study> {
+  const upload = unwrap(await api.POST("/api/uploads", { body: { size: file.size, filename: file.name } }));
+  let received = 0;
+  let failures = 0;
+  while (received < file.size) {
+    const chunk = file.slice(received, received + upload.chunk_size);
+    const url = `/api/uploads/${encodeURIComponent(upload.id)}?offset=${received}`;
+    try {
+      const start = received;
+      received = await putChunk(url, chunk, (sent) => onProgress(start + sent, file.size));
+      failures = 0;
+    } catch (e) {
+      if (!(e instanceof Error) || e.message !== "network" || ++failures > 5) throw e;
+      await new Promise((r) => setTimeout(r, 1000 * failures));
+      const state = await api.GET("/api/uploads/{upload_id}", { params: { path: { upload_id: upload.id } } });
+      received = unwrap(state).received;
+    }
+  }
+  onProgress(file.size, file.size);
+  return unwrap(await api.POST("/api/uploads/{upload_id}/complete", {
+    params: { path: { upload_id: upload.id } }, body: { name: displayName(file.name) },
+  }));
+}
+
+function sendFiles(files: File[], onProgress: (sent: number, total: number) => void): Promise<Study> {
+  return new Promise((resolve, reject) => {
+    const form = new FormData();
+    for (const f of files) form.append("files", f, f.name);
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", UPLOAD_PATH);
+    xhr.responseType = "json";
+    xhr.upload.onprogress = (e) => onProgress(e.loaded, e.total);
+    xhr.onerror = () => reject(new Error("The upload was interrupted (network)."));
+    xhr.onload = () => {
+      if (xhr.status === 201) resolve(xhr.response as Study);
+      else reject(new Error(describe(xhr.status, xhr.response)));
+    };
+    xhr.send(form);
+  });
+}
+
+async function filesFromDrop(items: DataTransferItemList): Promise<File[]> {
+  const entries = [...items].map((i) => i.webkitGetAsEntry()).filter((e): e is FileSystemEntry => !!e);
+  const out: File[] = [];
+  const walk = async (entry: FileSystemEntry): Promise<void> => {
+    if (entry.isFile) {
+      out.push(await new Promise<File>((res, rej) => (entry as FileSystemFileEntry).file(res, rej)));
+    } else if (entry.isDirectory) {
+      const reader = (entry as FileSystemDirectoryEntry).createReader();
+      for (;;) {
+        const batch = await new Promise<FileSystemEntry[]>((res, rej) => reader.readEntries(res, rej));
+        if (!batch.length) break;
+        for (const child of batch) await walk(child);
+      }
+    }
+  };
+  for (const e of entries) await walk(e);
+  return out.filter((f) => !f.name.startsWith("."));
+}
+
+export function uploadPanel(): HTMLElement {
+  const fileInput = h("input", { type: "file", accept: ACCEPT, class: "sr-only", id: "file-input",
+    "data-testid": "file-input" });
+  const folderInput = h("input", { type: "file", class: "sr-only", id: "folder-input", multiple: true });
+  folderInput.setAttribute("webkitdirectory", "");
+  const quality = h("select", { id: "quality", "aria-label": "Quality" },
+    h("option", { value: "fast" }, "Fast (3 mm)"),
+    h("option", { value: "normal" }, "Normal (1.5 mm)"),
+    h("option", { value: "high" }, "High (finest surfaces)"));
+  const engine = h("select", { id: "engine", "aria-label": "Engine" },
+    h("option", { value: "auto" }, "Automatic"),
+    h("option", { value: "totalsegmentator" }, "TotalSegmentator"),
+    h("option", { value: "tissue" }, "Built-in tissue engine"));
+  const bar = h("progress", { max: 1, value: 0, "aria-label": "Upload progress" });
+  const status = h("p", { class: "upload-status", role: "status", "aria-live": "polite" },
+    "NIfTI (.nii/.nii.gz), NRRD, MHA, a DICOM zip, or a DICOM folder.");
+  const seriesBox = h("div", { class: "series-choice" });
+  const zone = h("div", { class: "dropzone", tabindex: 0, role: "button",
+    "aria-label": "Drop a CT study here or press Enter to choose a file" },
+    h("strong", {}, "Drop a CT study here"),
+    h("span", { class: "muted" }, " or "),
+    h("label", { for: "file-input", class: "link" }, "choose a file"),
+    h("span", { class: "muted" }, " / "),
+    h("label", { for: "folder-input", class: "link" }, "a DICOM folder"),
+    fileInput, folderInput);
+  let busy = false;
+
+  const startJob = async (study: Study, seriesUid: string | null): Promise<void> => {
+    const body = { study_id: study.id, quality: quality.value as "fast", engine: engine.value as "auto",
+      series_uid: seriesUid };
+    unwrap(await api.POST("/api/jobs", { body }));
+    status.textContent = `"${study.name}" uploaded; processing has started.`;
+  };
+
+  const chooseSeries = (study: Study): void => {
+    const select = h("select", { "aria-label": "Series" }, ...study.series.map((s) =>
+      h("option", { value: s.uid },
+        `${s.description || "(no description)"} · ${s.modality} · ${s.slice_count} slices · ${s.orientation}`)));
+    const go = h("button", { class: "primary", type: "button" }, "Process this series");
+    go.addEventListener("click", () => {
+      seriesBox.replaceChildren();
+      startJob(study, select.value).catch((e: unknown) => toast(String(e), "error"));
+    });
+    seriesBox.replaceChildren(h("p", {}, "This folder holds several series; choose one:"), select, go);
+  };
+
+  const upload = async (files: File[]): Promise<void> => {
+    const refusal = checkSelection(files);
+    if (refusal) { status.textContent = refusal; status.classList.add("error"); return; }
+    if (busy) return;
+    busy = true;
+    status.classList.remove("error");
+    zone.classList.add("busy");
+    const started = performance.now();
+    try {
+      // One file (NIfTI, zip...) goes resumable; the many files of a DICOM folder in one request.
+      const send = files.length === 1 ? (p: typeof progress) => sendResumable(files[0]!, p)
+        : (p: typeof progress) => sendFiles(files, p);
+      const progress = (sent: number, size: number): void => {
+        bar.max = size || 1;
+        bar.value = sent;
+        const speed = sent / Math.max(0.001, (performance.now() - started) / 1000);
+        status.textContent = sent >= size
+          ? "Checking the study…"
+          : `Uploading ${formatBytes(sent)} of ${formatBytes(size)} · ${formatBytes(speed)}/s`;
+      };
+      const study = await send(progress);
+      bar.value = bar.max;
+      if (study.series.length > 1) chooseSeries(study);
+      else await startJob(study, null);
+    } catch (e) {
+      status.textContent = `Not accepted: ${e instanceof Error ? e.message : String(e)}`;
+      status.classList.add("error");
+      bar.value = 0;
+    } finally {
+      busy = false;
+      zone.classList.remove("busy");
+      fileInput.value = "";
+      folderInput.value = "";
+    }
+  };
+
+  fileInput.addEventListener("change", () => void upload([...(fileInput.files ?? [])]));
+  folderInput.addEventListener("change", () => void upload([...(folderInput.files ?? [])]));
+  zone.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" || e.key === " ") { e.preventDefault(); fileInput.click(); }
+  });
+  zone.addEventListener("dragover", (e) => { e.preventDefault(); zone.classList.add("over"); });
+  zone.addEventListener("dragleave", () => zone.classList.remove("over"));
+  zone.addEventListener("drop", (e) => {
+    e.preventDefault();
+    zone.classList.remove("over");
+    if (e.dataTransfer) void filesFromDrop(e.dataTransfer.items).then(upload);
+  });
+  return h("section", { class: "panel upload", "aria-labelledby": "upload-title" },
+    h("h2", { id: "upload-title" }, "New study"),
+    zone,
+    h("div", { class: "row" }, h("label", {}, "Quality ", quality), h("label", {}, "Engine ", engine)),
+    bar, status, seriesBox);
+}

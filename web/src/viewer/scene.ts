@@ -1,0 +1,218 @@
+// The three.js side of the viewer: load the GLB, frame it, draw on demand, pick, clip, dispose.
+import {
+  AmbientLight, Box3, Color, DirectionalLight, HemisphereLight, Mesh, MeshStandardMaterial,
+  type Object3D, PerspectiveCamera, Plane, Raycaster, Scene, SRGBColorSpace, Vector2, Vector3,
+  WebGLRenderer,
+} from "three";
+import { GLTFLoader } from "three/examples/jsm/loaders/GLTFLoader.js";
+import { MeshoptDecoder } from "three/examples/jsm/libs/meshopt_decoder.module.js";
+import { OrbitControls } from "three/examples/jsm/controls/OrbitControls.js";
+import type { StructureInfo, StructureStyle } from "./tree";
+import type { ClipAxis } from "./viewstate";
+
+export type StandardView = "anterior" | "posterior" | "left" | "right" | "superior" | "inferior";
+
+// glTF axes of the GLB: x = patient's Left, y = Superior, z = Anterior (see export/glb.py).
+const VIEW_DIRECTIONS: Record<StandardView, [Vector3, Vector3]> = {
+  anterior: [new Vector3(0, 0, 1), new Vector3(0, 1, 0)],
+  posterior: [new Vector3(0, 0, -1), new Vector3(0, 1, 0)],
+  left: [new Vector3(1, 0, 0), new Vector3(0, 1, 0)],
+  right: [new Vector3(-1, 0, 0), new Vector3(0, 1, 0)],
+  superior: [new Vector3(0, 1, 0), new Vector3(0, 0, -1)],
+  inferior: [new Vector3(0, -1, 0), new Vector3(0, 0, 1)],
+};
+const CLIP_NORMALS: Record<ClipAxis, Vector3> = {
+  axial: new Vector3(0, -1, 0), coronal: new Vector3(0, 0, -1), sagittal: new Vector3(1, 0, 0),
+};
+
+export class AnatomyScene {
+  readonly renderer: WebGLRenderer;
+  readonly camera = new PerspectiveCamera(35, 1, 0.001, 100);
+  readonly controls: OrbitControls;
+  private scene = new Scene();
+  private meshes = new Map<string, Mesh[]>();
+  private box = new Box3();
+  private clipPlane = new Plane(new Vector3(0, -1, 0), 0);
+  private frameRequested = false;
+  private resizeObserver: ResizeObserver;
+  onFrame: (() => void) | null = null;
+  onRender: ((camera: PerspectiveCamera) => void) | null = null;
+  onChange: (() => void) | null = null;
+
+  constructor(private host: HTMLElement) {
+    this.renderer = new WebGLRenderer({ antialias: true });
+    this.renderer.setPixelRatio(Math.min(window.devicePixelRatio, 2));
+    this.renderer.outputColorSpace = SRGBColorSpace;
+    this.renderer.localClippingEnabled = true;
+    this.renderer.setClearColor(new Color("#0e1116"));
+    host.append(this.renderer.domElement);
+    this.renderer.domElement.setAttribute("aria-label", "3D anatomy view");
+    this.renderer.domElement.tabIndex = 0;
+    this.scene.add(new HemisphereLight(0xffffff, 0x445566, 1.4), new AmbientLight(0xffffff, 0.25));
+    const key = new DirectionalLight(0xffffff, 1.6);
+    key.position.set(0.5, 1, 1);
+    this.camera.add(key);
+    this.scene.add(this.camera);
+    this.controls = new OrbitControls(this.camera, this.renderer.domElement);
+    this.controls.enableDamping = false;
+    this.controls.addEventListener("change", () => { this.requestFrame(); this.onChange?.(); });
+    this.resizeObserver = new ResizeObserver(() => this.resize());
+    this.resizeObserver.observe(host);
+    this.resize();
+  }
+
+  /** Loads the GLB; returns each structure found (name, group, colour from its material). */
+  async load(url: string): Promise<StructureInfo[]> {
+    const loader = new GLTFLoader();
+    loader.setMeshoptDecoder(MeshoptDecoder);
+    const gltf = await loader.loadAsync(url);
+    const found: StructureInfo[] = [];
+    gltf.scene.traverse((o: Object3D) => {
+      if (!(o as Mesh).isMesh) return;
+      const mesh = o as Mesh;
+      // One primitive: the structure's node is the mesh; several: the mesh's parent group.
+      const node = mesh.parent?.parent?.name === "patient" || !mesh.parent ? mesh : mesh.parent;
+      const name = node.name;
+      const group = node.parent?.name ?? "other";
+      const material = (mesh.material as MeshStandardMaterial).clone();
+      material.side = 2; // DoubleSide: clipped organs show their inside
+      material.clippingPlanes = [];
+      mesh.material = material;
+      mesh.userData.structure = name;
+      const list = this.meshes.get(name) ?? [];
+      list.push(mesh);
+      this.meshes.set(name, list);
+      if (list.length === 1) found.push({ name, group, colour: `#${material.color.getHexString()}` });
+    });
+    this.scene.add(gltf.scene);
+    this.box.setFromObject(gltf.scene);
+    this.view("anterior");
+    return found;
+  }
+
+  applyStyle(name: string, style: StructureStyle, shown: boolean, selected: boolean): void {
+    for (const mesh of this.meshes.get(name) ?? []) {
+      const m = mesh.material as MeshStandardMaterial;
+      mesh.visible = shown && style.opacity > 0;
+      m.color.set(style.colour);
+      m.opacity = style.opacity;
+      m.transparent = style.opacity < 1;
+      m.depthWrite = style.opacity >= 1;
+      m.emissive.set(selected ? "#505050" : "#000000");
+    }
+    this.requestFrame();
+  }
+
+  view(which: StandardView): void {
+    const [dir, up] = VIEW_DIRECTIONS[which];
+    const centre = this.box.getCenter(new Vector3());
+    const size = this.box.getSize(new Vector3());
+    // Fit the box's face seen from this side (not its bounding sphere): a flat abdomen fills
+    // the view instead of floating small in the middle.
+    const right = new Vector3().crossVectors(up, dir);
+    const extent = (axis: Vector3): number =>
+      Math.abs(axis.x) * size.x + Math.abs(axis.y) * size.y + Math.abs(axis.z) * size.z;
+    const tan = Math.tan((this.camera.fov * Math.PI) / 360);
+    const fit = Math.max(extent(up) / 2 / tan, extent(right) / 2 / (tan * this.camera.aspect));
+    const distance = Math.max(fit * 1.15 + extent(dir) / 2, 0.01);
+    this.camera.up.copy(up);
+    this.camera.position.copy(centre).addScaledVector(dir, distance);
+    this.camera.near = distance / 100;
+    this.camera.far = distance * 10;
+    this.camera.updateProjectionMatrix();
+    this.controls.target.copy(centre);
+    this.controls.update();
+    this.requestFrame();
+  }
+
+  setCamera(position: [number, number, number], target: [number, number, number]): void {
+    this.camera.position.set(...position);
+    this.controls.target.set(...target);
+    this.controls.update();
+    this.requestFrame();
+  }
+
+  cameraState(): { position: [number, number, number]; target: [number, number, number] } {
+    const p = this.camera.position;
+    const t = this.controls.target;
+    return { position: [p.x, p.y, p.z], target: [t.x, t.y, t.z] };
+  }
+
+  /** Cut away everything on one side of a plane; ``at`` goes 0..1 across the model's box. */
+  setClip(clip: { axis: ClipAxis; at: number; flip: boolean } | null): void {
+    const planes = clip ? [this.clipPlane] : [];
+    if (clip) {
+      const normal = CLIP_NORMALS[clip.axis].clone().multiplyScalar(clip.flip ? -1 : 1);
+      const axis = clip.axis === "axial" ? "y" : clip.axis === "coronal" ? "z" : "x";
+      const coord = this.box.min[axis] + (this.box.max[axis] - this.box.min[axis]) * clip.at;
+      const point = new Vector3();
+      point[axis] = coord;
+      this.clipPlane.setFromNormalAndCoplanarPoint(normal, point);
+    }
+    for (const list of this.meshes.values()) {
+      for (const mesh of list) (mesh.material as MeshStandardMaterial).clippingPlanes = planes;
+    }
+    this.requestFrame();
+  }
+
+  pick(clientX: number, clientY: number): string | null {
+    const rect = this.renderer.domElement.getBoundingClientRect();
+    const ndc = new Vector2(((clientX - rect.left) / rect.width) * 2 - 1,
+      -((clientY - rect.top) / rect.height) * 2 + 1);
+    const ray = new Raycaster();
+    ray.setFromCamera(ndc, this.camera);
+    const visible = [...this.meshes.values()].flat().filter((m) => m.visible);
+    const planes = (visible[0]?.material as MeshStandardMaterial | undefined)?.clippingPlanes ?? [];
+    for (const hit of ray.intersectObjects(visible, false)) {
+      if (planes.every((p) => p.distanceToPoint(hit.point) >= 0)) {
+        return (hit.object.userData.structure as string | undefined) ?? null;
+      }
+    }
+    return null;
+  }
+
+  screenshot(): string {
+    this.renderer.render(this.scene, this.camera);
+    return this.renderer.domElement.toDataURL("image/png");
+  }
+
+  requestFrame(): void {
+    if (this.frameRequested) return;
+    this.frameRequested = true;
+    requestAnimationFrame(() => {
+      this.frameRequested = false;
+      this.renderer.render(this.scene, this.camera);
+      this.onRender?.(this.camera);
+      this.onFrame?.();
+    });
+  }
+
+  private resize(): void {
+    const { clientWidth: w, clientHeight: h } = this.host;
+    if (!w || !h) return;
+    this.renderer.setSize(w, h, false);
+    this.camera.aspect = w / h;
+    this.camera.updateProjectionMatrix();
+    this.requestFrame();
+  }
+
+  /** Frees every geometry, material, texture and the WebGL context. */
+  dispose(): void {
+    this.resizeObserver.disconnect();
+    this.controls.dispose();
+    this.scene.traverse((o) => {
+      const mesh = o as Mesh;
+      if (!mesh.isMesh) return;
+      mesh.geometry.dispose();
+      const mats = Array.isArray(mesh.material) ? mesh.material : [mesh.material];
+      for (const m of mats) {
+        for (const value of Object.values(m)) if (value && (value as { isTexture?: boolean }).isTexture) (value as { dispose(): void }).dispose();
+        m.dispose();
+      }
+    });
+    this.meshes.clear();
+    this.renderer.dispose();
+    this.renderer.forceContextLoss();
+    this.renderer.domElement.remove();
+  }
+}
