@@ -8,11 +8,13 @@ import sys
 import zipfile
 from pathlib import Path
 
+import nibabel as nib
 import numpy as np
 import pytest
 import trimesh
 
 from iris3d.export import read_glb
+from iris3d.ingest import load_study
 from iris3d.phantom import Phantom, make_phantom
 from iris3d.phantom.dicom import write_dicom_series
 from iris3d.phantom.files import write_nifti
@@ -38,7 +40,7 @@ def test_imported_segmentation_gives_every_file_with_true_geometry(
         options=ProcessOptions(engine="import", segmentation=labels),
         progress=lambda stage, fraction, message: seen.append((stage, fraction)),
     )
-    expected = {"glb", "meshes_zip", "labels_nifti", "labels_json", "statistics_json",
+    expected = {"glb", "meshes_zip", "labels_nifti", "ct_nifti", "labels_json", "statistics_json",
                 "statistics_csv", "thumbnail", "manifest"}
     assert set(result.files) == expected
     assert all(p.is_file() and p.stat().st_size > 0 for p in result.files.values())
@@ -58,6 +60,13 @@ def test_imported_segmentation_gives_every_file_with_true_geometry(
 
     manifest = json.loads(result.files["manifest"].read_text())
     assert manifest["segmentation"]["engine"] == "import"
+
+    # The slice views show exactly the volume that was segmented, in HU on its RAS+ affine.
+    saved, segmented = nib.load(str(result.files["ct_nifti"])), load_study(ct)
+    assert saved.get_data_dtype() == np.int16
+    np.testing.assert_allclose(saved.affine, segmented.affine, atol=1e-4)
+    np.testing.assert_array_equal(np.asanyarray(saved.dataobj),
+                                  np.rint(segmented.array).astype(np.int16))
     assert manifest["study"]["shape"] == [64, 56, 48]
     assert set(manifest["timings_s"]) == {"ingest", "segment", "mesh", "export", "stats"}
     assert len(manifest["structures"]) == len(phantom.truth)

@@ -32,6 +32,7 @@ ARTIFACTS = {
     "glb",
     "meshes_zip",
     "labels_nifti",
+    "ct_nifti",
     "labels_json",
     "statistics_json",
     "statistics_csv",

@@ -4,12 +4,15 @@ download, and a second user who cannot see the first user's study."""
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
+from PIL import Image
 from tests.support.browser import browser_available, chromium, colourful_pixels, web_built
 from tests.support.live_server import LiveService
 from tests.support.requirements import require
@@ -40,6 +43,12 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveService]:
 def phantom_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     phantom = make_phantom(shape=(64, 56, 48), spacing=(6.0, 6.0, 6.0))
     return write_nifti(phantom.ct, tmp_path_factory.mktemp("study") / "phantom.nii.gz")
+
+
+def bright_pixels(png: bytes) -> int:
+    """Pixels clearly lighter than the slice view's dark background (CT drawn in grey)."""
+    image = np.asarray(Image.open(io.BytesIO(png)).convert("L"))
+    return int((image > 60).sum())
 
 
 def _sign_up(page: Any, url: str, email: str) -> None:
@@ -85,11 +94,46 @@ def test_a_user_uploads_watches_explores_and_downloads(
         assert after != before, "hiding a group did not change the 3D view"
         hidden_url = page.url
 
+        # Slices (NiiVue, loaded on first opening): CT drawn, presets change it.
+        slices_canvas = page.locator(".slices-view canvas")
+        page.click("button[role=tab]:text('Slices')")
+        page.wait_for_selector("#tab-slices[data-ready]", timeout=60_000)
+        page.wait_for_timeout(300)
+        soft = slices_canvas.screenshot()
+        assert bright_pixels(soft) > 2000, "the slice views show no CT"
+        page.select_option("select[aria-label='Window preset']", "lung")
+        page.wait_for_timeout(300)
+        lung = slices_canvas.screenshot()
+        page.screenshot(path=str(tmp_path / "slices.png"))
+        assert lung != soft, "changing the window preset did not change the slices"
+        page.click("button[role=tab]:text('3D')")
+
         box = canvas.bounding_box()
         assert box is not None
         page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
         picked = page.inner_text(".pick-info")
         assert re.search(r"\d+\.\d mL .* HU", picked), picked
+
+        # Choosing a structure (the pick above, then the right lung, off the body's centre)
+        # moves the slices' crosshair to its centroid.
+        page.click(".leaf button.name:text-is('Lung right')")
+        page.click("button[role=tab]:text('Slices')")
+        page.wait_for_selector("#tab-slices[data-crosshair]")
+        page.wait_for_timeout(300)
+        assert slices_canvas.screenshot() != lung, "choosing a structure did not move the slices"
+        x_mm = float(page.get_attribute("#tab-slices", "data-crosshair").split(",")[0])
+        assert x_mm > 0, "the right lung's centroid is on the patient's right (+x in RAS)"
+        # Clicking a labelled voxel in the axial slice (left tile) highlights it in the 3D tree.
+        tile = slices_canvas.bounding_box()
+        assert tile is not None
+        page.mouse.click(tile["x"] + 0.12 * tile["width"], tile["y"] + 0.5 * tile["height"])
+        page.wait_for_function("!document.querySelector('#tab-slices .pick-info')"
+                               ".textContent.startsWith('Click')")
+        named = page.inner_text("#tab-slices .pick-info")
+        selected = page.inner_text(".leaf.selected button.name")
+        assert selected.lower() == named.lower(), (selected, named)
+        page.screenshot(path=str(tmp_path / "slices-picked.png"))
+        page.click("button[role=tab]:text('3D')")
         assert page.locator(".leaf.selected").count() == 1
         page.keyboard.press("2")  # posterior view, from the keyboard
         page.wait_for_function("new URLSearchParams(location.search).get('cam')?.split(',')[2] < 0")

@@ -5,6 +5,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import nibabel as nib
+import numpy as np
+
 from iris3d.export import write_glb, write_mesh_bundle, write_thumbnail
 from iris3d.mesh import build_meshes, mesh_detail, printable_meshes
 from iris3d.pipeline.progress import ProgressSink, Stage
@@ -18,6 +21,7 @@ FILE_NAMES: dict[str, str] = {
     "statistics_json": "statistics.json",
     "statistics_csv": "statistics.csv",
     "thumbnail": "thumbnail.png",
+    "ct_nifti": "ct.nii.gz",
 }
 
 
@@ -53,6 +57,7 @@ def write_outputs(
     write_mesh_bundle(printable, files["meshes_zip"])
     progress(Stage.EXPORT, 0.9, "drawing thumbnail")
     write_thumbnail(volume, labels, files["thumbnail"])
+    write_ct_nifti(volume, files["ct_nifti"])
     timings["export"] = time.perf_counter() - started
 
     started = time.perf_counter()
@@ -63,3 +68,14 @@ def write_outputs(
     progress(Stage.STATS, 1.0, f"{len(statistics)} structures measured")
     timings["stats"] = time.perf_counter() - started
     return files
+
+
+def write_ct_nifti(volume: CTVolume, path: Path) -> Path:
+    """The volume that was segmented, in HU (int16) on its RAS+ affine, for the slice views."""
+    hu = np.clip(np.rint(np.asarray(volume.array, dtype=np.float32)), -32768, 32767)
+    image = nib.Nifti1Image(hu.astype(np.int16), volume.affine)
+    image.set_qform(volume.affine, code=1)
+    image.set_sform(volume.affine, code=1)
+    image.header.set_xyzt_units("mm", "sec")
+    nib.save(image, str(path))
+    return path

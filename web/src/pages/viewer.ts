@@ -6,6 +6,7 @@ import type { Leave } from "../router";
 import { orientationCube } from "../viewer/orientation";
 import { AnatomyScene, type StandardView } from "../viewer/scene";
 import { statsView, type StructureStats } from "../viewer/stats";
+import { slicePanel } from "./slicepanel";
 import * as T from "../viewer/tree";
 import { decodeView, encodeView, type ClipAxis, type ViewState } from "../viewer/viewstate";
 
@@ -67,6 +68,8 @@ export function viewerPage(go: (url: string) => void) {
     let state: T.TreeState = T.initialState([]);
     let stats = new Map<string, StructureStats>();
     let clip: ViewState["clip"] = null;
+    const slices = slicePanel(job, (n) => state.styles[n]?.colour, (n) => stats.get(n)?.centroid_ras_mm,
+      (n) => apply(T.select(state, n)));
 
     const writeUrl = (): void => {
       const view: ViewState = {
@@ -91,6 +94,7 @@ export function viewerPage(go: (url: string) => void) {
     // Sliders and colour pickers apply while dragged but redraw the tree only when released:
     // replacing the element under the pointer would end the drag.
     const apply = (next: T.TreeState, redraw = true): void => {
+      if (next.selected !== state.selected) slices.select(next.selected);
       state = next;
       for (const s of state.structures) {
         scene.applyStyle(s.name, state.styles[s.name]!, T.isShown(state, s.name), state.selected === s.name);
@@ -172,14 +176,15 @@ export function viewerPage(go: (url: string) => void) {
       a.click();
     });
 
-    const tabs = ["3D", "Statistics", "Downloads"].map((label, i) => {
+    const tabs = ["3D", "Slices", "Statistics", "Downloads"].map((label, i) => {
       const b = h("button", { type: "button", role: "tab", "aria-selected": i === 0 ? "true" : "false" }, label);
       b.addEventListener("click", () => {
         tabs.forEach((t, j) => t.setAttribute("aria-selected", String(j === i)));
         main3d.hidden = i !== 0;
-        statsBox.hidden = i !== 1;
-        filesBox.hidden = i !== 2;
+        statsBox.hidden = i !== 2;
+        filesBox.hidden = i !== 3;
         if (i === 0) scene.requestFrame();
+        if (i === 1) { slices.open(); slices.recolour(); } else slices.element.hidden = true;
       });
       return b;
     });
@@ -198,7 +203,7 @@ export function viewerPage(go: (url: string) => void) {
       h("main", { class: "viewer" },
         h("div", { class: "notice", "data-testid": "engine-notice" }, engineNotice(job)),
         h("nav", { class: "tabs", role: "tablist" }, ...tabs),
-        main3d, statsBox, filesBox));
+        main3d, slices.element, statsBox, filesBox));
 
     const onKey = (e: KeyboardEvent): void => {
       if ((e.target as HTMLElement).matches("input, select, textarea")) return;
@@ -256,6 +261,7 @@ export function viewerPage(go: (url: string) => void) {
       document.removeEventListener("keydown", onKey);
       delete document.body.dataset.viewerReady;
       scene.dispose();
+      slices.dispose();
     };
   };
 }

@@ -11,6 +11,7 @@ export interface StructureStats {
   surface_area_mm2: number | null;
   hu_mean: number;
   hu_std: number;
+  centroid_ras_mm?: [number, number, number];
 }
 
 export type SortKey = "name" | "group" | "voxel_volume_ml" | "hu_mean" | "hu_std";

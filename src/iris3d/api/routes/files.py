@@ -39,7 +39,7 @@ def _artifact(job: Job, name: str) -> dict[str, Any]:
 def download_artifact(
     job: OwnedJob, name: str, request: Request, services: ServicesDep
 ) -> Response:
-    """One result file: ``glb``, ``meshes_zip``, ``labels_nifti``, ``labels_json``,
+    """One result file: ``glb``, ``meshes_zip``, ``labels_nifti``, ``ct_nifti``, ``labels_json``,
     ``statistics_json``, ``statistics_csv``, ``thumbnail`` or ``manifest``."""
     return blob_response(services.blobs, _artifact(job, name), request)
 
