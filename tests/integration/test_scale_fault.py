@@ -18,6 +18,7 @@ import httpx
 import pytest
 from tests.support.live_server import LiveService, iris_command, wait_for
 from tests.support.scale import postgres_database, redis_url, seaweedfs, stored_keys
+from tests.support.service import ARTIFACTS
 
 from iris3d.jobs.celery_executor import CeleryExecutor
 from iris3d.phantom import make_phantom
@@ -117,7 +118,7 @@ def test_a_vanished_worker_costs_a_retry_never_a_lost_or_doubled_job(
                 keys = stored_keys(stack.env, stack.data_dir, prefix)
                 wanted = {f"{prefix}/a{job['attempts']}/{a['filename']}" for a in job["artifacts"]}
                 assert set(keys) == wanted, (job["id"], keys)
-                assert len(job["artifacts"]) == 8
+                assert {a["name"] for a in job["artifacts"]} == ARTIFACTS
             # A message delivered again (a redelivery, a resend) finds the job done: no new run.
             _deliver_again(stack, job_ids[0])
             after = http.get(f"/api/jobs/{job_ids[0]}").json()

@@ -20,6 +20,7 @@ import httpx
 import pytest
 from tests.support.live_server import LiveService, iris_command, job_events, wait_for
 from tests.support.scale import postgres_database, redis_url, seaweedfs, stored_keys
+from tests.support.service import ARTIFACTS
 from tests.unit.test_api_isolation import OWNED, REQUESTS
 
 from iris3d.phantom import Phantom, make_phantom
@@ -27,18 +28,6 @@ from iris3d.phantom.dicom import write_dicom_series
 from iris3d.phantom.files import write_nifti
 
 pytestmark = pytest.mark.slow
-
-ARTIFACTS = {
-    "glb",
-    "meshes_zip",
-    "labels_nifti",
-    "ct_nifti",
-    "labels_json",
-    "statistics_json",
-    "statistics_csv",
-    "thumbnail",
-    "manifest",
-}
 
 
 @pytest.fixture(scope="module", params=["local", "scaled"])

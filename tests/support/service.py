@@ -124,3 +124,17 @@ def finish_next_job(settings: Settings, files: dict[str, bytes], seconds: float 
         return claim.job_id
     finally:
         db.dispose()
+
+
+# Every file a finished job offers for download, by artifact name.
+ARTIFACTS = {
+    "glb",
+    "meshes_zip",
+    "labels_nifti",
+    "ct_nifti",
+    "labels_json",
+    "statistics_json",
+    "statistics_csv",
+    "thumbnail",
+    "manifest",
+}
