@@ -18,6 +18,7 @@ import io
 import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Any
 
 import nibabel as nib
 import numpy as np
@@ -116,9 +117,10 @@ def _as_label_array(data: npt.NDArray[np.generic], where: str) -> npt.NDArray[np
     return labels
 
 
-def read_nifti_labels(path: Path) -> tuple[npt.NDArray[np.integer], npt.NDArray[np.float64],
-                                           dict[int, str]]:
-    """A label NIfTI's voxels and affine, reoriented to RAS+, and the names in its header."""
+def open_nifti(
+    path: Path,
+) -> tuple[nib.Nifti1Image | nib.Nifti2Image, npt.NDArray[Any]]:
+    """A NIfTI image and its voxels in the file's own order; :class:`LabelFileError` otherwise."""
     try:
         image = nib.load(str(path))
         if not isinstance(image, nib.Nifti1Image | nib.Nifti2Image):
@@ -128,6 +130,13 @@ def read_nifti_labels(path: Path) -> tuple[npt.NDArray[np.integer], npt.NDArray[
         raise
     except Exception as e:  # nibabel raises many types for damaged files
         raise LabelFileError(f"{path.name}: not a readable NIfTI file ({e})") from e
+    return image, data
+
+
+def read_nifti_labels(path: Path) -> tuple[npt.NDArray[np.integer], npt.NDArray[np.float64],
+                                           dict[int, str]]:
+    """A label NIfTI's voxels and affine, reoriented to RAS+, and the names in its header."""
+    image, data = open_nifti(path)
     array, affine = reorient_to_ras(_as_label_array(data, path.name), image.affine)
     return array, affine, names_from_nifti_header(image)
 

@@ -6,12 +6,17 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-import nibabel as nib
 import numpy as np
 import numpy.typing as npt
 
 from iris3d.anatomy import LabelTable, total_table
-from iris3d.labelio import LabelFileError, read_nifti_labels, read_table, sidecar_path
+from iris3d.labelio import (
+    LabelFileError,
+    open_nifti,
+    read_nifti_labels,
+    read_table,
+    sidecar_path,
+)
 from iris3d.segment.base import ProgressCallback, SegmentationError
 from iris3d.segment.imported.grid import onto_ct_grid, paint_masks
 from iris3d.volume import CTVolume, LabelMap
@@ -122,14 +127,9 @@ def import_mask_folder(
 def _read_mask(path: Path) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.float64]]:
     """A binary mask in the file's own voxel order (``onto_ct_grid`` reorients), and its affine."""
     try:
-        image = nib.load(str(path))
-        if not isinstance(image, nib.Nifti1Image | nib.Nifti2Image):
-            raise SegmentationError(f"{path.name}: not a NIfTI file")
-        data = np.asanyarray(image.dataobj)
-    except SegmentationError:
-        raise
-    except Exception as e:  # nibabel raises many types for damaged files
-        raise SegmentationError(f"{path.name}: not a readable NIfTI file ({e})") from e
+        image, data = open_nifti(path)
+    except LabelFileError as e:
+        raise SegmentationError(str(e)) from e
     if data.ndim == 4 and data.shape[3] == 1:
         data = data[..., 0]
     if data.ndim != 3:
