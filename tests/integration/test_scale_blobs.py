@@ -42,6 +42,7 @@ test_move_consumes_the_source_and_copy_keeps_it = (
     on_folder.test_move_consumes_the_source_and_copy_keeps_it
 )
 test_replacing_a_blob_changes_its_etag = on_folder.test_replacing_a_blob_changes_its_etag
+test_listing_in_key_order_and_deleting_one = on_folder.test_listing_in_key_order_and_deleting_one
 test_missing_blobs_raise_not_found = on_folder.test_missing_blobs_raise_not_found
 test_unsafe_keys_are_refused = on_folder.test_unsafe_keys_are_refused
 

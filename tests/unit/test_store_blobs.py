@@ -60,6 +60,24 @@ def test_delete_prefix_removes_everything_below(store: LocalBlobStore, tmp_path:
     store.delete_prefix("studies/absent")  # nothing to do is fine
 
 
+def test_listing_in_key_order_and_deleting_one(store: LocalBlobStore, tmp_path: Path) -> None:
+    keys = ["studies/s2/source/a", "studies/s1/jobs/j/a1/b.glb", "studies/s1/source/ct.nii.gz"]
+    for i, key in enumerate(keys):
+        store.put_file(key, _file(tmp_path, b"x" * i))
+    store.check()  # its probe is never a blob
+    listed = list(store.list_blobs())
+    assert [b.key for b in listed] == sorted(keys)
+    assert [b.size for b in listed] == [1, 2, 0]
+    assert listed[0] == store.stat(listed[0].key)
+    assert [b.key for b in store.list_blobs("studies/s1")] == sorted(keys[1:])
+    assert list(store.list_blobs("studies/absent")) == []
+    store.delete("studies/s1/source/ct.nii.gz")
+    store.delete("studies/s1/source/ct.nii.gz")  # already gone is fine
+    with pytest.raises(BlobNotFoundError):
+        store.stat("studies/s1/source/ct.nii.gz")
+    assert [b.key for b in store.list_blobs()] == ["studies/s1/jobs/j/a1/b.glb", keys[0]]
+
+
 def test_missing_blobs_raise_not_found(store: LocalBlobStore, tmp_path: Path) -> None:
     with pytest.raises(BlobNotFoundError):
         store.stat("nope")

@@ -26,8 +26,30 @@ def upgrade(database: Database, revision: str = "head") -> None:
     command.upgrade(alembic_config(database), revision)
 
 
+def migrate_to(database: Database, revision: str) -> None:
+    """Bring the schema up or down to ``revision`` (a restore puts rows back at the revision
+    they were saved at)."""
+    current = current_revision(database)
+    if current == revision:
+        return
+    earlier = {script.revision for script in _scripts().iterate_revisions(revision, "base")}
+    if current is None or current in earlier:
+        command.upgrade(alembic_config(database), revision)
+    else:
+        command.downgrade(alembic_config(database), revision)
+
+
 def head_revision() -> str | None:
-    return ScriptDirectory(str(MIGRATIONS)).get_current_head()
+    return _scripts().get_current_head()
+
+
+def known_revisions() -> list[str]:
+    """Every revision this Iris can migrate to, oldest first."""
+    return [script.revision for script in reversed(list(_scripts().walk_revisions()))]
+
+
+def _scripts() -> ScriptDirectory:
+    return ScriptDirectory(str(MIGRATIONS))
 
 
 def current_revision(database: Database) -> str | None:

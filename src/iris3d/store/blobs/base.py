@@ -52,8 +52,16 @@ class BlobStore(Protocol):
         """Bytes ``start`` to ``end`` inclusive (``None``: to the end), in chunks."""
         ...
 
+    def delete(self, key: str) -> None:
+        """Remove the blob ``key``; nothing to do when there is none."""
+        ...
+
     def delete_prefix(self, prefix: str) -> None:
         """Remove every blob whose key starts with ``prefix/``."""
+        ...
+
+    def list_blobs(self, prefix: str = "") -> Iterator[BlobInfo]:
+        """Every blob (whose key starts with ``prefix/``, when given), in key order."""
         ...
 
     def presigned_url(self, key: str, ttl_s: float, filename: str) -> str | None:

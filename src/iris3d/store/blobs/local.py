@@ -63,6 +63,12 @@ class LocalBlobStore:
             raise BlobNotFoundError(f"no stored file {key}") from e
         return _chunks(handle, start, end)
 
+    def delete(self, key: str) -> None:
+        try:
+            self._path(key).unlink(missing_ok=True)
+        except OSError as e:
+            raise BlobError(f"could not delete {key}: {e.strerror}") from e
+
     def delete_prefix(self, prefix: str) -> None:
         folder = self._path(prefix)
         if folder.is_dir():
@@ -70,6 +76,18 @@ class LocalBlobStore:
             doomed = Path(tempfile.mkdtemp(dir=self._tmp, prefix="delete-"))
             folder.replace(doomed / "x")
             shutil.rmtree(doomed, ignore_errors=True)
+
+    def list_blobs(self, prefix: str = "") -> Iterator[BlobInfo]:
+        keys: list[str] = []
+        for folder, subfolders, files in os.walk(self._path(prefix) if prefix else self.root):
+            if Path(folder) == self.root:
+                subfolders[:] = [name for name in subfolders if name != self._tmp.name]
+            keys.extend(Path(folder, name).relative_to(self.root).as_posix() for name in files)
+        for key in sorted(keys):
+            try:
+                yield self.stat(check_key(key))
+            except BlobError:  # removed meanwhile, or a stray file no key can name
+                continue
 
     def presigned_url(self, key: str, ttl_s: float, filename: str) -> str | None:
         return None

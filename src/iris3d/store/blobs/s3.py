@@ -17,6 +17,8 @@ _CHUNK = 1024 * 1024
 # Files larger than this go up in parts of this size, several at once, each retried on its own.
 MULTIPART_BYTES = 16 * 1024 * 1024
 _MISSING = {"404", "NoSuchKey", "NotFound"}
+# Where check() writes its probe objects: not blobs, so never listed.
+_CHECKS = ".check/"
 
 
 class S3BlobStore:
@@ -76,6 +78,12 @@ class S3BlobStore:
             raise _translate(e, key) from e
         return _chunks(body["Body"])
 
+    def delete(self, key: str) -> None:
+        try:
+            self._client.delete_object(Bucket=self.bucket, Key=self._key(key))
+        except Exception as e:
+            raise BlobError(f"could not delete {key}: {_reason(e)}") from e
+
     def delete_prefix(self, prefix: str) -> None:
         folder = self._key(prefix) + "/"
         try:
@@ -91,6 +99,21 @@ class S3BlobStore:
         except Exception as e:
             raise BlobError(f"could not delete {prefix}: {_reason(e)}") from e
 
+    def list_blobs(self, prefix: str = "") -> Iterator[BlobInfo]:
+        root = f"{self.prefix}/" if self.prefix else ""
+        try:
+            pages = self._client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=(self._key(prefix) + "/") if prefix else root
+            )
+            for page in pages:  # S3 lists keys in order
+                for item in page.get("Contents", []):
+                    key = str(item["Key"]).removeprefix(root)
+                    if key.startswith(_CHECKS) or not _is_key(key):
+                        continue
+                    yield BlobInfo(key=key, size=int(item["Size"]), etag=_etag(item["ETag"]))
+        except Exception as e:
+            raise BlobError(f"could not list the bucket {self.bucket}: {_reason(e)}") from e
+
     def presigned_url(self, key: str, ttl_s: float, filename: str) -> str | None:
         params = {
             "Bucket": self.bucket,
@@ -103,7 +126,7 @@ class S3BlobStore:
         return url
 
     def check(self) -> None:
-        key = self._key(f".check/{uuid.uuid4().hex}")
+        key = self._key(f"{_CHECKS}{uuid.uuid4().hex}")
         try:
             self._client.put_object(Bucket=self.bucket, Key=key, Body=b"")
             self._client.delete_object(Bucket=self.bucket, Key=key)
@@ -147,6 +170,14 @@ def _chunks(body: Any) -> Iterator[bytes]:
         yield from body.iter_chunks(_CHUNK)
     finally:
         body.close()
+
+
+def _is_key(key: str) -> bool:
+    try:
+        check_key(key)
+    except BlobError:  # an object someone else put there, which no Iris key can name
+        return False
+    return True
 
 
 def _etag(value: str) -> str:
