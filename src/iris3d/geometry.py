@@ -26,6 +26,27 @@ def ras_to_lps(affine_ras: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     return LPS_TO_RAS @ affine_ras
 
 
+def transform_lps_to_ras(matrix_lps: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """A 4x4 point transform between LPS spaces, rewritten between RAS spaces (and back: the
+    flip is its own inverse). Unlike an image affine, both sides of the transform flip."""
+    return LPS_TO_RAS @ np.asarray(matrix_lps, dtype=np.float64) @ LPS_TO_RAS
+
+
+transform_ras_to_lps = transform_lps_to_ras
+
+
+def itk_geometry(
+    affine_ras: npt.NDArray[np.float64],
+) -> tuple[tuple[float, ...], tuple[float, ...], tuple[float, ...]]:
+    """(origin, spacing, direction) of an ITK image (LPS) whose index (x, y, z) is Iris's
+    (i, j, k) on the grid of ``affine_ras``; direction is the 3x3 cosines, row-major."""
+    affine_lps = ras_to_lps(np.asarray(affine_ras, dtype=np.float64))
+    spacing = np.linalg.norm(affine_lps[:3, :3], axis=0)
+    direction = affine_lps[:3, :3] / spacing
+    return (tuple(float(v) for v in affine_lps[:3, 3]), tuple(float(v) for v in spacing),
+            tuple(float(v) for v in direction.ravel()))
+
+
 def points_ras_to_lps(points: npt.NDArray[np.floating]) -> npt.NDArray[np.floating]:
     """(N, 3) RAS millimetres to LPS millimetres."""
     flipped = np.array(points, copy=True)

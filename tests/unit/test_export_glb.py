@@ -11,7 +11,14 @@ import pytest
 from scipy.spatial import cKDTree
 from tests.support.mesh_cases import phantom_meshes
 
-from iris3d.export import RAS_MM_TO_GLTF, encode_glb, read_glb, write_glb
+from iris3d.export import (
+    RAS_MM_TO_GLTF,
+    SIGNED_DISTANCE,
+    AnnotatedMesh,
+    encode_glb,
+    read_glb,
+    write_glb,
+)
 from iris3d.mesh import StructureMesh
 
 
@@ -104,3 +111,34 @@ def test_one_node_per_structure_under_its_group_with_its_colour() -> None:
 def test_empty_study_is_still_a_valid_glb() -> None:
     study = read_glb(encode_glb([]))
     assert study.structures == []
+
+
+@pytest.mark.parametrize("compress", [True, False])
+def test_signed_distances_travel_with_their_vertices(compress: bool) -> None:
+    """An annotated structure carries ``_SIGNED_DISTANCE`` (float32, one per vertex, reordered
+    with the vertices) and its extras; a plain one beside it carries neither."""
+    meshes = _meshes()
+    liver, spleen = meshes["liver"], meshes["spleen"]
+    height = (liver.vertices[:, 2] - liver.vertices[:, 2].mean()).astype(np.float32)
+    annotated = AnnotatedMesh(liver, height, {"status": "both", "distance_mm": {"mean": 1.5}})
+    study = read_glb(encode_glb([annotated, spleen], compress=compress))
+    read = {s.name: s for s in study.structures}
+    assert read["spleen"].signed_distance is None and "status" not in read["spleen"].extras
+    values = read["liver"].signed_distance
+    assert values is not None and values.dtype == np.float32
+    _, original = cKDTree(liver.vertices).query(read["liver"].vertices_ras)
+    np.testing.assert_array_equal(values, height[original])  # lossless
+    assert read["liver"].extras["status"] == "both"
+    assert read["liver"].extras["distance_mm"] == {"mean": 1.5}
+    assert read["liver"].extras["label"] == liver.structure.label  # the usual extras stay
+    primitive = study.document["meshes"][0]["primitives"][0]
+    accessor = study.document["accessors"][primitive["attributes"][SIGNED_DISTANCE]]
+    assert (accessor["type"], accessor["componentType"]) == ("SCALAR", 5126)
+
+
+def test_signed_distances_must_be_finite_and_one_per_vertex() -> None:
+    liver = _meshes()["liver"]
+    with pytest.raises(ValueError, match="one per vertex"):
+        AnnotatedMesh(liver, np.zeros(3, dtype=np.float32))
+    with pytest.raises(ValueError, match="finite"):
+        AnnotatedMesh(liver, np.full(len(liver.vertices), np.nan, dtype=np.float32))

@@ -7,13 +7,17 @@ structure named with the structure's name, carrying its mesh and a material of i
 Positions are quantized to 16 bits per structure (KHR_mesh_quantization; the structure node's
 scale and translation restore millimetres), normals to 8 bits, and every buffer view is
 compressed with EXT_meshopt_compression (three.js: ``GLTFLoader.setMeshoptDecoder``).
+
+A structure given as an :class:`AnnotatedMesh` may carry a float32 value per vertex, written as
+the application attribute ``_SIGNED_DISTANCE`` (millimetres, losslessly meshopt-encoded; three.js
+exposes it as ``geometry.attributes._signed_distance``), and more ``extras`` on its node.
 """
 
 from __future__ import annotations
 
 import json
 import struct
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,21 +41,43 @@ _ELEMENT_ARRAY_BUFFER = 34963
 _UNSIGNED_SHORT, _UNSIGNED_INT, _BYTE = 5123, 5125, 5120
 _MESHOPT = "EXT_meshopt_compression"
 _QUANTIZATION = "KHR_mesh_quantization"
+_FLOAT = 5126
+SIGNED_DISTANCE = "_SIGNED_DISTANCE"
+"""The vertex attribute holding signed distances in mm (glTF: application attributes start
+with an underscore)."""
 
 
-def write_glb(meshes: Sequence[StructureMesh], path: Path, *, compress: bool = True) -> int:
+@dataclass(frozen=True, eq=False)
+class AnnotatedMesh:
+    """A structure's mesh with per-vertex signed distances (mm, or None) and node extras."""
+
+    mesh: StructureMesh
+    signed_distance_mm: npt.NDArray[np.float32] | None = None
+    extras: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        values = self.signed_distance_mm
+        if values is not None and (values.shape != (len(self.mesh.vertices),)
+                                   or not np.isfinite(values).all()):
+            raise ValueError("signed distances must be finite, one per vertex")
+
+
+def write_glb(meshes: Sequence[StructureMesh | AnnotatedMesh], path: Path, *,
+              compress: bool = True) -> int:
     """Write the study's GLB to ``path``; returns its size in bytes."""
     data = encode_glb(meshes, compress=compress)
     Path(path).write_bytes(data)
     return len(data)
 
 
-def encode_glb(meshes: Sequence[StructureMesh], *, compress: bool = True) -> bytes:
+def encode_glb(meshes: Sequence[StructureMesh | AnnotatedMesh], *, compress: bool = True
+               ) -> bytes:
     """The GLB bytes for ``meshes`` (meshopt-compressed unless ``compress`` is False)."""
     builder = _Builder(compress=compress)
     root_children: list[int] = []
+    items = [m if isinstance(m, AnnotatedMesh) else AnnotatedMesh(m) for m in meshes]
     for group in GROUPS:
-        members = [m for m in meshes if m.structure.group == group]
+        members = [m for m in items if m.mesh.structure.group == group]
         if members:
             children = [builder.add_structure(m) for m in members]
             root_children.append(builder.add_node({"name": group, "children": children}))
@@ -88,11 +114,12 @@ class _Builder:
         self.doc["nodes"].append(node)
         return len(self.doc["nodes"]) - 1
 
-    def add_structure(self, mesh: StructureMesh) -> int:
+    def add_structure(self, item: AnnotatedMesh) -> int:
+        mesh = item.mesh
         s = mesh.structure
         vertices = np.asarray(mesh.vertices, dtype=np.float64)
         faces = np.asarray(mesh.faces, dtype=np.uint32)
-        faces, vertices, normals = _optimise(faces, vertices)
+        faces, vertices, normals, kept = _optimise(faces, vertices)
         low = vertices.min(axis=0) if len(vertices) else np.zeros(3)
         extent = float((vertices.max(axis=0) - low).max()) if len(vertices) else 0.0
         step = max(extent / 65535.0, 1e-6)
@@ -112,6 +139,12 @@ class _Builder:
             faces.astype(index_type).ravel(), stride=np.dtype(index_type).itemsize,
             component=_UNSIGNED_SHORT if index_type is np.uint16 else _UNSIGNED_INT,
             kind="SCALAR", target=_ELEMENT_ARRAY_BUFFER, extra={})
+        attributes = {"POSITION": position, "NORMAL": normal}
+        if item.signed_distance_mm is not None:
+            values = np.asarray(item.signed_distance_mm, dtype=np.float32)[kept]
+            attributes[SIGNED_DISTANCE] = self._accessor(
+                values, stride=4, component=_FLOAT, kind="SCALAR", target=_ARRAY_BUFFER,
+                extra={})
         r, g, b = (_srgb_to_linear(c) for c in s.colour)
         self.doc["materials"].append({
             "name": s.name,
@@ -119,7 +152,7 @@ class _Builder:
                                      "roughnessFactor": 0.6},
         })
         self.doc["meshes"].append({"name": s.name, "primitives": [{
-            "attributes": {"POSITION": position, "NORMAL": normal},
+            "attributes": attributes,
             "indices": indices, "material": len(self.doc["materials"]) - 1, "mode": 4,
         }]})
         return self.add_node({
@@ -128,7 +161,7 @@ class _Builder:
             "translation": [float(v) for v in low],
             "scale": [step, step, step],
             "extras": {"label": s.label, "group": s.group, "colour": s.colour_hex,
-                       "display_name": s.display_name},
+                       "display_name": s.display_name, **item.extras},
         })
 
     def _accessor(self, array: npt.NDArray[Any], *, stride: int, component: int, kind: str,
@@ -191,12 +224,15 @@ class _Builder:
 
 
 def _optimise(faces: npt.NDArray[np.uint32], vertices: npt.NDArray[np.float64]) -> tuple[
-    npt.NDArray[np.uint32], npt.NDArray[np.float64], npt.NDArray[np.float32]
+    npt.NDArray[np.uint32], npt.NDArray[np.float64], npt.NDArray[np.float32],
+    npt.NDArray[np.intp]
 ]:
     """Reorder triangles for the GPU's vertex cache and vertices by first use: faster drawing
-    and much better compression. Returns (faces, vertices, unit normals)."""
+    and much better compression. Returns (faces, vertices, unit normals, and for each new
+    vertex the index of the old one)."""
     if len(faces) == 0:
-        return faces.reshape(-1, 3), vertices, np.zeros((len(vertices), 3), dtype=np.float32)
+        return (faces.reshape(-1, 3), vertices, np.zeros((len(vertices), 3), dtype=np.float32),
+                np.arange(len(vertices)))
     flat = np.ascontiguousarray(faces.ravel(), dtype=np.uint32)
     cached = np.empty_like(flat)
     meshoptimizer.optimize_vertex_cache(cached, flat, flat.size, len(vertices))
@@ -205,4 +241,5 @@ def _optimise(faces: npt.NDArray[np.uint32], vertices: npt.NDArray[np.float64]) 
     order[first_use] = np.arange(len(first_use))
     new_faces = order[cached].astype(np.uint32).reshape(-1, 3)
     new_vertices = vertices[first_use]
-    return new_faces, new_vertices, vertex_normals(new_vertices, new_faces)
+    return new_faces, new_vertices, vertex_normals(new_vertices, new_faces), \
+        first_use.astype(np.intp)

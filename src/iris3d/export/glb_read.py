@@ -30,6 +30,7 @@ class GlbStructure:
     normals: npt.NDArray[np.float32]
     faces: npt.NDArray[np.int64]
     base_colour: tuple[float, float, float, float]
+    signed_distance: npt.NDArray[np.float32] | None = None  # the ``_SIGNED_DISTANCE`` attribute
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,8 @@ def _structure(doc: dict[str, Any], binary: bytes, node: dict[str, Any], group: 
     if np.issubdtype(normal.dtype, np.integer):
         normal = np.maximum(normal / 127.0, -1.0)
     faces = _accessor(doc, binary, primitive["indices"]).astype(np.int64).reshape(-1, 3)
+    distance_index = primitive["attributes"].get("_SIGNED_DISTANCE")
+    distance = None if distance_index is None else _accessor(doc, binary, distance_index)
     scale = np.asarray(node.get("scale", [1, 1, 1]), dtype=np.float64)
     translation = np.asarray(node.get("translation", [0, 0, 0]), dtype=np.float64)
     colour = doc["materials"][primitive["material"]]["pbrMetallicRoughness"]["baseColorFactor"]
@@ -86,6 +89,7 @@ def _structure(doc: dict[str, Any], binary: bytes, node: dict[str, Any], group: 
         name=node["name"], group=group, extras=node.get("extras", {}),
         vertices_ras=position * scale + translation, normals=normal.astype(np.float32),
         faces=faces, base_colour=tuple(colour),
+        signed_distance=None if distance is None else distance.astype(np.float32),
     )
 
 

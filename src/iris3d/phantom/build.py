@@ -124,7 +124,7 @@ def make_phantom(
     )
     present = sorted(int(i) for i in np.unique(labels) if i)
     label_map = LabelMap(array=labels, affine=affine, table=names.subset(present))
-    return Phantom(ct=ct, labels=label_map, truth=_measure(ct, label_map))
+    return Phantom(ct=ct, labels=label_map, truth=measure_truth(ct, label_map))
 
 
 def _body_grid(shape: tuple[int, int, int]) -> _Grid:
@@ -192,7 +192,7 @@ def _paint_spine(grid: _Grid, hu: npt.NDArray[np.int16], labels: npt.NDArray[np.
         labels[bx, by, bz][disc] = table.by_name(name).label
 
 
-def _measure(ct: CTVolume, labels: LabelMap) -> dict[str, StructureTruth]:
+def measure_truth(ct: CTVolume, labels: LabelMap) -> dict[str, StructureTruth]:
     """Voxel counts, centroids and mean HU, each computed inside the structure's bounding box."""
     truth = {}
     boxes = ndimage.find_objects(labels.array)

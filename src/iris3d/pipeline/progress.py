@@ -12,6 +12,10 @@ class Stage(StrEnum):
     MESH = "mesh"
     EXPORT = "export"
     STATS = "stats"
+    # Only comparisons of two studies use these (weight 0 for a study; a comparison's overall
+    # percentage is iris3d.pipeline.compare.comparison_fraction).
+    REGISTER = "register"
+    COMPARE = "compare"
 
 
 # Share of the whole job each stage usually takes (measured on CPU with the tissue engine and
@@ -22,6 +26,8 @@ STAGE_WEIGHTS: dict[Stage, float] = {
     Stage.MESH: 0.20,
     Stage.EXPORT: 0.10,
     Stage.STATS: 0.05,
+    Stage.REGISTER: 0.0,
+    Stage.COMPARE: 0.0,
 }
 
 

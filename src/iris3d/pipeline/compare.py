@@ -1,0 +1,143 @@
+"""Compare two processed studies of one patient, into a folder that appears only when complete.
+
+Each study is a folder as :func:`iris3d.pipeline.process_study` writes it; only ``ct.nii.gz``
+and ``labels.nii.gz`` (with ``labels.json`` beside it, whose names win over the NIfTI header's)
+are read: volumes and HU are recomputed from the voxels, so ``statistics.json`` is not needed.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from iris3d import __version__
+from iris3d.compare import (
+    ComparisonError,
+    EmptyStudyError,
+    compare_volumes,
+    write_comparison_csv,
+    write_comparison_glb,
+    write_comparison_json,
+)
+from iris3d.ingest import IngestError, load_study
+from iris3d.labelio import LabelFileError, read_label_map
+from iris3d.pipeline.atomic import atomic_directory
+from iris3d.pipeline.progress import ProgressSink, Stage, ignore_progress
+from iris3d.volume import CTVolume, LabelMap
+
+STUDY_FILES: dict[str, str] = {"ct": "ct.nii.gz", "labels": "labels.nii.gz"}
+FILE_NAMES: dict[str, str] = {
+    "comparison_json": "comparison.json",
+    "comparison_csv": "comparison.csv",
+    "comparison_glb": "comparison.glb",
+}
+# Stages a comparison reports, in order, with their usual share of its time (CPU, 128^3).
+COMPARE_WEIGHTS: tuple[tuple[Stage, float], ...] = (
+    (Stage.INGEST, 0.10),
+    (Stage.REGISTER, 0.50),
+    (Stage.COMPARE, 0.30),
+    (Stage.EXPORT, 0.10),
+)
+
+
+class StudyFolderError(ComparisonError):
+    """A study folder does not hold a processed study: run `iris process` on the scan first."""
+
+
+@dataclass(frozen=True)
+class ComparisonResult:
+    """Where the comparison's files are (keys ``comparison_json``, ``comparison_csv``,
+    ``comparison_glb``) and its gist: ``alignment`` ("good"/"fair"/"poor"), ``message``,
+    ``median_dice``, ``structures`` (counts by status), ``largest_changes`` (the first five
+    rows: name, status, change_ml, change_percent) and ``timings_s``."""
+
+    output_dir: Path
+    files: dict[str, Path]
+    summary: dict[str, object] = field(default_factory=dict)
+
+
+def comparison_fraction(stage: Stage, fraction: float) -> float:
+    """The whole comparison's completed fraction when ``stage`` is ``fraction`` done."""
+    done = 0.0
+    for s, weight in COMPARE_WEIGHTS:
+        if s is stage:
+            return done + weight * min(max(fraction, 0.0), 1.0)
+        done += weight
+    return done
+
+
+def compare_studies(
+    base: Path,
+    follow: Path,
+    output_dir: Path,
+    *,
+    affine: bool = False,
+    progress: ProgressSink = ignore_progress,
+    overwrite: bool = False,
+) -> ComparisonResult:
+    """Align the ``follow`` study to the ``base`` study and compare them structure by structure:
+    comparison.json, comparison.csv and comparison.glb in ``output_dir``.
+
+    Progress goes through stages INGEST, REGISTER, COMPARE, EXPORT (see
+    :func:`comparison_fraction`); ``progress`` may raise to cancel, leaving nothing behind.
+    """
+    with atomic_directory(output_dir, overwrite=overwrite) as staging:
+        started = time.perf_counter()
+        progress(Stage.INGEST, 0.0, "reading the base study")
+        base_ct, base_labels = read_processed_study(base)
+        progress(Stage.INGEST, 0.5, "reading the follow-up study")
+        follow_ct, follow_labels = read_processed_study(follow)
+        progress(Stage.INGEST, 1.0, "both studies read")
+        read_s = time.perf_counter() - started
+
+        comparison = compare_volumes(base_ct, base_labels, follow_ct, follow_labels,
+                                     affine=affine,
+                                     phase=lambda phase, f, m: progress(Stage(phase), f, m))
+        comparison.timings_s["ingest"] = read_s
+
+        started = time.perf_counter()
+        files = {name: staging / file_name for name, file_name in FILE_NAMES.items()}
+        progress(Stage.EXPORT, 0.0, "writing the comparison's surfaces")
+        write_comparison_glb(comparison, files["comparison_glb"])
+        progress(Stage.EXPORT, 0.8, "writing the comparison's table")
+        comparison.timings_s["export"] = time.perf_counter() - started
+        about = {"iris_version": __version__, "base": _describe(base_ct, base_labels),
+                 "follow": _describe(follow_ct, follow_labels)}
+        write_comparison_json(comparison, files["comparison_json"], about)
+        write_comparison_csv(comparison, files["comparison_csv"])
+        progress(Stage.EXPORT, 1.0, comparison.alignment.message)
+    final = {name: output_dir / path.relative_to(staging) for name, path in files.items()}
+    timings = {k: round(v, 3) for k, v in comparison.timings_s.items()}
+    return ComparisonResult(output_dir=output_dir, files=final,
+                            summary={**comparison.summary(), "timings_s": timings})
+
+
+def read_processed_study(folder: Path) -> tuple[CTVolume, LabelMap]:
+    """The CT and label map of a processed study's folder, checked to lie on one grid."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise StudyFolderError(f"{folder} is not a folder: give the output folder of "
+                               "`iris process` (holding ct.nii.gz and labels.nii.gz)")
+    paths = {key: folder / name for key, name in STUDY_FILES.items()}
+    missing = [p.name for p in paths.values() if not p.is_file()]
+    if missing:
+        raise StudyFolderError(f"{folder} has no {' or '.join(missing)}: give the output folder "
+                               "of `iris process`")
+    try:
+        ct = load_study(paths["ct"])
+        labels = read_label_map(paths["labels"])
+    except (IngestError, LabelFileError) as e:
+        raise StudyFolderError(f"{folder}: {e}") from e
+    if not labels.matches(ct):
+        raise StudyFolderError(
+            f"{folder}: labels.nii.gz ({labels.shape}) is not on the grid of ct.nii.gz "
+            f"({ct.shape}); both must come from the same `iris process` run")
+    if not labels.present_ids():
+        raise EmptyStudyError(f"{folder}: labels.nii.gz has no labelled structure")
+    return ct, labels
+
+
+def _describe(ct: CTVolume, labels: LabelMap) -> dict[str, object]:
+    return {"shape": list(ct.shape), "spacing_mm": [round(s, 4) for s in ct.spacing],
+            "structures": len(labels.present_ids())}
