@@ -20,7 +20,7 @@ import httpx
 import pytest
 from tests.support.live_server import LiveService, iris_command, job_events, wait_for
 from tests.support.scale import postgres_database, redis_url, seaweedfs, stored_keys
-from tests.support.service import ARTIFACTS
+from tests.support.service import ARTIFACTS, COMPARISON_ARTIFACTS
 from tests.unit.test_api_isolation import OWNED, REQUESTS
 
 from iris3d.phantom import Phantom, make_phantom
@@ -81,8 +81,31 @@ def finished(
         nifti = write_nifti(small_phantom.ct, tmp / "ct.nii.gz").read_bytes()
         study = _upload(http, "ct.nii.gz", nifti)
         job, events = _run_job(http, study["id"])
+        later = _upload(http, "later.nii.gz", nifti)
+        _run_job(http, later["id"])
+        comparison, comparison_events = _run_comparison(http, study["id"], later["id"])
         upload = http.post("/api/uploads", json={"size": 100}).json()
-    return {"token": token, "study": study, "job": job, "events": events, "upload_id": upload["id"]}
+    return {
+        "token": token,
+        "study": study,
+        "later": later,
+        "job": job,
+        "events": events,
+        "comparison": comparison,
+        "comparison_events": comparison_events,
+        "upload_id": upload["id"],
+    }
+
+
+def _run_comparison(
+    http: httpx.Client, base_id: str, follow_id: str
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    body = {"base_study_id": base_id, "follow_study_id": follow_id}
+    created = http.post("/api/comparisons", json=body)
+    assert created.status_code == 201, created.text
+    events = list(job_events(http, created.json()["id"]))
+    comparison: dict[str, Any] = http.get(f"/api/comparisons/{created.json()['id']}").json()
+    return comparison, events
 
 
 def test_a_nifti_study_becomes_a_model_with_live_progress(finished: dict[str, Any]) -> None:
@@ -98,6 +121,44 @@ def test_a_nifti_study_becomes_a_model_with_live_progress(finished: dict[str, An
     assert percents == sorted(percents) and percents[-1] == 100.0
     assert {a["name"] for a in job["artifacts"]} == ARTIFACTS
     assert job["duration_s"] > 0 and job["timings_s"]
+
+
+def test_a_worker_compares_two_studies_and_both_show_it(
+    service: LiveService, finished: dict[str, Any]
+) -> None:
+    comparison, events = finished["comparison"], finished["comparison_events"]
+    job = comparison["job"]
+    assert job["state"] == "done", job
+    assert events[-1]["percent"] == 100.0 and {"register", "compare"} & {
+        e["stage"] for e in events
+    }
+    assert {a["name"] for a in job["artifacts"]} == COMPARISON_ARTIFACTS
+    urls = {a["name"]: a["url"] for a in job["artifacts"]}
+    with service.client(finished["token"]) as http:
+        table = http.get(urls["comparison_json"]).json()
+        # The same CT twice: every structure in both, unchanged, and aligned well.
+        assert table["alignment"]["verdict"] == "good"
+        rows = table["structures"]
+        assert rows and all(row["status"] == "both" for row in rows)
+        assert max(abs(row["change_percent"]) for row in rows) < 0.5
+        assert http.get(urls["comparison_glb"]).content[:4] == b"glTF"
+        assert http.get(urls["comparison_csv"]).status_code == 200
+        for study in (finished["study"], finished["later"]):
+            listed = http.get("/api/comparisons", params={"study_id": study["id"]}).json()
+            assert [c["id"] for c in listed["items"]] == [comparison["id"]]
+
+
+def test_deleting_a_comparison_removes_its_files(
+    service: LiveService, finished: dict[str, Any]
+) -> None:
+    with service.client(finished["token"]) as http:
+        comparison, _ = _run_comparison(http, finished["later"]["id"], finished["study"]["id"])
+        assert comparison["job"]["state"] == "done"
+        folder = f"comparisons/{comparison['id']}"
+        assert stored_keys(service.env, service.data_dir, folder)
+        assert http.delete(f"/api/comparisons/{comparison['id']}").status_code == 204
+        assert http.get(f"/api/comparisons/{comparison['id']}").status_code == 404
+    assert stored_keys(service.env, service.data_dir, folder) == []
 
 
 def test_downloads_support_ranges_etags_and_links(
@@ -145,6 +206,7 @@ def test_another_user_gets_404_from_the_real_server(
     ids = {
         "study_id": finished["study"]["id"],
         "job_id": finished["job"]["id"],
+        "comparison_id": finished["comparison"]["id"],
         "upload_id": finished["upload_id"],
         "name": "glb",
         "token": "x",
@@ -291,3 +353,12 @@ def test_the_remote_cli_uploads_follows_and_downloads(
     iris("remote", "download", job_id, "--out", str(tmp_path / "results"))
     names = {p.name for p in (tmp_path / "results").iterdir()}
     assert any(n.endswith(".glb") for n in names) and len(names) == len(ARTIFACTS)
+
+    first = out.split("study ")[1].split()[0]
+    again = iris("remote", "upload", str(nifti), "--engine", "tissue")
+    second = again.split("study ")[1].split()[0]
+    compared = iris("remote", "compare", first, second)
+    comparison_id = compared.split("comparison ")[1].split()[0]
+    iris("remote", "download", comparison_id, "--out", str(tmp_path / "comparison"))
+    files = {p.name for p in (tmp_path / "comparison").iterdir()}
+    assert files == {"comparison.json", "comparison.csv", "comparison.glb"}

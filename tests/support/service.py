@@ -13,14 +13,22 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from iris3d.api.app import create_app
+from iris3d.jobs.runner import results_prefix
 from iris3d.phantom import Phantom
 from iris3d.phantom.files import write_nifti
 from iris3d.settings import Settings
 from iris3d.store import queue
 from iris3d.store.blobs import open_blob_store
+from iris3d.store.comparisons import REQUIRED_ARTIFACTS
 from iris3d.store.database import Database, database_url, open_database
 
 PASSWORD = "correct horse battery"
+COMPARABLE_FILES: dict[str, bytes] = {
+    "glb": b"glTF" * 100,
+    "thumbnail": b"\x89PNG" * 10,
+    **{name: name.encode() for name in REQUIRED_ARTIFACTS},
+}
+"""Artifacts for :func:`finish_next_job` that make a study comparable (the bytes are fake)."""
 
 
 def service_settings(data_dir: Path, **overrides: Any) -> Settings:
@@ -101,7 +109,7 @@ def finish_next_job(settings: Settings, files: dict[str, bytes], seconds: float 
             for name, content in files.items():
                 path = Path(tmp) / f"{name}.bin"
                 path.write_bytes(content)
-                prefix = f"studies/{claim.study_id}/jobs/{claim.job_id}/a{claim.attempt}"
+                prefix = results_prefix(claim)
                 info = blobs.put_file(f"{prefix}/{name}.bin", path)
                 artifacts[name] = {
                     "key": info.key,
@@ -138,3 +146,5 @@ ARTIFACTS = {
     "thumbnail",
     "manifest",
 }
+# Every file a finished comparison offers.
+COMPARISON_ARTIFACTS = {"comparison_json", "comparison_csv", "comparison_glb"}

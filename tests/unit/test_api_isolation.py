@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from tests.support.service import (
+    COMPARABLE_FILES,
     api_client,
     create_job,
     finish_next_job,
@@ -51,11 +52,17 @@ REQUESTS: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/api/jobs/{job_id}/artifacts/{name}"): {},
     ("POST", "/api/jobs/{job_id}/artifacts/{name}/link"): {},
     ("GET", "/api/files/{token}"): {},
+    ("GET", "/api/comparisons/{comparison_id}"): {},
+    ("DELETE", "/api/comparisons/{comparison_id}"): {},
 }
 # Routes without an id in the path that still reach someone's data through the body or query.
 BODY_REQUESTS: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/jobs"): {"json": {"study_id": "{study_id}", "engine": "tissue"}},
+    ("POST", "/api/comparisons"): {
+        "json": {"base_study_id": "{study_id}", "follow_study_id": "{later_study_id}"}
+    },
 }
+
 
 
 @pytest.fixture(scope="module")
@@ -67,11 +74,22 @@ def world(tmp_path_factory: pytest.TempPathFactory, small_phantom: Phantom) -> I
         other = sign_up(client, "other@example.org")
         study = upload_study(client, owner, phantom_nifti(small_phantom, tmp))
         job = create_job(client, owner, study["id"])
-        finish_next_job(settings, {"glb": b"glTF" * 100, "thumbnail": b"\x89PNG" * 10})
+        finish_next_job(settings, COMPARABLE_FILES)
+        later = upload_study(client, owner, phantom_nifti(small_phantom, tmp))
+        create_job(client, owner, later["id"])
+        finish_next_job(settings, COMPARABLE_FILES)
+        comparison = client.post(
+            "/api/comparisons",
+            headers=owner,
+            json={"base_study_id": study["id"], "follow_study_id": later["id"]},
+        )
+        assert comparison.status_code == 201, comparison.text
         upload = client.post("/api/uploads", headers=owner, json={"size": 10}).json()
         link = client.post(f"/api/jobs/{job['id']}/artifacts/glb/link", headers=owner).json()
         ids = {
             "study_id": study["id"],
+            "later_study_id": later["id"],
+            "comparison_id": comparison.json()["id"],
             "job_id": job["id"],
             "upload_id": upload["id"],
             "name": "glb",
@@ -116,7 +134,8 @@ def test_another_user_gets_404(world: World, method: str, route: str) -> None:
     response = _call(world, method, route, world.other, REQUESTS[(method, route)])
     assert response.status_code == 404, response.text
     # ...and the same answer as for an id that does not exist.
-    missing = {**world.ids, **{k: "0" * 32 for k in ("study_id", "job_id", "upload_id")}}
+    owned = ("study_id", "job_id", "upload_id", "comparison_id")
+    missing = {**world.ids, **{k: "0" * 32 for k in owned}}
     probe = world.client.request(
         method,
         route.format(**missing),
@@ -143,9 +162,14 @@ def test_nobody_signed_in_gets_nothing(world: World, method: str, route: str) ->
 
 
 def test_lists_show_only_your_own(world: World) -> None:
-    for path in ("/api/studies", "/api/jobs"):
+    for path, count in (("/api/studies", 2), ("/api/jobs", 3), ("/api/comparisons", 1)):
         assert world.client.get(path, headers=world.other).json()["items"] == []
-        assert len(world.client.get(path, headers=world.owner).json()["items"]) == 1
+        assert len(world.client.get(path, headers=world.owner).json()["items"]) == count
+    by_study = {"study_id": world.ids["study_id"]}
+    mine = world.client.get("/api/comparisons", headers=world.owner, params=by_study).json()
+    assert len(mine["items"]) == 1
+    theirs = world.client.get("/api/comparisons", headers=world.other, params=by_study).json()
+    assert theirs["items"] == []
 
 
 def test_a_tampered_link_gets_404(world: World) -> None:

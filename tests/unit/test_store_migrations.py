@@ -61,3 +61,33 @@ def test_sqlite_runs_in_wal_mode_in_the_data_folder(tmp_path: Path) -> None:
         mode = connection.exec_driver_sql("PRAGMA journal_mode").scalar()
         keys = connection.exec_driver_sql("PRAGMA foreign_keys").scalar()
     assert (mode, keys) == ("wal", 1)
+
+
+def test_jobs_from_before_comparisons_keep_their_rows_as_study_jobs(tmp_path: Path) -> None:
+    db = open_database(f"sqlite:///{tmp_path / 'iris.db'}")
+    upgrade(db, "0001")
+    now = "2026-11-28 10:00:00+00:00"
+    with db.engine.begin() as connection:
+        connection.exec_driver_sql(
+            "INSERT INTO users VALUES ('u1', 'a@example.org', 'h', 0, ?)", (now,)
+        )
+        connection.exec_driver_sql(
+            "INSERT INTO studies (id, owner_id, name, labels, source_key, source_format, "
+            "source_bytes, study_metadata, series, shape, spacing_mm, voxels, created_at, "
+            "updated_at, revision) VALUES ('s1', 'u1', 'ct', '[]', 'k', 'nifti', 1, '{}', '[]', "
+            "'[1,1,1]', '[1,1,1]', 1, ?, ?, 1)",
+            (now, now),
+        )
+        connection.exec_driver_sql(
+            "INSERT INTO jobs (id, owner_id, study_id, quality, engine, voxels, state, progress, "
+            "message, cancel_requested, attempts, max_attempts, artifacts, timings, created_at, "
+            "updated_at, revision) VALUES ('j1', 'u1', 's1', 'fast', 'tissue', 1, 'done', 1.0, "
+            "'done', 0, 1, 3, '{}', '{}', ?, ?, 1)",
+            (now, now),
+        )
+    upgrade(db)
+    with db.engine.connect() as connection:
+        row = connection.exec_driver_sql(
+            "SELECT kind, follow_study_id, inputs FROM jobs WHERE id = 'j1'"
+        ).one()
+    assert tuple(row) == ("study", None, "{}")

@@ -16,7 +16,17 @@ from iris3d import __version__
 from iris3d.api.errors import install_error_handlers
 from iris3d.api.maintenance import run_maintenance
 from iris3d.api.metrics import RequestTimer
-from iris3d.api.routes import admin, auth, events, files, health, jobs, studies, uploads
+from iris3d.api.routes import (
+    admin,
+    auth,
+    comparisons,
+    events,
+    files,
+    health,
+    jobs,
+    studies,
+    uploads,
+)
 from iris3d.api.services import open_services
 from iris3d.api.web import WebApp, web_app_dir
 from iris3d.settings import Settings, get_settings
@@ -48,7 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    for module in (auth, admin, studies, uploads, jobs, files, events):
+    for module in (auth, admin, studies, uploads, jobs, comparisons, files, events):
         app.include_router(module.router, prefix="/api")
     app.include_router(health.router)
     app.add_middleware(RequestTimer)

@@ -8,6 +8,8 @@ from sqlalchemy.orm import Session
 
 from iris3d.api.schemas import (
     ArtifactPublic,
+    ComparisonPublic,
+    ComparisonSide,
     EngineChoice,
     JobPublic,
     JobStage,
@@ -17,7 +19,7 @@ from iris3d.api.schemas import (
 from iris3d.jobs.eta import EtaCalculator
 from iris3d.segment.base import Quality
 from iris3d.store import jobs as job_rows
-from iris3d.store.models import Job, JobState, Study
+from iris3d.store.models import Job, JobKind, JobState, Study
 
 
 def artifact_url(job_id: str, name: str) -> str:
@@ -33,8 +35,10 @@ def job_stage(job: Job) -> JobStage:
 def job_public(session: Session, job: Job, eta: EtaCalculator) -> JobPublic:
     done = job.state == JobState.DONE.value
     artifacts: dict[str, Any] = job.artifacts if done else {}
+    study_kind = job.kind == JobKind.STUDY.value
     return JobPublic(
         id=job.id,
+        kind=JobKind(job.kind),
         study_id=job.study_id,
         state=JobState(job.state),
         stage=job_stage(job),
@@ -42,8 +46,8 @@ def job_public(session: Session, job: Job, eta: EtaCalculator) -> JobPublic:
         message=job.message,
         queue_position=job_rows.queue_position(session, job),
         eta_seconds=_rounded(eta.eta_seconds(job)),
-        quality=Quality(job.quality),
-        engine=EngineChoice(job.engine),
+        quality=Quality(job.quality) if study_kind else None,
+        engine=EngineChoice(job.engine) if study_kind else None,
         engine_used=job.engine_used,
         engine_reason=job.engine_reason,
         error=job.error,
@@ -98,3 +102,27 @@ def study_public(
 
 def _rounded(value: float | None) -> float | None:
     return None if value is None else round(value, 1)
+
+
+def comparison_public(
+    session: Session, job: Job, study_names: dict[str, str], eta: EtaCalculator
+) -> ComparisonPublic:
+    """``study_names``: id -> name of (at least) the comparison's two studies."""
+    inputs = job.inputs or {}
+
+    def side(study_id: str, job_id: str) -> ComparisonSide:
+        return ComparisonSide(
+            study_id=study_id,
+            study_name=study_names.get(study_id, ""),
+            job_id=job_id,
+            glb_url=artifact_url(job_id, "glb"),
+        )
+
+    return ComparisonPublic(
+        id=job.id,
+        base=side(job.study_id, str(inputs.get("base_job_id", ""))),
+        follow=side(str(job.follow_study_id), str(inputs.get("follow_job_id", ""))),
+        affine=bool(inputs.get("affine", False)),
+        job=job_public(session, job, eta),
+        created_at=job.created_at,
+    )

@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from iris3d.segment.base import Quality
-from iris3d.store.models import JobState
+from iris3d.store.models import JobKind, JobState
 
 
 class EngineChoice(StrEnum):
@@ -28,6 +28,8 @@ class JobStage(StrEnum):
     MESH = "mesh"
     EXPORT = "export"
     STATS = "stats"
+    REGISTER = "register"
+    COMPARE = "compare"
     DONE = "done"
     FAILED = "failed"
     CANCELLED = "cancelled"
@@ -80,15 +82,16 @@ class JobCreate(BaseModel):
 
 class JobPublic(BaseModel):
     id: str
-    study_id: str
+    kind: JobKind = Field(description="Processing of one study, or a comparison of two.")
+    study_id: str = Field(description="The study; for a comparison, the earlier study.")
     state: JobState
     stage: JobStage
     percent: float = Field(description="0 to 100.")
     message: str
     queue_position: int | None = Field(description="Jobs to be claimed before this one.")
     eta_seconds: float | None = Field(description="Time to finish, from past jobs.")
-    quality: Quality
-    engine: EngineChoice
+    quality: Quality | None = Field(description="None for comparisons.")
+    engine: EngineChoice | None = Field(description="None for comparisons.")
     engine_used: str | None
     engine_reason: str | None
     error: str | None
@@ -174,3 +177,29 @@ class DownloadLink(BaseModel):
 
 class StudyDeleted(BaseModel):
     id: str
+
+
+class ComparisonCreate(BaseModel):
+    base_study_id: str = Field(description="The earlier study: the reference frame.")
+    follow_study_id: str = Field(description="The later study, aligned to the earlier one.")
+    affine: bool = Field(default=False, description="Affine rather than rigid alignment.")
+
+
+class ComparisonSide(BaseModel):
+    study_id: str
+    study_name: str
+    job_id: str = Field(description="The processing job whose results are compared.")
+    glb_url: str = Field(description="That job's 3D model, in the study's own frame.")
+
+
+class ComparisonPublic(BaseModel):
+    id: str = Field(description="Also the comparison's job id (progress, cancel, retry, files).")
+    base: ComparisonSide
+    follow: ComparisonSide
+    affine: bool
+    job: JobPublic
+    created_at: datetime
+
+
+class ComparisonsPublic(BaseModel):
+    items: list[ComparisonPublic]

@@ -111,6 +111,28 @@ def upload(
         client.close()
 
 
+@remote_app.command("compare")
+@friendly_errors
+def compare(
+    base_study: Annotated[str, typer.Argument(help="The earlier study's id.")],
+    follow_study: Annotated[str, typer.Argument(help="The later study's id.")],
+    *,
+    affine: Annotated[bool, typer.Option(help="Affine rather than rigid alignment.")] = False,
+    wait: Annotated[bool, typer.Option(help="Follow the comparison until it ends.")] = True,
+    server: ServerOption = None,
+) -> None:
+    """Compare two of your processed studies; `download` its id for the table and surfaces."""
+    client = _client(server)
+    try:
+        body = {"base_study_id": base_study, "follow_study_id": follow_study, "affine": affine}
+        comparison = client.post("/api/comparisons", body)
+        console().print(f"comparison {comparison['id']}")
+        if wait:
+            _follow(client, comparison["id"])
+    finally:
+        client.close()
+
+
 def _follow(client: RemoteClient, job_id: str) -> None:
     with Progress(console=console()) as bar:
         task = bar.add_task("queued", total=100)
@@ -147,7 +169,7 @@ def status(
             f"{job['id']}  {job['stage']:<9} {job['percent']:5.1f}%  "
             f"queue {'-' if queue is None else queue}  "
             f"eta {'-' if eta is None else f'{eta:.0f} s'}  "
-            f"{job['engine_used'] or job['engine']}  {job['error'] or ''}".rstrip(),
+            f"{job['engine_used'] or job['engine'] or job['kind']}  {job['error'] or ''}".rstrip(),
             soft_wrap=True,
         )
 

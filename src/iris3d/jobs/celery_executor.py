@@ -19,6 +19,7 @@ from iris3d.segment.base import Quality
 from iris3d.settings import Settings
 from iris3d.store import queue
 from iris3d.store.database import Database, database_url, open_database
+from iris3d.store.models import COMPARISON_ENGINE
 
 if TYPE_CHECKING:
     from celery import Celery
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 TASK_NAME = "iris.run_job"
-CPU_ENGINES = frozenset({"tissue", "import"})
+CPU_ENGINES = frozenset({"tissue", "import", COMPARISON_ENGINE})
 DEVICES = ("cpu", "gpu")
 
 
@@ -36,7 +37,8 @@ def queue_name(engine: str, quality: str) -> str:
 
 
 def all_queues() -> list[str]:
-    return [f"iris.{device}.{quality.value}" for device in DEVICES for quality in Quality]
+    studies = [f"iris.{device}.{quality.value}" for device in DEVICES for quality in Quality]
+    return [*studies, queue_name(COMPARISON_ENGINE, COMPARISON_ENGINE)]
 
 
 def worker_queues(settings: Settings) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from iris3d.jobs.errors import JobCancelledError, LeaseLostError, WorkerStoppingError
@@ -23,12 +23,19 @@ class JobReporter:
     """
 
     def __init__(
-        self, db: Database, claim: Claim, interval_s: float, stopping: threading.Event
+        self,
+        db: Database,
+        claim: Claim,
+        interval_s: float,
+        stopping: threading.Event,
+        *,
+        fraction: Callable[[Stage, float], float] = overall_fraction,
     ) -> None:
         self._db = db
         self._claim = claim
         self._interval_s = interval_s
         self._stopping = stopping
+        self._fraction = fraction  # the stage's fraction -> the whole job's
         self._last_saved = 0.0
         self._stage: Stage | None = None
         self._lease = Lease(held=True)
@@ -42,7 +49,7 @@ class JobReporter:
         self._last_saved = now
         with self._db.session() as session:
             self._lease = queue.save_progress(
-                session, self._claim, stage.value, overall_fraction(stage, fraction), message
+                session, self._claim, stage.value, self._fraction(stage, fraction), message
             )
         self.raise_if_stopped()
 

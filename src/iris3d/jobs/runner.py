@@ -21,15 +21,18 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from iris3d.errors import IrisError
+from iris3d.jobs.comparison import run_comparison
 from iris3d.jobs.engines import EngineCache
 from iris3d.jobs.errors import JobCancelledError, LeaseLostError, WorkerStoppingError
 from iris3d.jobs.reporter import JobReporter, heartbeat
-from iris3d.pipeline import ProcessOptions, StudyResult, process_study
+from iris3d.pipeline import ProcessOptions, comparison_fraction, overall_fraction, process_study
 from iris3d.segment.base import Quality
 from iris3d.settings import Settings
 from iris3d.store import counters, queue
 from iris3d.store.blobs import BlobStore
+from iris3d.store.comparisons import comparison_prefix
 from iris3d.store.database import Database
+from iris3d.store.models import JobKind
 from iris3d.store.queue import Claim
 
 log = logging.getLogger(__name__)
@@ -74,8 +77,25 @@ def _alive(pid: int) -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """What a job produced: its files and what the row should say about them."""
+
+    files: dict[str, Path]
+    engine_used: str
+    engine_reason: str
+    timings: dict[str, Any]
+
+
+def job_prefix(claim: Claim) -> str:
+    """Where all of a job's files live, every attempt's."""
+    if claim.kind == JobKind.COMPARISON.value:
+        return comparison_prefix(claim.job_id)
+    return f"studies/{claim.study_id}/jobs/{claim.job_id}"
+
+
 def results_prefix(claim: Claim) -> str:
-    return f"studies/{claim.study_id}/jobs/{claim.job_id}/a{claim.attempt}"
+    return f"{job_prefix(claim)}/a{claim.attempt}"
 
 
 def run_claimed(claim: Claim, ctx: WorkerContext) -> str:
@@ -83,11 +103,18 @@ def run_claimed(claim: Claim, ctx: WorkerContext) -> str:
     ``released`` or ``lost``)."""
     ctx.scratch.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix=f"job-{os.getpid()}-{claim.job_id}-", dir=ctx.scratch))
-    reporter = JobReporter(ctx.db, claim, ctx.settings.progress_interval_s, ctx.stopping)
+    comparing = claim.kind == JobKind.COMPARISON.value
+    reporter = JobReporter(
+        ctx.db,
+        claim,
+        ctx.settings.progress_interval_s,
+        ctx.stopping,
+        fraction=comparison_fraction if comparing else overall_fraction,
+    )
     started = time.monotonic()
     try:
         with heartbeat(reporter, ctx.settings.worker_heartbeat_s):
-            result = _process(claim, ctx, reporter, workdir)
+            result = (_compare if comparing else _process)(claim, ctx, reporter, workdir)
             reporter.raise_if_stopped()
             return _store_results(claim, ctx, result, time.monotonic() - started)
     except JobCancelledError:
@@ -107,7 +134,18 @@ def run_claimed(claim: Claim, ctx: WorkerContext) -> str:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _process(claim: Claim, ctx: WorkerContext, reporter: JobReporter, workdir: Path) -> StudyResult:
+def _compare(claim: Claim, ctx: WorkerContext, reporter: JobReporter, workdir: Path) -> Outcome:
+    result = run_comparison(claim, ctx.db, ctx.blobs, reporter, workdir)
+    timings = result.summary.get("timings_s")
+    return Outcome(
+        files=result.files,
+        engine_used="compare",
+        engine_reason="",
+        timings=timings if isinstance(timings, dict) else {},
+    )
+
+
+def _process(claim: Claim, ctx: WorkerContext, reporter: JobReporter, workdir: Path) -> Outcome:
     source = workdir / claim.source_key.rsplit("/", 1)[-1]
     ctx.blobs.download(claim.source_key, source)
     segmentation = None
@@ -122,16 +160,25 @@ def _process(claim: Claim, ctx: WorkerContext, reporter: JobReporter, workdir: P
         segmentation=segmentation,
         series_uid=claim.series_uid,
     )
-    return process_study(
+    result = process_study(
         source,
         workdir / "out",
         options=options,
         progress=reporter,
         engine=ctx.engines.get(claim.engine),
     )
+    engine_said = result.manifest.get("segmentation")
+    described = engine_said if isinstance(engine_said, dict) else {}
+    timings = result.manifest.get("timings_s")
+    return Outcome(
+        files=result.files,
+        engine_used=str(described.get("engine") or claim.engine),
+        engine_reason=str(described.get("reason") or ""),
+        timings=timings if isinstance(timings, dict) else {},
+    )
 
 
-def _store_results(claim: Claim, ctx: WorkerContext, result: StudyResult, seconds: float) -> str:
+def _store_results(claim: Claim, ctx: WorkerContext, result: Outcome, seconds: float) -> str:
     prefix = results_prefix(claim)
     artifacts: dict[str, Any] = {}
     for name, path in sorted(result.files.items()):
@@ -143,17 +190,14 @@ def _store_results(claim: Claim, ctx: WorkerContext, result: StudyResult, second
             "etag": info.etag,
             "media_type": _media_type(path.name),
         }
-    segmentation = result.manifest.get("segmentation")
-    described = segmentation if isinstance(segmentation, dict) else {}
-    timings = result.manifest.get("timings_s")
-    stage_timings = timings if isinstance(timings, dict) else {}
+    stage_timings = result.timings
     with ctx.db.session() as session:
         done = queue.finish_done(
             session,
             claim,
             artifacts=artifacts,
-            engine_used=str(described.get("engine") or claim.engine),
-            engine_reason=str(described.get("reason") or ""),
+            engine_used=result.engine_used,
+            engine_reason=result.engine_reason,
             timings=stage_timings,
             duration_s=seconds,
         )
@@ -166,7 +210,7 @@ def _store_results(claim: Claim, ctx: WorkerContext, result: StudyResult, second
         ctx.blobs.delete_prefix(prefix)
         return "lost"
     for attempt in range(1, claim.attempt):  # files of attempts that died before finishing
-        ctx.blobs.delete_prefix(f"studies/{claim.study_id}/jobs/{claim.job_id}/a{attempt}")
+        ctx.blobs.delete_prefix(f"{job_prefix(claim)}/a{attempt}")
     return "done"
 
 

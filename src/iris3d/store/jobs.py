@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from iris3d.store.models import FINISHED_STATES, Job, JobState, Study, utcnow
+from iris3d.store.models import FINISHED_STATES, Job, JobKind, JobState, Study, utcnow
 
 
 def add_job(
@@ -64,11 +64,13 @@ def list_jobs(
 
 
 def latest_jobs(session: Session, study_ids: list[str]) -> dict[str, Job]:
-    """Each study's newest job."""
+    """Each study's newest processing job (comparisons are not the study's own results)."""
     if not study_ids:
         return {}
     jobs = session.scalars(
-        select(Job).where(Job.study_id.in_(study_ids)).order_by(Job.created_at, Job.id)
+        select(Job)
+        .where(Job.study_id.in_(study_ids), Job.kind == JobKind.STUDY.value)
+        .order_by(Job.created_at, Job.id)
     )
     return {job.study_id: job for job in jobs}
 

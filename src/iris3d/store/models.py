@@ -62,6 +62,16 @@ class JobState(StrEnum):
 FINISHED_STATES = frozenset({JobState.DONE, JobState.FAILED, JobState.CANCELLED})
 
 
+class JobKind(StrEnum):
+    STUDY = "study"  # process one study: segment, mesh, measure
+    COMPARISON = "comparison"  # compare two processed studies of one patient
+
+
+COMPARISON_ENGINE = "compare"
+"""Engine and quality of every comparison job: they route it to CPU workers and keep its past
+durations apart from the studies' when estimating times."""
+
+
 class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime(), dict[str, Any]: JSON}
 
@@ -130,6 +140,13 @@ class Job(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     owner_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     study_id: Mapped[str] = mapped_column(ForeignKey("studies.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16), default=JobKind.STUDY.value)
+    # A comparison's later study (``study_id`` holds the earlier one), and the two study jobs
+    # whose results it compares; deleting either study deletes the comparison.
+    follow_study_id: Mapped[str | None] = mapped_column(
+        ForeignKey("studies.id", ondelete="CASCADE"), index=True, default=None
+    )
+    inputs: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     quality: Mapped[str] = mapped_column(String(16))
     engine: Mapped[str] = mapped_column(String(32))
     series_uid: Mapped[str | None] = mapped_column(String(128), default=None)

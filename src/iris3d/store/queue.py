@@ -7,14 +7,14 @@ new holder's work: its updates match no row and it stops.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.orm import Session
 
-from iris3d.store.models import Job, JobState, Study, Worker, utcnow
+from iris3d.store.models import Job, JobKind, JobState, Study, Worker, utcnow
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,8 @@ class Claim:
     series_uid: str | None
     source_key: str
     segmentation_key: str | None
+    kind: str = JobKind.STUDY.value
+    inputs: dict[str, Any] = field(default_factory=dict)  # a comparison's study jobs
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,8 @@ def claim_job(session: Session, job_id: str, worker_id: str) -> Claim | None:
         series_uid=job.series_uid,
         source_key=row[1],
         segmentation_key=row[2],
+        kind=job.kind,
+        inputs=dict(job.inputs or {}),
     )
 
 
@@ -291,3 +295,11 @@ def live_workers(session: Session, since: datetime) -> int:
 
 def forget_dead_workers(session: Session, before: datetime) -> None:
     session.execute(delete(Worker).where(Worker.heartbeat_at < before))
+
+
+def finished_artifacts(session: Session, job_id: str) -> dict[str, Any] | None:
+    """A finished job's artifacts (what a comparison reads); None unless the job is done."""
+    row = session.execute(select(Job.state, Job.artifacts).where(Job.id == job_id)).first()
+    if row is None or row[0] != JobState.DONE.value:
+        return None
+    return dict(row[1] or {})

@@ -91,7 +91,8 @@ def update_study(
 
 
 def remove_study(session: Session, study_id: str) -> None:
-    """Delete the row; its jobs go with it (foreign keys cascade)."""
+    """Delete the row; its jobs and the comparisons it takes part in go with it."""
+    session.execute(delete(Job).where(Job.follow_study_id == study_id))
     session.execute(delete(Job).where(Job.study_id == study_id))
     session.execute(delete(Study).where(Study.id == study_id))
 

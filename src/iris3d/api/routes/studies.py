@@ -19,8 +19,8 @@ from iris3d.api.services import Services
 from iris3d.api.upload_stream import ReceivedForm, display_name, receive_form
 from iris3d.errors import IrisError
 from iris3d.labelio import LabelFileError, read_nifti_labels
+from iris3d.store import comparisons, studies
 from iris3d.store import jobs as job_rows
-from iris3d.store import studies
 from iris3d.store.models import JobState, Study, User
 
 router = APIRouter(prefix="/studies", tags=["studies"])
@@ -141,11 +141,15 @@ def update_study(
     "/{study_id}", status_code=status.HTTP_204_NO_CONTENT, responses={404: {"model": Message}}
 )
 def delete_study(study_id: str, user: CurrentUser, services: ServicesDep) -> None:
-    """Delete the study, its jobs and every file of both (a running job is stopped)."""
+    """Delete the study, its jobs, the comparisons it is in, and every file of all of them
+    (a running job is stopped)."""
     study = _owned(services, user, study_id)
     with services.db.session() as session:
+        compared = comparisons.comparisons_of_study(session, study.id)
         studies.remove_study(session, study.id)
     services.blobs.delete_prefix(f"studies/{study.id}")
+    for comparison_id in compared:
+        services.blobs.delete_prefix(comparisons.comparison_prefix(comparison_id))
 
 
 @router.get(
