@@ -56,3 +56,15 @@ def colourful_pixels(png: bytes) -> int:
     rgb = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(np.int16)
     saturation = rgb.max(axis=2) - rgb.min(axis=2)
     return int((saturation > 60).sum())
+
+
+def reddish_pixels(png: bytes, margin: int = 40) -> int:
+    """Pixels whose red clearly exceeds green and blue (growth on the comparison's scale)."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    rgb = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(np.int16)
+    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    return int(((r > g + margin) & (r > b + margin)).sum())

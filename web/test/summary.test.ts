@@ -4,7 +4,7 @@ import { jobSummary } from "../src/pages/studies";
 import { engineNotice } from "../src/pages/viewer";
 
 const job = (fields: Partial<Job>): Job => ({
-  id: "j", study_id: "s", state: "queued", stage: "queued", percent: 0, message: "",
+  id: "j", kind: "study", study_id: "s", state: "queued", stage: "queued", percent: 0, message: "",
   queue_position: null, eta_seconds: null, quality: "fast", engine: "auto", engine_used: null,
   engine_reason: null, error: null, cancel_requested: false, attempts: 0, max_attempts: 3,
   series_uid: null, created_at: "", updated_at: "", started_at: null, finished_at: null,

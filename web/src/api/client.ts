@@ -6,6 +6,7 @@ export type Study = components["schemas"]["StudyPublic"];
 export type Job = components["schemas"]["JobPublic"];
 export type User = components["schemas"]["UserPublic"];
 export type Artifact = components["schemas"]["ArtifactPublic"];
+export type Comparison = components["schemas"]["ComparisonPublic"];
 
 // Same origin: the session cookie (HttpOnly, SameSite=Strict) goes with every request.
 export const api = createClient<paths>({

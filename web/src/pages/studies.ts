@@ -1,34 +1,23 @@
-// The studies list: live progress through Server-Sent Events, search, delete.
-import { api, describe, unwrap, type Job, type Study } from "../api/client";
-import { formatDate, formatDuration, h, toast } from "../ui/dom";
+// The studies list: live progress through Server-Sent Events, search, delete, and each
+// study's comparisons with another.
+import { api, describe, unwrap, type Comparison, type Job, type Study } from "../api/client";
+import { formatDate, h, toast } from "../ui/dom";
+import { jobSummary } from "../ui/jobs";
 import { currentUser, topBar } from "../ui/shell";
 import type { Leave } from "../router";
+import { comparisonItem, comparisonsOf, finished, openCompareDialog } from "./comparelist";
 import { uploadPanel } from "./upload";
 
-const STAGE_LABEL: Record<string, string> = {
-  queued: "Queued", ingest: "Reading", segment: "Segmenting", mesh: "Building surfaces",
-  export: "Exporting", stats: "Measuring", done: "Ready", failed: "Failed", cancelled: "Cancelled",
-};
+export { jobSummary };
 
-export function jobSummary(job: Job | null | undefined): string {
-  if (!job) return "Not processed";
-  if (job.state === "queued") {
-    const pos = job.queue_position ? `${job.queue_position} ahead` : "next";
-    return `Queued · ${pos}${job.eta_seconds ? ` · about ${formatDuration(job.eta_seconds)}` : ""}`;
-  }
-  if (job.state === "running") {
-    const eta = job.eta_seconds ? ` · ${formatDuration(job.eta_seconds)} left` : "";
-    return `${STAGE_LABEL[job.stage] ?? job.stage} ${Math.round(job.percent)}%${eta}`;
-  }
-  if (job.state === "failed") return `Failed: ${job.error ?? job.message}`;
-  if (job.state === "done") {
-    const took = job.duration_s ? ` in ${formatDuration(job.duration_s)}` : "";
-    return `Ready · ${job.engine_used ?? "unknown"} engine, ${job.quality}${took}`;
-  }
-  return STAGE_LABEL[job.state] ?? job.state;
+interface CardActions {
+  remove(s: Study): void;
+  compare(s: Study): void;
+  removeComparison(c: Comparison): void;
 }
 
-function card(study: Study, go: (url: string) => void, remove: (s: Study) => void): HTMLElement {
+function card(study: Study, go: (url: string) => void, act: CardActions, compared: Comparison[],
+  canCompare: boolean): HTMLElement {
   const job = study.latest_job;
   const done = job?.state === "done";
   const thumb = done && study.thumbnail_url
@@ -38,7 +27,16 @@ function card(study: Study, go: (url: string) => void, remove: (s: Study) => voi
     "aria-label": `Progress of ${study.name}` });
   const del = h("button", { class: "ghost danger", type: "button",
     "aria-label": `Delete ${study.name}` }, "Delete");
-  del.addEventListener("click", (e) => { e.stopPropagation(); remove(study); });
+  del.addEventListener("click", (e) => { e.stopPropagation(); act.remove(study); });
+  const compare = done ? h("button", { type: "button", "aria-label": `Compare ${study.name} with another study`,
+    title: canCompare ? "Compare with another of your studies" : "Process another study to compare with", disabled: !canCompare },
+  "Compare…") : null;
+  compare?.addEventListener("click", () => act.compare(study));
+  const comparisons = compared.length
+    ? h("ul", { class: "comparisons", "aria-label": `Comparisons of ${study.name}` },
+      ...compared.map((c) => comparisonItem(c, act.removeComparison)))
+    : null;
+  comparisons?.addEventListener("dblclick", (e) => e.stopPropagation());
   const retry = job?.state === "failed" || job?.state === "cancelled"
     ? h("button", { type: "button", "aria-label": `Retry ${study.name}` }, "Retry")
     : null;
@@ -57,7 +55,8 @@ function card(study: Study, go: (url: string) => void, remove: (s: Study) => voi
         `${formatDate(study.created_at)} · ${study.source_format} · ${study.shape.join("×")}`),
       h("div", { class: "job-status", "data-state": job?.state ?? "none" }, jobSummary(job)),
       job && !done && job.state !== "failed" ? progress : null),
-    h("div", { class: "actions" }, open, retry, del));
+    h("div", { class: "actions" }, open, compare, retry, del),
+    comparisons);
   if (done) el.addEventListener("dblclick", () => go(`/studies/${study.id}`));
   return el;
 }
@@ -67,6 +66,7 @@ export function studiesPage(go: (url: string) => void) {
     const user = await currentUser();
     if (!user) { go("/signin"); return () => undefined; }
     const studies = new Map<string, Study>();
+    const comparisons = new Map<string, Comparison>();
     const list = h("ul", { class: "studies", "aria-live": "polite" });
     const search = h("input", { type: "search", placeholder: "Filter studies", "aria-label": "Filter studies" });
     const empty = h("p", { class: "muted empty" }, "No studies yet: drop a CT scan on the left.");
@@ -80,12 +80,26 @@ export function studiesPage(go: (url: string) => void) {
           draw();
         }).catch((e: unknown) => toast(String(e), "error"));
     };
+    const removeComparison = (c: Comparison): void => {
+      if (!confirm(`Delete the comparison of "${c.base.study_name}" with "${c.follow.study_name}"?`)) return;
+      void api.DELETE("/api/comparisons/{comparison_id}", { params: { path: { comparison_id: c.id } } })
+        .then((r) => {
+          if (!r.response.ok && r.response.status !== 404) throw new Error(describe(r.response.status, r.error));
+          comparisons.delete(c.id);
+          draw();
+        }).catch((e: unknown) => toast(String(e), "error"));
+    };
+    const actions: CardActions = {
+      remove, removeComparison, compare: (s) => openCompareDialog(s, [...studies.values()], go),
+    };
     const draw = (): void => {
       const needle = search.value.trim().toLowerCase();
       const shown = [...studies.values()]
         .filter((s) => !needle || s.name.toLowerCase().includes(needle) || s.labels.some((l) => l.toLowerCase().includes(needle)))
         .sort((a, b) => b.created_at.localeCompare(a.created_at));
-      list.replaceChildren(...shown.map((s) => card(s, go, remove)));
+      const ready = [...studies.values()].filter(finished).length;
+      list.replaceChildren(...shown.map((s) =>
+        card(s, go, actions, comparisonsOf(comparisons.values(), s.id), ready > 1)));
       empty.hidden = studies.size > 0;
     };
     search.addEventListener("input", draw);
@@ -106,15 +120,35 @@ export function studiesPage(go: (url: string) => void) {
       draw();
     });
     events.addEventListener("study_deleted", (e) => {
-      studies.delete((JSON.parse((e as MessageEvent<string>).data) as { id: string }).id);
+      const id = (JSON.parse((e as MessageEvent<string>).data) as { id: string }).id;
+      studies.delete(id);
+      for (const c of comparisonsOf(comparisons.values(), id)) comparisons.delete(c.id); // deleted with it
       draw();
+    });
+    // A comparison's progress comes as its job's; one not seen yet (made in another tab) is read.
+    events.addEventListener("job", (e) => {
+      const job = JSON.parse((e as MessageEvent<string>).data) as Job;
+      if (job.kind !== "comparison") return;
+      const known = comparisons.get(job.id);
+      if (known) {
+        comparisons.set(job.id, { ...known, job });
+        draw();
+        return;
+      }
+      void api.GET("/api/comparisons/{comparison_id}", { params: { path: { comparison_id: job.id } } })
+        .then((r) => { if (r.data) { comparisons.set(r.data.id, r.data); draw(); } });
     });
     // Each (re)connection starts with `ready`: what changed while disconnected is read afresh.
     const load = async (): Promise<void> => {
       try {
-        const data = unwrap(await api.GET("/api/studies", { params: { query: { limit: 500 } } }));
+        const [data, compared] = await Promise.all([
+          api.GET("/api/studies", { params: { query: { limit: 500 } } }).then(unwrap),
+          api.GET("/api/comparisons", { params: { query: { limit: 500 } } }).then(unwrap),
+        ]);
         studies.clear();
         for (const s of data.items) studies.set(s.id, s);
+        comparisons.clear();
+        for (const c of compared.items) comparisons.set(c.id, c);
       } catch (e) {
         toast(String(e instanceof Error ? e.message : e), "error");
       }

@@ -1,4 +1,4 @@
-// The three.js side of the viewer: load the GLB, frame it, draw on demand, pick, clip, dispose.
+// The three.js side of the viewers: load GLBs, frame them, draw on demand, pick, clip, dispose.
 import {
   AmbientLight, Box3, Color, DirectionalLight, HemisphereLight, Mesh, MeshStandardMaterial,
   type Object3D, PerspectiveCamera, Plane, Raycaster, Scene, SRGBColorSpace, Vector2, Vector3,
@@ -21,6 +21,67 @@ const VIEW_DIRECTIONS: Record<StandardView, [Vector3, Vector3]> = {
   superior: [new Vector3(0, 1, 0), new Vector3(0, 0, -1)],
   inferior: [new Vector3(0, -1, 0), new Vector3(0, 0, 1)],
 };
+/** A loaded GLB: its scene graph and its meshes by structure name. */
+export interface LoadedModel {
+  root: Object3D;
+  meshes: Map<string, Mesh[]>;
+  structures: StructureInfo[]; // name, group, colour from its material; in the file's order
+}
+
+export interface CameraPose {
+  position: [number, number, number];
+  target: [number, number, number];
+  up: [number, number, number];
+  near: number;
+  far: number;
+}
+
+/** Loads a GLB (meshopt): each structure's meshes get their own double-sided material. */
+export async function loadModel(url: string): Promise<LoadedModel> {
+  const loader = new GLTFLoader();
+  loader.setMeshoptDecoder(MeshoptDecoder);
+  const gltf = await loader.loadAsync(url);
+  const meshes = new Map<string, Mesh[]>();
+  const structures: StructureInfo[] = [];
+  gltf.scene.traverse((o: Object3D) => {
+    if (!(o as Mesh).isMesh) return;
+    const mesh = o as Mesh;
+    // One primitive: the structure's node is the mesh; several: the mesh's parent group.
+    const node = mesh.parent?.parent?.name === "patient" || !mesh.parent ? mesh : mesh.parent;
+    const name = node.name;
+    const group = node.parent?.name ?? "other";
+    const material = (mesh.material as MeshStandardMaterial).clone();
+    material.side = 2; // DoubleSide: clipped organs show their inside
+    material.clippingPlanes = [];
+    mesh.material = material;
+    mesh.userData.structure = name;
+    const list = meshes.get(name) ?? [];
+    list.push(mesh);
+    meshes.set(name, list);
+    if (list.length === 1) structures.push({ name, group, colour: `#${material.color.getHexString()}` });
+  });
+  return { root: gltf.scene, meshes, structures };
+}
+
+/** Frees every geometry, material and texture under ``root``. */
+export function disposeObject(root: Object3D): void {
+  root.traverse((o) => {
+    const mesh = o as Mesh;
+    if (!mesh.isMesh) return;
+    mesh.geometry.dispose();
+    const mats = Array.isArray(mesh.material) ? mesh.material : [mesh.material];
+    for (const m of mats) {
+      for (const value of Object.values(m)) if (value && (value as { isTexture?: boolean }).isTexture) (value as { dispose(): void }).dispose();
+      m.dispose();
+    }
+  });
+}
+
+const shownInScene = (o: Object3D): boolean => {
+  for (let p: Object3D | null = o; p; p = p.parent) if (!p.visible) return false;
+  return true;
+};
+
 const CLIP_NORMALS: Record<ClipAxis, Vector3> = {
   axial: new Vector3(0, -1, 0), coronal: new Vector3(0, 0, -1), sagittal: new Vector3(1, 0, 0),
 };
@@ -30,8 +91,11 @@ export class AnatomyScene {
   readonly camera = new PerspectiveCamera(35, 1, 0.001, 100);
   readonly controls: OrbitControls;
   private scene = new Scene();
-  private meshes = new Map<string, Mesh[]>();
+  private models: LoadedModel[] = [];
+  private primary: LoadedModel | null = null;
+  private disposed = false;
   private box = new Box3();
+  private frameBox = new Box3(); // what the views fit: the whole model, or the focused structure
   private clipPlane = new Plane(new Vector3(0, -1, 0), 0);
   private frameRequested = false;
   private resizeObserver: ResizeObserver;
@@ -61,37 +125,41 @@ export class AnatomyScene {
     this.resize();
   }
 
-  /** Loads the GLB; returns each structure found (name, group, colour from its material). */
+  /** Loads the GLB, the scene's main model, and frames it; returns each structure found. */
   async load(url: string): Promise<StructureInfo[]> {
-    const loader = new GLTFLoader();
-    loader.setMeshoptDecoder(MeshoptDecoder);
-    const gltf = await loader.loadAsync(url);
-    const found: StructureInfo[] = [];
-    gltf.scene.traverse((o: Object3D) => {
-      if (!(o as Mesh).isMesh) return;
-      const mesh = o as Mesh;
-      // One primitive: the structure's node is the mesh; several: the mesh's parent group.
-      const node = mesh.parent?.parent?.name === "patient" || !mesh.parent ? mesh : mesh.parent;
-      const name = node.name;
-      const group = node.parent?.name ?? "other";
-      const material = (mesh.material as MeshStandardMaterial).clone();
-      material.side = 2; // DoubleSide: clipped organs show their inside
-      material.clippingPlanes = [];
-      mesh.material = material;
-      mesh.userData.structure = name;
-      const list = this.meshes.get(name) ?? [];
-      list.push(mesh);
-      this.meshes.set(name, list);
-      if (list.length === 1) found.push({ name, group, colour: `#${material.color.getHexString()}` });
-    });
-    this.scene.add(gltf.scene);
-    this.box.setFromObject(gltf.scene);
-    this.view("anterior");
-    return found;
+    const model = await loadModel(url);
+    this.setMain(model); // false when the page was left while it loaded: nothing to do
+    return model.structures;
   }
 
-  applyStyle(name: string, style: StructureStyle, shown: boolean, selected: boolean): void {
-    for (const mesh of this.meshes.get(name) ?? []) {
+  /** Shows ``model`` as the scene's main model (styled by default, framed by the views). */
+  setMain(model: LoadedModel): boolean {
+    if (!this.add(model)) return false;
+    this.primary = model;
+    this.box.setFromObject(model.root);
+    this.frameBox.copy(this.box);
+    this.view("anterior");
+    return true;
+  }
+
+  /** Adds a model in the same coordinates (another GLB drawn with the main one); false, and
+   * the model freed, when the scene was disposed meanwhile. */
+  add(model: LoadedModel): boolean {
+    if (this.disposed) { disposeObject(model.root); return false; }
+    this.models.push(model);
+    this.scene.add(model.root);
+    const planes = this.primaryPlanes();
+    for (const list of model.meshes.values()) {
+      for (const mesh of list) (mesh.material as MeshStandardMaterial).clippingPlanes = planes;
+    }
+    this.requestFrame();
+    return true;
+  }
+
+  /** Styles one structure of ``model`` (the main model unless said). */
+  applyStyle(name: string, style: StructureStyle, shown: boolean, selected: boolean,
+    model: LoadedModel | null = this.primary): void {
+    for (const mesh of model?.meshes.get(name) ?? []) {
       const m = mesh.material as MeshStandardMaterial;
       mesh.visible = shown && style.opacity > 0;
       m.color.set(style.colour);
@@ -105,15 +173,31 @@ export class AnatomyScene {
 
   view(which: StandardView): void {
     const [dir, up] = VIEW_DIRECTIONS[which];
-    const centre = this.box.getCenter(new Vector3());
-    const size = this.box.getSize(new Vector3());
+    this.look(dir, up);
+  }
+
+  /** Frames one structure (of any model here) from where the camera is; null: the whole model. */
+  focus(name: string | null): void {
+    const meshes = name === null ? [] : this.models.flatMap((m) => m.meshes.get(name) ?? []);
+    if (meshes.length) {
+      this.frameBox.makeEmpty();
+      for (const mesh of meshes) this.frameBox.expandByObject(mesh);
+    } else this.frameBox.copy(this.box);
+    const dir = this.camera.position.clone().sub(this.controls.target).normalize();
+    this.look(dir, this.camera.up.clone());
+  }
+
+  private look(dir: Vector3, up: Vector3): void {
+    const centre = this.frameBox.getCenter(new Vector3());
+    const size = this.frameBox.getSize(new Vector3());
     // Fit the box's face seen from this side (not its bounding sphere): a flat abdomen fills
     // the view instead of floating small in the middle.
-    const right = new Vector3().crossVectors(up, dir);
+    const right = new Vector3().crossVectors(up, dir).normalize();
+    const screenUp = new Vector3().crossVectors(dir, right); // = up for the standard views
     const extent = (axis: Vector3): number =>
       Math.abs(axis.x) * size.x + Math.abs(axis.y) * size.y + Math.abs(axis.z) * size.z;
     const tan = Math.tan((this.camera.fov * Math.PI) / 360);
-    const fit = Math.max(extent(up) / 2 / tan, extent(right) / 2 / (tan * this.camera.aspect));
+    const fit = Math.max(extent(screenUp) / 2 / tan, extent(right) / 2 / (tan * this.camera.aspect));
     const distance = Math.max(fit * 1.15 + extent(dir) / 2, 0.01);
     this.camera.up.copy(up);
     this.camera.position.copy(centre).addScaledVector(dir, distance);
@@ -138,6 +222,20 @@ export class AnatomyScene {
     return { position: [p.x, p.y, p.z], target: [t.x, t.y, t.z] };
   }
 
+  /** Where the camera is, looks at and which way is up: what linked views share. */
+  pose(): CameraPose {
+    const u = this.camera.up;
+    return { ...this.cameraState(), up: [u.x, u.y, u.z], near: this.camera.near, far: this.camera.far };
+  }
+
+  setPose(pose: CameraPose): void {
+    this.camera.up.set(...pose.up);
+    this.camera.near = pose.near;
+    this.camera.far = pose.far;
+    this.camera.updateProjectionMatrix();
+    this.setCamera(pose.position, pose.target);
+  }
+
   /** Cut away everything on one side of a plane; ``at`` goes 0..1 across the model's box. */
   setClip(clip: { axis: ClipAxis; at: number; flip: boolean } | null): void {
     const planes = clip ? [this.clipPlane] : [];
@@ -149,10 +247,17 @@ export class AnatomyScene {
       point[axis] = coord;
       this.clipPlane.setFromNormalAndCoplanarPoint(normal, point);
     }
-    for (const list of this.meshes.values()) {
-      for (const mesh of list) (mesh.material as MeshStandardMaterial).clippingPlanes = planes;
+    for (const model of this.models) {
+      for (const list of model.meshes.values()) {
+        for (const mesh of list) (mesh.material as MeshStandardMaterial).clippingPlanes = planes;
+      }
     }
     this.requestFrame();
+  }
+
+  private primaryPlanes(): Plane[] {
+    const first = this.models[0]?.meshes.values().next().value?.[0];
+    return (first?.material as MeshStandardMaterial | undefined)?.clippingPlanes ?? [];
   }
 
   pick(clientX: number, clientY: number): string | null {
@@ -161,7 +266,7 @@ export class AnatomyScene {
       -((clientY - rect.top) / rect.height) * 2 + 1);
     const ray = new Raycaster();
     ray.setFromCamera(ndc, this.camera);
-    const visible = [...this.meshes.values()].flat().filter((m) => m.visible);
+    const visible = this.models.flatMap((m) => [...m.meshes.values()].flat()).filter(shownInScene);
     const planes = (visible[0]?.material as MeshStandardMaterial | undefined)?.clippingPlanes ?? [];
     for (const hit of ray.intersectObjects(visible, false)) {
       if (planes.every((p) => p.distanceToPoint(hit.point) >= 0)) {
@@ -198,19 +303,12 @@ export class AnatomyScene {
 
   /** Frees every geometry, material, texture and the WebGL context. */
   dispose(): void {
+    this.disposed = true;
     this.resizeObserver.disconnect();
     this.controls.dispose();
-    this.scene.traverse((o) => {
-      const mesh = o as Mesh;
-      if (!mesh.isMesh) return;
-      mesh.geometry.dispose();
-      const mats = Array.isArray(mesh.material) ? mesh.material : [mesh.material];
-      for (const m of mats) {
-        for (const value of Object.values(m)) if (value && (value as { isTexture?: boolean }).isTexture) (value as { dispose(): void }).dispose();
-        m.dispose();
-      }
-    });
-    this.meshes.clear();
+    disposeObject(this.scene);
+    this.models = [];
+    this.primary = null;
     this.renderer.dispose();
     this.renderer.forceContextLoss();
     this.renderer.domElement.remove();
