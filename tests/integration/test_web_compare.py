@@ -262,5 +262,9 @@ def test_a_user_compares_two_studies(
                 ".comparison-status[data-state=done]",
                 timeout=60_000,
             )
+        # ...and one deleted elsewhere leaves both studies without a reload.
+        with service.client(studies.token) as http:
+            assert http.delete(f"/api/comparisons/{again}").status_code == 204
+        page.wait_for_selector(f".comparison[data-comparison='{again}']", state="detached")
         assert page.evaluate("window.__sameDocument === true")
         assert errors == [], errors

@@ -182,9 +182,11 @@ def test_user_events_report_new_jobs_and_deleted_studies(
         headers, study_id = _setup(client, small_phantom, tmp_path)
         seen: list[dict[str, Any]] = []
 
+        job: dict[str, Any] = {}
+
         def act() -> None:
             time.sleep(0.5)
-            create_job(client, headers, study_id)
+            job.update(create_job(client, headers, study_id))
             time.sleep(0.3)
             client.delete(f"/api/studies/{study_id}", headers=headers)
 
@@ -204,3 +206,4 @@ def test_user_events_report_new_jobs_and_deleted_studies(
     assert kinds[0] == "ready"
     assert "job" in kinds and "study" in kinds
     assert seen[-1] == {"event": "study_deleted", "id": study_id}
+    assert {"event": "job_deleted", "id": job["id"]} in seen

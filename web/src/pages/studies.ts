@@ -125,6 +125,10 @@ export function studiesPage(go: (url: string) => void) {
       for (const c of comparisonsOf(comparisons.values(), id)) comparisons.delete(c.id); // deleted with it
       draw();
     });
+    events.addEventListener("job_deleted", (e) => {
+      const id = (JSON.parse((e as MessageEvent<string>).data) as { id: string }).id;
+      if (comparisons.delete(id)) draw(); // deleted in another tab
+    });
     // A comparison's progress comes as its job's; one not seen yet (made in another tab) is read.
     events.addEventListener("job", (e) => {
       const job = JSON.parse((e as MessageEvent<string>).data) as Job;

@@ -51,6 +51,8 @@ def _changes(services: Services, owner_id: str, seen: _Seen, first: bool) -> lis
             events.append(ServerSentEvent(event="study", data=public))
         for job in job_rows.jobs_by_id(session, changed_jobs):
             events.append(ServerSentEvent(event="job", data=job_public(session, job, eta)))
+    for job_id in seen.jobs.keys() - job_keys.keys():  # a comparison, or a deleted study's
+        events.append(ServerSentEvent(event="job_deleted", data={"id": job_id}))
     for study_id in seen.studies.keys() - study_revs.keys():
         events.append(ServerSentEvent(event="study_deleted", data={"id": study_id}))
     seen.studies, seen.jobs = study_revs, job_keys
@@ -60,12 +62,18 @@ def _changes(services: Services, owner_id: str, seen: _Seen, first: bool) -> lis
 @router.get(
     "/events",
     response_class=EventSourceResponse,
-    responses={200: {"description": "`study` (StudyPublic), `job` (JobPublic), `study_deleted`."}},
+    responses={
+        200: {
+            "description": "`study` (StudyPublic), `job` (JobPublic), `job_deleted` and "
+            "`study_deleted` ({id})."
+        }
+    },
 )
 async def user_events(
     request: Request, user: CurrentUser, services: ServicesDep
 ) -> AsyncIterator[ServerSentEvent]:
-    """Server-Sent Events for the study list: each study or job of yours when it changes."""
+    """Server-Sent Events for the study list: each study, job or comparison (a job) of yours
+    when it changes or is deleted."""
     seen = _Seen()
     first = True
     while not await request.is_disconnected():
