@@ -11,6 +11,7 @@ from tests.support.mesh_cases import sphere_labels
 from iris3d.anatomy import LabelTable
 from iris3d.compare import (
     assess_alignment,
+    compare_volumes,
     measure_structures,
     register_studies,
     rigid_fit,
@@ -133,6 +134,35 @@ def test_alignment_verdict_follows_the_misalignment(shift_mm: float, verdict: st
         measure_structures(follow.ct, follow.labels), off @ follow.follow_to_base)
     assert alignment.verdict == verdict, alignment.message
     assert alignment.message.startswith(f"Alignment is {verdict}")
+
+
+def test_a_follow_up_covering_less_of_the_body_still_aligns_well() -> None:
+    """Follow-ups rarely cover the same range: the second scan stops lower. What it did not
+    cover is no misalignment: Dice counts the shared field of view, and the centroids of the
+    structures it cuts (which move with the coverage) are left out of the verdict."""
+    base = make_phantom(shape=(64, 56, 48), spacing=(5.0, 5.0, 5.0))
+    keep = slice(0, 30)  # the follow-up ends 18 slices (9 cm) lower
+    follow_ct = CTVolume(base.ct.array[:, :, keep], base.ct.affine)
+    follow_labels = LabelMap(base.labels.array[:, :, keep], base.labels.affine, base.labels.table)
+    base_measures = measure_structures(base.ct, base.labels)
+    follow_measures = measure_structures(follow_ct, follow_labels)
+    cut = {n for n, m in follow_measures.items() if m.at_scan_edge}
+    assert cut and not (cut & {n for n, m in base_measures.items() if m.at_scan_edge})
+    alignment = assess_alignment(base.labels, base_measures, follow_labels, follow_measures,
+                                 np.eye(4))
+    assert alignment.verdict == "good", alignment.message
+    assert alignment.median_dice == pytest.approx(1.0)
+    scores = alignment.by_name()
+    assert all(not scores[n].whole for n in cut)
+    assert max(scores[n].centroid_residual_mm for n in cut) > 10  # what was left out, and why
+    assert alignment.median_centroid_residual_mm == pytest.approx(0.0, abs=1e-6)
+    # Nothing changed: the flat caps where the follow-up's scan cut the lungs and the spine are
+    # no change either, so the surface distances stay within about a voxel.
+    comparison = compare_volumes(base.ct, base.labels, follow_ct, follow_labels)
+    for change in comparison.changes:
+        if change.name in cut and change.distance is not None:
+            assert abs(change.distance.mean_mm) < 2.5, change
+            assert change.distance.p5_mm > -5.0 and change.distance.p95_mm < 5.0, change
 
 
 def test_follow_up_phantom_grows_removes_and_moves() -> None:

@@ -1,10 +1,12 @@
 """How well the follow-up lies on the base after registration, said in numbers and in words.
 
 After registration the follow-up's labels are moved onto the base grid (nearest neighbour) and
-each structure both studies have is scored by Dice overlap; each centroid by its distance from
-the base's. Organs that truly changed score lower too, so the verdict uses medians (robust to a
-few real changes) and the volume-weighted Dice of all shared structures (which the largest
-organs dominate, so a mirrored or swapped study cannot hide behind a midline spine).
+each structure both studies have is scored by Dice overlap inside the field of view the two scans
+share (what one scan did not cover is not a misalignment); each centroid by its distance from
+the base's, where the structure is whole in both scans. Organs that truly changed score lower
+too, so the verdict uses medians (robust to a few real changes) and the volume-weighted Dice of
+all shared structures (which the largest organs dominate, so a mirrored or swapped study cannot
+hide behind a midline spine).
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ class StructureAlignment:
     name: str
     dice: float
     centroid_residual_mm: float
+    whole: bool = True  # not cut by either scan's edge: its centroid residual is meaningful
 
 
 @dataclass(frozen=True)
@@ -48,7 +51,7 @@ class Alignment:
     message: str
     median_dice: float
     weighted_dice: float
-    median_centroid_residual_mm: float
+    median_centroid_residual_mm: float | None  # None: every shared structure is cut by a scan
     structures: tuple[StructureAlignment, ...]
 
     def by_name(self) -> dict[str, StructureAlignment]:
@@ -60,9 +63,11 @@ class Alignment:
             "message": self.message,
             "median_dice": round(self.median_dice, 4),
             "weighted_dice": round(self.weighted_dice, 4),
-            "median_centroid_residual_mm": round(self.median_centroid_residual_mm, 3),
+            "median_centroid_residual_mm": None if self.median_centroid_residual_mm is None
+            else round(self.median_centroid_residual_mm, 3),
             "structures": [{"name": s.name, "dice": round(s.dice, 4),
-                            "centroid_residual_mm": round(s.centroid_residual_mm, 3)}
+                            "centroid_residual_mm": round(s.centroid_residual_mm, 3),
+                            "whole_in_both_scans": s.whole}
                            for s in self.structures],
         }
 
@@ -77,17 +82,20 @@ def assess_alignment(
     """Score ``follow_to_base`` (follow-up RAS+ mm -> base RAS+ mm) on the shared structures."""
     # Largest first: the structures a reader should hear about first when they do not line up.
     names = sorted(set(base) & set(follow), key=lambda n: (-base[n].voxel_count, n))
-    moved = labels_onto(follow_labels, base_labels.shape, base_labels.affine, follow_to_base)
+    # Base voxels the follow-up's scan does not cover get OUTSIDE, and are left out of the counts.
+    outside = max(int(follow_labels.array.max(initial=0)), *(m.label for m in follow.values())) + 1
+    moved = labels_onto(follow_labels, base_labels.shape, base_labels.affine, follow_to_base,
+                        fill=outside)
     # Renumber the moved follow-up with the base's ids, so one comparison counts every overlap.
-    top = max(int(moved.max(initial=0)), *(m.label for m in follow.values()))
     size = max(int(base_labels.array.max(initial=0)), *(m.label for m in base.values())) + 1
-    renumber = np.zeros(top + 1, dtype=np.min_scalar_type(size))
+    renumber = np.zeros(outside + 1, dtype=np.min_scalar_type(size))
     for name in names:
         renumber[follow[name].label] = base[name].label
     both, base_counts, moved_counts = np.zeros(size), np.zeros(size), np.zeros(size)
     for start, stop in slabs(base_labels.shape):
-        base_ids = base_labels.array[start:stop].ravel()
-        moved_ids = renumber[moved[start:stop].ravel()]
+        covered = moved[start:stop].ravel() != outside
+        base_ids = base_labels.array[start:stop].ravel()[covered]
+        moved_ids = renumber[moved[start:stop].ravel()[covered]]
         both += np.bincount(base_ids[(base_ids == moved_ids) & (base_ids > 0)], minlength=size)
         base_counts += np.bincount(base_ids, minlength=size)
         moved_counts += np.bincount(moved_ids, minlength=size)
@@ -100,6 +108,7 @@ def assess_alignment(
             name=name,
             dice=float(2 * both[a] / denominator) if denominator else 0.0,
             centroid_residual_mm=float(np.linalg.norm(centroid - base[name].centroid_ras)),
+            whole=not (base[name].at_scan_edge or follow[name].at_scan_edge),
         ))
     ids = [base[n].label for n in names]
     weighted = float(2 * both[ids].sum() / max(int(base_counts[ids].sum() +
@@ -112,8 +121,11 @@ def judge(scores: tuple[StructureAlignment, ...], weighted: float, voxel_mm: flo
     """The verdict and its message from the per-structure scores (largest structure first; see
     the thresholds above)."""
     dice = float(np.median([s.dice for s in scores]))
-    residual = float(np.median([s.centroid_residual_mm for s in scores]))
-    figures = f"median Dice {dice:.2f}, centroids within {residual:.1f} mm"
+    whole = [s.centroid_residual_mm for s in scores if s.whole]
+    residual = float(np.median(whole)) if whole else None
+    figures = f"median Dice {dice:.2f}, " + (
+        f"centroids within {residual:.1f} mm" if residual is not None
+        else "centroids not compared: every shared structure is cut by a scan's edge")
     if weighted < GOOD_WEIGHTED:
         figures += f", volume-weighted Dice {weighted:.2f}"
     apart = [s for s in scores if s.dice < FAIR_DICE]
@@ -121,18 +133,23 @@ def judge(scores: tuple[StructureAlignment, ...], weighted: float, voxel_mm: flo
         figures += "; little overlap: " + ", ".join(s.name for s in apart[:3]) + (
             f" and {len(apart) - 3} more" if len(apart) > 3 else "")
     if (dice >= GOOD_DICE and weighted >= GOOD_WEIGHTED
-            and residual <= max(GOOD_RESIDUAL_MM, GOOD_RESIDUAL_VOXELS * voxel_mm)):
+            and _within(residual, max(GOOD_RESIDUAL_MM, GOOD_RESIDUAL_VOXELS * voxel_mm))):
         verdict = "good"
         message = (f"Alignment is good ({figures}): changes in position and distance maps are "
                    "reliable to about a voxel.")
     elif (dice >= FAIR_DICE and weighted >= FAIR_WEIGHTED
-            and residual <= max(FAIR_RESIDUAL_MM, FAIR_RESIDUAL_VOXELS * voxel_mm)):
+            and _within(residual, max(FAIR_RESIDUAL_MM, FAIR_RESIDUAL_VOXELS * voxel_mm))):
         verdict = "fair"
         message = (f"Alignment is fair ({figures}): distances under about "
-                   f"{max(residual, voxel_mm):.0f} mm may be misalignment rather than change; "
-                   "volumes are still valid.")
+                   f"{max(residual or 0.0, voxel_mm):.0f} mm may be misalignment rather than "
+                   "change; volumes are still valid.")
     else:
         verdict = "poor"
         message = (f"Alignment is poor ({figures}): changes in position and distance maps are "
                    "unreliable; volumes are still valid.")
     return Alignment(verdict, message, dice, weighted, residual, scores)
+
+
+def _within(residual: float | None, limit: float) -> bool:
+    """Without a whole structure to measure, the overlap alone decides."""
+    return residual is None or residual <= limit

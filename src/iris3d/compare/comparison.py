@@ -12,6 +12,7 @@ import numpy.typing as npt
 from iris3d.compare.alignment import Alignment, assess_alignment
 from iris3d.compare.distance import (
     DistanceSummary,
+    inside_both_scans,
     structure_boxes,
     summarise,
     surface_samples,
@@ -98,7 +99,8 @@ def compare_volumes(
         "compare", 0.6 * done / max(total, 1), f"surfaces {done}/{total}"))
     moved = [_moved(m, registration.matrix) for m in meshes]
     phase("compare", 0.6, "measuring surface distances")
-    distances, per_vertex = _distances(base_labels, base, moved)
+    distances, per_vertex = _distances((base_labels, follow_labels), base, moved,
+                                       registration.matrix)
     changes = change_table(base, follow, distances, alignment, registration.matrix)
     rows = {c.name: c for c in changes}
     annotated = [AnnotatedMesh(m, per_vertex.get(m.structure.name),
@@ -118,8 +120,14 @@ def _moved(mesh: StructureMesh, matrix: npt.NDArray[np.float64]) -> StructureMes
 
 
 def _distances(
-    base_labels: LabelMap, base: dict[str, StructureMeasure], moved: list[StructureMesh]
+    grids: tuple[LabelMap, LabelMap],
+    base: dict[str, StructureMeasure],
+    moved: list[StructureMesh],
+    follow_to_base: npt.NDArray[np.float64],
 ) -> tuple[dict[str, DistanceSummary], dict[str, npt.NDArray[np.float32]]]:
+    """Per structure in both: the distances at every vertex (for the GLB) and their summary,
+    over the surface both scans cover (caps where a scan cut a structure are left out)."""
+    base_labels = grids[0]
     boxes = structure_boxes(base_labels)
     summaries, per_vertex = {}, {}
     for mesh in moved:
@@ -132,7 +140,11 @@ def _distances(
                                                                              points]),
                                          boxes.get(label))
         per_vertex[name] = values[: len(mesh.vertices)]
-        summaries[name] = summarise(values[len(mesh.vertices):], weights, per_vertex[name])
+        covered = inside_both_scans(points, grids, follow_to_base)
+        if covered.any():
+            vertices = per_vertex[name][inside_both_scans(mesh.vertices, grids, follow_to_base)]
+            summaries[name] = summarise(values[len(mesh.vertices):][covered], weights[covered],
+                                        vertices)
     return summaries, per_vertex
 
 

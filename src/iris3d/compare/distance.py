@@ -124,6 +124,27 @@ def surface_signed_distance(
     return result
 
 
+def inside_both_scans(
+    points_ras: npt.NDArray[np.floating],
+    grids: tuple[LabelMap, LabelMap],
+    follow_to_base: npt.NDArray[np.float64],
+    margin_voxels: float = 1.0,
+) -> npt.NDArray[np.bool_]:
+    """Which points (base RAS+ mm) lie at least ``margin_voxels`` inside both scans' grids
+    (base, follow-up). A structure cut by a scan's edge has a flat cap there that is no
+    surface of the organ, and beyond the other scan's edge there is nothing to measure against."""
+    points = np.asarray(points_ras, dtype=np.float64).reshape(-1, 3)
+    base, follow = grids
+    base_to_follow = np.linalg.inv(follow_to_base)
+    inside = np.ones(len(points), dtype=bool)
+    for grid, to_grid in ((base, np.eye(4)), (follow, base_to_follow)):
+        mapping = np.linalg.inv(grid.affine) @ to_grid
+        ijk = points @ mapping[:3, :3].T + mapping[:3, 3]
+        upper = np.asarray(grid.shape) - 1 - margin_voxels
+        inside &= np.all((ijk >= margin_voxels) & (ijk <= upper), axis=1)
+    return inside
+
+
 def vertex_areas(vertices: npt.NDArray[np.floating], faces: npt.NDArray[np.integer]
                  ) -> npt.NDArray[np.float64]:
     """A third of the area of every triangle around each vertex (sums to the surface area)."""

@@ -56,10 +56,13 @@ def initial_alignment(
     base_ct: CTVolume,
     follow_ct: CTVolume,
 ) -> Initialisation:
-    """Kabsch on the centroids of the structures both studies have, once more without the
-    outliers (an organ that grew off-centre); the bodies' centres of mass when fewer than three
-    structures are shared."""
+    """Kabsch on the centroids of the structures both studies have (those whole in both scans
+    when there are enough), once more without the outliers (an organ that grew off-centre); the
+    bodies' centres of mass when fewer than three structures are shared."""
     names = sorted(set(base) & set(follow))
+    whole = [n for n in names if not (base[n].at_scan_edge or follow[n].at_scan_edge)]
+    if len(whole) >= MIN_LANDMARKS:
+        names = whole
     if len(names) < MIN_LANDMARKS:
         shift = _body_centre(base_ct) - _body_centre(follow_ct)
         matrix = np.eye(4)

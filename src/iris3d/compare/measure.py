@@ -25,6 +25,9 @@ class StructureMeasure:
     volume_ml: float
     hu_mean: float
     centroid_ras: npt.NDArray[np.float64]
+    # Cut by the scan's field of view: its centroid moves with the scan's coverage, so it says
+    # nothing about alignment (follow-ups rarely cover exactly the same range).
+    at_scan_edge: bool = False
 
 
 def measure_structures(ct: CTVolume, labels: LabelMap) -> dict[str, StructureMeasure]:
@@ -53,6 +56,7 @@ def measure_structures(ct: CTVolume, labels: LabelMap) -> dict[str, StructureMea
                 flat, weights=np.broadcast_to(index, (stop - start, *labels.shape[1:])).ravel(),
                 minlength=size)
     voxel_ml = ct.voxel_volume_ml
+    at_edge = _labels_at_edges(labels.array)
     result: dict[str, StructureMeasure] = {}
     for label in np.flatnonzero(counts[1:]) + 1:
         count = int(counts[label])
@@ -67,10 +71,17 @@ def measure_structures(ct: CTVolume, labels: LabelMap) -> dict[str, StructureMea
             volume_ml=count * voxel_ml,
             hu_mean=float(hu_sums[label] / count),
             centroid_ras=labels.affine[:3, :3] @ ijk + labels.affine[:3, 3],
+            at_scan_edge=int(label) in at_edge,
         )
     if not result:
         raise EmptyStudyError()
     return result
+
+
+def _labels_at_edges(array: npt.NDArray[np.integer]) -> set[int]:
+    """Labels with a voxel on any of the volume's six faces."""
+    faces = [array[0], array[-1], array[:, 0], array[:, -1], array[:, :, 0], array[:, :, -1]]
+    return {int(v) for face in faces for v in np.unique(face) if v}
 
 
 def slabs(shape: tuple[int, int, int], voxels: int = 2**22) -> list[tuple[int, int]]:

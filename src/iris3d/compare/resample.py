@@ -41,9 +41,13 @@ def labels_onto(
     shape: tuple[int, int, int],
     affine: npt.NDArray[np.float64],
     source_to_target: npt.NDArray[np.float64],
+    *,
+    fill: int = 0,
 ) -> npt.NDArray[np.integer]:
     """``labels`` moved by ``source_to_target`` (RAS+ mm) onto the grid (``shape``, ``affine``),
-    nearest neighbour; 0 where the source has no voxel."""
+    nearest neighbour; ``fill`` where the source has no voxel."""
     mapping = voxel_mapping(labels.affine, affine, source_to_target)
-    moved = resample_array(labels.array, mapping, shape, order=0, fill=0)
-    return moved.astype(labels.array.dtype, copy=False)
+    dtype = np.promote_types(labels.array.dtype, np.min_scalar_type(fill))
+    moved = resample_array(labels.array.astype(dtype, copy=False), mapping, shape, order=0,
+                           fill=fill)
+    return moved.astype(dtype, copy=False)
