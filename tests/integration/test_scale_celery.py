@@ -55,6 +55,10 @@ def test_queues_split_by_device_and_quality(tmp_path: Path) -> None:
     mixed = worker_queues(Settings(data_dir=tmp_path, worker_queues="iris.cpu.fast, gpu"))
     assert mixed[0] == "iris.cpu.fast" and len(mixed) == 5
     assert worker_queues(Settings(data_dir=tmp_path)) == all_queues()
+    # Comparisons are CPU work: CPU workers take them, GPU-only workers never do.
+    assert queue_name("compare", "compare") == "iris.cpu.compare"
+    assert "iris.cpu.compare" in worker_queues(Settings(data_dir=tmp_path, worker_queues="cpu"))
+    assert "iris.cpu.compare" not in gpu
 
 
 @pytest.mark.parametrize("broker", ["redis", "amqp"])
