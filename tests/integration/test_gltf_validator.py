@@ -57,14 +57,16 @@ def test_validator_reports_no_errors_or_warnings(node: str, compress: bool,
 @pytest.mark.parametrize("compress", [True, False], ids=["meshopt", "plain"])
 def test_comparison_glb_with_signed_distances_is_valid(node: str, compress: bool,
                                                        tmp_path: Path) -> None:
-    """The comparison's GLB: most structures carry ``_SIGNED_DISTANCE``, one that appeared
-    does not; extras hold the distance summary (null for the new structure)."""
+    """The comparison's GLB: most structures carry ``_SIGNED_DISTANCE`` (some with
+    ``_SCAN_EDGE`` flags), one that appeared does not; extras hold the distance summary (null
+    for the new structure)."""
     meshes = phantom_meshes()
     annotated = [
         AnnotatedMesh(m, (m.vertices[:, 0] - m.vertices[:, 0].mean()).astype("float32"),
                       {"status": "both", "distance_mm": {"mean": 0.1, "p5": -1.0, "p95": 1.2,
-                                                         "max_abs": 2.0}})
-        for m in meshes[1:]
+                                                         "max_abs": 2.0}},
+                      m.vertices[:, 2] > m.vertices[:, 2].max() - 5 if i % 2 else None)
+        for i, m in enumerate(meshes[1:])
     ] + [AnnotatedMesh(meshes[0], None, {"status": "appeared", "distance_mm": None})]
     path = tmp_path / "comparison.glb"
     write_glb(annotated, path, compress=compress)

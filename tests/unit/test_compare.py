@@ -20,6 +20,7 @@ from iris3d.compare import (
 )
 from iris3d.compare.distance import summarise, surface_samples
 from iris3d.compare.register import _itk_image
+from iris3d.export import encode_glb, read_glb
 from iris3d.geometry import itk_geometry, points_ras_to_lps, transform_lps_to_ras
 from iris3d.mesh import FAST, build_meshes
 from iris3d.phantom import make_phantom
@@ -163,6 +164,15 @@ def test_a_follow_up_covering_less_of_the_body_still_aligns_well() -> None:
         if change.name in cut and change.distance is not None:
             assert abs(change.distance.mean_mm) < 2.5, change
             assert change.distance.p5_mm > -5.0 and change.distance.p95_mm < 5.0, change
+    # The viewer is told which vertices are those caps (it greys them out): the cut structures'
+    # top vertices, and no vertex of a structure the scan saw whole.
+    glb = {s.name: s for s in read_glb(encode_glb(comparison.meshes)).structures}
+    top_mm = follow_ct.affine[2, 3] + follow_ct.affine[2, 2] * (follow_ct.shape[2] - 1)
+    for name in cut & set(glb):
+        edge = glb[name].scan_edge
+        assert edge is not None and edge.any(), name
+        assert glb[name].vertices_ras[edge, 2].min() > top_mm - 2 * 5.0, name
+    assert glb["liver"].scan_edge is None and glb["liver"].signed_distance is not None
 
 
 def test_follow_up_phantom_grows_removes_and_moves() -> None:

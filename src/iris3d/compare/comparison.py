@@ -99,12 +99,12 @@ def compare_volumes(
         "compare", 0.6 * done / max(total, 1), f"surfaces {done}/{total}"))
     moved = [_moved(m, registration.matrix) for m in meshes]
     phase("compare", 0.6, "measuring surface distances")
-    distances, per_vertex = _distances((base_labels, follow_labels), base, moved,
-                                       registration.matrix)
+    distances, per_vertex, edges = _distances((base_labels, follow_labels), base, moved,
+                                              registration.matrix)
     changes = change_table(base, follow, distances, alignment, registration.matrix)
     rows = {c.name: c for c in changes}
     annotated = [AnnotatedMesh(m, per_vertex.get(m.structure.name),
-                               _extras(rows[m.structure.name]))
+                               _extras(rows[m.structure.name]), edges.get(m.structure.name))
                  for m in moved if m.structure.name in rows]
     phase("compare", 1.0, f"{len(changes)} structures compared")
     timings["compare"] = time.perf_counter() - started
@@ -124,12 +124,14 @@ def _distances(
     base: dict[str, StructureMeasure],
     moved: list[StructureMesh],
     follow_to_base: npt.NDArray[np.float64],
-) -> tuple[dict[str, DistanceSummary], dict[str, npt.NDArray[np.float32]]]:
-    """Per structure in both: the distances at every vertex (for the GLB) and their summary,
-    over the surface both scans cover (caps where a scan cut a structure are left out)."""
+) -> tuple[dict[str, DistanceSummary], dict[str, npt.NDArray[np.float32]],
+           dict[str, npt.NDArray[np.bool_]]]:
+    """Per structure in both: the distances at every vertex (for the GLB), which vertices lie
+    at a scan's edge, and the distances' summary over the surface both scans cover (caps where
+    a scan cut a structure are no change)."""
     base_labels = grids[0]
     boxes = structure_boxes(base_labels)
-    summaries, per_vertex = {}, {}
+    summaries, per_vertex, edges = {}, {}, {}
     for mesh in moved:
         name = mesh.structure.name
         if name not in base or not len(mesh.vertices):
@@ -140,12 +142,12 @@ def _distances(
                                                                              points]),
                                          boxes.get(label))
         per_vertex[name] = values[: len(mesh.vertices)]
+        edges[name] = ~inside_both_scans(mesh.vertices, grids, follow_to_base)
         covered = inside_both_scans(points, grids, follow_to_base)
         if covered.any():
-            vertices = per_vertex[name][inside_both_scans(mesh.vertices, grids, follow_to_base)]
             summaries[name] = summarise(values[len(mesh.vertices):][covered], weights[covered],
-                                        vertices)
-    return summaries, per_vertex
+                                        per_vertex[name][~edges[name]])
+    return summaries, per_vertex, edges
 
 
 def _extras(change: StructureChange) -> dict[str, object]:

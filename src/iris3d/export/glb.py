@@ -45,6 +45,8 @@ _FLOAT = 5126
 SIGNED_DISTANCE = "_SIGNED_DISTANCE"
 """The vertex attribute holding signed distances in mm (glTF: application attributes start
 with an underscore)."""
+SCAN_EDGE = "_SCAN_EDGE"
+"""1.0 where a vertex lies at a scan's edge (its distance measures the cut, not a change)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -54,12 +56,16 @@ class AnnotatedMesh:
     mesh: StructureMesh
     signed_distance_mm: npt.NDArray[np.float32] | None = None
     extras: Mapping[str, Any] = field(default_factory=dict)
+    scan_edge: npt.NDArray[np.bool_] | None = None  # vertices whose distance is not a change
 
     def __post_init__(self) -> None:
         values = self.signed_distance_mm
         if values is not None and (values.shape != (len(self.mesh.vertices),)
                                    or not np.isfinite(values).all()):
             raise ValueError("signed distances must be finite, one per vertex")
+        if self.scan_edge is not None and (values is None
+                                           or self.scan_edge.shape != values.shape):
+            raise ValueError("scan-edge flags go with signed distances, one per vertex")
 
 
 def write_glb(meshes: Sequence[StructureMesh | AnnotatedMesh], path: Path, *,
@@ -145,6 +151,10 @@ class _Builder:
             attributes[SIGNED_DISTANCE] = self._accessor(
                 values, stride=4, component=_FLOAT, kind="SCALAR", target=_ARRAY_BUFFER,
                 extra={})
+        if item.scan_edge is not None and item.scan_edge.any():
+            flags = np.asarray(item.scan_edge, dtype=np.float32)[kept]
+            attributes[SCAN_EDGE] = self._accessor(
+                flags, stride=4, component=_FLOAT, kind="SCALAR", target=_ARRAY_BUFFER, extra={})
         r, g, b = (_srgb_to_linear(c) for c in s.colour)
         self.doc["materials"].append({
             "name": s.name,

@@ -31,6 +31,7 @@ class GlbStructure:
     faces: npt.NDArray[np.int64]
     base_colour: tuple[float, float, float, float]
     signed_distance: npt.NDArray[np.float32] | None = None  # the ``_SIGNED_DISTANCE`` attribute
+    scan_edge: npt.NDArray[np.bool_] | None = None  # the ``_SCAN_EDGE`` attribute
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,8 @@ def _structure(doc: dict[str, Any], binary: bytes, node: dict[str, Any], group: 
     faces = _accessor(doc, binary, primitive["indices"]).astype(np.int64).reshape(-1, 3)
     distance_index = primitive["attributes"].get("_SIGNED_DISTANCE")
     distance = None if distance_index is None else _accessor(doc, binary, distance_index)
+    edge_index = primitive["attributes"].get("_SCAN_EDGE")
+    edge = None if edge_index is None else _accessor(doc, binary, edge_index) > 0.5
     scale = np.asarray(node.get("scale", [1, 1, 1]), dtype=np.float64)
     translation = np.asarray(node.get("translation", [0, 0, 0]), dtype=np.float64)
     colour = doc["materials"][primitive["material"]]["pbrMetallicRoughness"]["baseColorFactor"]
@@ -90,6 +93,7 @@ def _structure(doc: dict[str, Any], binary: bytes, node: dict[str, Any], group: 
         vertices_ras=position * scale + translation, normals=normal.astype(np.float32),
         faces=faces, base_colour=tuple(colour),
         signed_distance=None if distance is None else distance.astype(np.float32),
+        scan_edge=edge,
     )
 
 

@@ -1,16 +1,20 @@
 // The follow-up's surfaces coloured by how far they moved from the baseline's (the vertex
 // attribute _SIGNED_DISTANCE of comparison.glb, which three.js's GLTFLoader lower-cases).
+// Vertices flagged _SCAN_EDGE lie where a scan cut the structure: their distance measures the
+// cut, not a change, so they count as no data (grey, and left out of the automatic range).
 import { BufferAttribute, type BufferGeometry, type MeshStandardMaterial } from "three";
 import { colourDistances, type SurfaceStatus } from "./colormap";
 import type { LoadedModel } from "./scene";
 
 export const DISTANCE_ATTRIBUTE = "_signed_distance";
+export const SCAN_EDGE_ATTRIBUTE = "_scan_edge";
 
 function distances(geometry: BufferGeometry): Float32Array | null {
   const attr = geometry.getAttribute(DISTANCE_ATTRIBUTE) ?? geometry.getAttribute("_SIGNED_DISTANCE");
   if (!attr) return null;
+  const edge = geometry.getAttribute(SCAN_EDGE_ATTRIBUTE) ?? geometry.getAttribute("_SCAN_EDGE");
   const out = new Float32Array(attr.count);
-  for (let i = 0; i < attr.count; i++) out[i] = attr.getX(i);
+  for (let i = 0; i < attr.count; i++) out[i] = edge && edge.getX(i) > 0.5 ? NaN : attr.getX(i);
   return out;
 }
 
