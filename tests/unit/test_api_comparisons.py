@@ -6,6 +6,8 @@ is tested in tests/integration/test_compare_pipeline.py and end to end in test_s
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,125 +32,117 @@ from iris3d.store.blobs import open_blob_store
 from iris3d.store.blobs.base import BlobNotFoundError
 
 
-def _processed_study(
-    client: TestClient,
-    settings: Settings,
-    headers: dict[str, str],
-    content: bytes,
-    files: dict[str, bytes] = COMPARABLE_FILES,
-) -> dict[str, Any]:
-    study = upload_study(client, headers, content)
-    create_job(client, headers, study["id"])
-    finish_next_job(settings, files)
-    return study
+@dataclass
+class Account:
+    """A signed-up user of a test service, with a CT to upload."""
+
+    client: TestClient
+    settings: Settings
+    headers: dict[str, str]
+    content: bytes
+
+    def processed_study(self, files: dict[str, bytes] = COMPARABLE_FILES) -> dict[str, Any]:
+        study = upload_study(self.client, self.headers, self.content)
+        create_job(self.client, self.headers, study["id"])
+        finish_next_job(self.settings, files)
+        return study
+
+    def compare(self, base: str, follow: str) -> Any:
+        body = {"base_study_id": base, "follow_study_id": follow}
+        return self.client.post("/api/comparisons", headers=self.headers, json=body)
 
 
-def _compare(client: TestClient, headers: dict[str, str], base: str, follow: str) -> Any:
-    body = {"base_study_id": base, "follow_study_id": follow}
-    return client.post("/api/comparisons", headers=headers, json=body)
-
-
-def test_a_comparison_is_a_queued_job_seen_from_both_studies(
-    tmp_path: Path, small_phantom: Phantom
-) -> None:
+@pytest.fixture
+def account(tmp_path: Path, small_phantom: Phantom) -> Iterator[Account]:
     settings = service_settings(tmp_path / "data")
-    content = phantom_nifti(small_phantom, tmp_path)
     with api_client(settings) as client:
         headers = sign_up(client, "a@example.org")
-        before = _processed_study(client, settings, headers, content)
-        after = _processed_study(client, settings, headers, content)
-        created = _compare(client, headers, before["id"], after["id"])
-        assert created.status_code == 201, created.text
-        comparison = created.json()
-        job = comparison["job"]
-        assert (job["kind"], job["state"], job["quality"], job["engine"]) == (
-            "comparison", "queued", None, None
-        )
-        assert comparison["base"]["study_id"] == before["id"]
-        assert comparison["follow"]["study_id"] == after["id"]
-        assert comparison["base"]["glb_url"].endswith("/artifacts/glb")
-        for study in (before, after):
-            listed = client.get(
-                "/api/comparisons", headers=headers, params={"study_id": study["id"]}
-            ).json()
-            assert [c["id"] for c in listed["items"]] == [comparison["id"]]
-            # The study's own model is still its latest processing job, not the comparison.
-            latest = client.get(f"/api/studies/{study['id']}", headers=headers).json()
-            assert latest["latest_job"]["kind"] == "study"
-            assert latest["thumbnail_url"] is not None
-        status = client.get(f"/api/jobs/{comparison['id']}", headers=headers).json()
-        assert status["kind"] == "comparison" and status["queue_position"] == 0
-        with open_db(settings).session() as session:
-            claim = queue.claim_next(session, "test-worker")
-        assert claim is not None and claim.kind == "comparison"
-        assert set(claim.inputs) == {"base_job_id", "follow_job_id", "affine"}
+        yield Account(client, settings, headers, phantom_nifti(small_phantom, tmp_path))
 
 
-def test_what_cannot_be_compared_is_refused_with_the_reason(
-    tmp_path: Path, small_phantom: Phantom
-) -> None:
-    settings = service_settings(tmp_path / "data")
-    content = phantom_nifti(small_phantom, tmp_path)
-    with api_client(settings) as client:
-        headers = sign_up(client, "a@example.org")
-        done = _processed_study(client, settings, headers, content)
-        old = _processed_study(client, settings, headers, content, {"glb": b"glTF"})
-        unprocessed = upload_study(client, headers, content)
-        cases = [
-            (done["id"], done["id"], 422, "two different studies"),
-            (done["id"], unprocessed["id"], 422, "no finished results"),
-            (done["id"], old["id"], 422, "older Iris"),
-            (done["id"], "0" * 32, 404, "later study"),
-        ]
-        for base, follow, code, words in cases:
-            response = _compare(client, headers, base, follow)
-            assert response.status_code == code, response.text
-            assert words in response.json()["detail"]
-        assert client.get("/api/comparisons", headers=headers).json()["items"] == []
+def test_a_comparison_is_a_queued_job_seen_from_both_studies(account: Account) -> None:
+    client, headers = account.client, account.headers
+    before = account.processed_study()
+    after = account.processed_study()
+    created = account.compare(before["id"], after["id"])
+    assert created.status_code == 201, created.text
+    comparison = created.json()
+    job = comparison["job"]
+    assert (job["kind"], job["state"], job["quality"], job["engine"]) == (
+        "comparison", "queued", None, None
+    )
+    assert comparison["base"]["study_id"] == before["id"]
+    assert comparison["follow"]["study_id"] == after["id"]
+    assert comparison["base"]["glb_url"].endswith("/artifacts/glb")
+    for study in (before, after):
+        listed = client.get(
+            "/api/comparisons", headers=headers, params={"study_id": study["id"]}
+        ).json()
+        assert [c["id"] for c in listed["items"]] == [comparison["id"]]
+        # The study's own model is still its latest processing job, not the comparison.
+        latest = client.get(f"/api/studies/{study['id']}", headers=headers).json()
+        assert latest["latest_job"]["kind"] == "study"
+        assert latest["thumbnail_url"] is not None
+    status = client.get(f"/api/jobs/{comparison['id']}", headers=headers).json()
+    assert status["kind"] == "comparison" and status["queue_position"] == 0
+    with open_db(account.settings).session() as session:
+        claim = queue.claim_next(session, "test-worker")
+    assert claim is not None and claim.kind == "comparison"
+    assert set(claim.inputs) == {"base_job_id", "follow_job_id", "affine"}
+
+
+def test_what_cannot_be_compared_is_refused_with_the_reason(account: Account) -> None:
+    client, headers = account.client, account.headers
+    done = account.processed_study()
+    old = account.processed_study({"glb": b"glTF"})
+    unprocessed = upload_study(client, headers, account.content)
+    cases = [
+        (done["id"], done["id"], 422, "two different studies"),
+        (done["id"], unprocessed["id"], 422, "no finished results"),
+        (done["id"], old["id"], 422, "older Iris"),
+        (done["id"], "0" * 32, 404, "later study"),
+    ]
+    for base, follow, code, words in cases:
+        response = account.compare(base, follow)
+        assert response.status_code == code, response.text
+        assert words in response.json()["detail"]
+    assert client.get("/api/comparisons", headers=headers).json()["items"] == []
 
 
 def test_deleting_a_comparison_or_either_study_removes_it_and_its_files(
-    tmp_path: Path, small_phantom: Phantom
+    account: Account, tmp_path: Path
 ) -> None:
-    settings = service_settings(tmp_path / "data")
-    content = phantom_nifti(small_phantom, tmp_path)
-    blobs = open_blob_store(settings)
-    with api_client(settings) as client:
-        headers = sign_up(client, "a@example.org")
-        a, b, c = (_processed_study(client, settings, headers, content) for _ in range(3))
-        first = _compare(client, headers, a["id"], b["id"]).json()
-        second = _compare(client, headers, c["id"], b["id"]).json()
-        result = tmp_path / "comparison.json"
-        keys = {}
-        for comparison in (first, second):
-            result.write_text("{}")
-            keys[comparison["id"]] = f"comparisons/{comparison['id']}/a1/comparison.json"
-            blobs.put_file(keys[comparison["id"]], result)
+    client, headers = account.client, account.headers
+    blobs = open_blob_store(account.settings)
+    a, b, c = (account.processed_study() for _ in range(3))
+    first = account.compare(a["id"], b["id"]).json()
+    second = account.compare(c["id"], b["id"]).json()
+    result = tmp_path / "comparison.json"
+    keys = {}
+    for comparison in (first, second):
+        result.write_text("{}")
+        keys[comparison["id"]] = f"comparisons/{comparison['id']}/a1/comparison.json"
+        blobs.put_file(keys[comparison["id"]], result)
 
-        assert client.delete(f"/api/comparisons/{first['id']}", headers=headers).status_code == 204
-        assert client.get(f"/api/comparisons/{first['id']}", headers=headers).status_code == 404
-        with pytest.raises(BlobNotFoundError):
-            blobs.stat(keys[first["id"]])
+    assert client.delete(f"/api/comparisons/{first['id']}", headers=headers).status_code == 204
+    assert client.get(f"/api/comparisons/{first['id']}", headers=headers).status_code == 404
+    with pytest.raises(BlobNotFoundError):
+        blobs.stat(keys[first["id"]])
 
-        # b is the later study of the second comparison: deleting it takes the comparison along.
-        assert client.delete(f"/api/studies/{b['id']}", headers=headers).status_code == 204
-        assert client.get(f"/api/comparisons/{second['id']}", headers=headers).status_code == 404
-        assert client.get(f"/api/jobs/{second['id']}", headers=headers).status_code == 404
-        with pytest.raises(BlobNotFoundError):
-            blobs.stat(keys[second["id"]])
-        assert client.get(f"/api/studies/{c['id']}", headers=headers).status_code == 200
+    # b is the later study of the second comparison: deleting it takes the comparison along.
+    assert client.delete(f"/api/studies/{b['id']}", headers=headers).status_code == 204
+    assert client.get(f"/api/comparisons/{second['id']}", headers=headers).status_code == 404
+    assert client.get(f"/api/jobs/{second['id']}", headers=headers).status_code == 404
+    with pytest.raises(BlobNotFoundError):
+        blobs.stat(keys[second["id"]])
+    assert client.get(f"/api/studies/{c['id']}", headers=headers).status_code == 200
 
 
-def test_a_queued_comparison_can_be_cancelled_and_retried(
-    tmp_path: Path, small_phantom: Phantom
-) -> None:
-    settings = service_settings(tmp_path / "data")
-    content = phantom_nifti(small_phantom, tmp_path)
-    with api_client(settings) as client:
-        headers = sign_up(client, "a@example.org")
-        a, b = (_processed_study(client, settings, headers, content) for _ in range(2))
-        comparison = _compare(client, headers, a["id"], b["id"]).json()
-        cancel = client.post(f"/api/jobs/{comparison['id']}/cancel", headers=headers).json()
-        assert cancel["state"] == "cancelled"
-        retry = client.post(f"/api/jobs/{comparison['id']}/retry", headers=headers).json()
-        assert retry["state"] == "queued" and retry["kind"] == "comparison"
+def test_a_queued_comparison_can_be_cancelled_and_retried(account: Account) -> None:
+    client, headers = account.client, account.headers
+    a, b = (account.processed_study() for _ in range(2))
+    comparison = account.compare(a["id"], b["id"]).json()
+    cancel = client.post(f"/api/jobs/{comparison['id']}/cancel", headers=headers).json()
+    assert cancel["state"] == "cancelled"
+    retry = client.post(f"/api/jobs/{comparison['id']}/retry", headers=headers).json()
+    assert retry["state"] == "queued" and retry["kind"] == "comparison"
