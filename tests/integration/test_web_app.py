@@ -8,12 +8,18 @@ import io
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
 from PIL import Image
-from tests.support.browser import browser_available, chromium, colourful_pixels, web_built
+from tests.support.browser import (
+    browser_available,
+    chromium,
+    colourful_pixels,
+    enter,
+    watched_page,
+    web_built,
+)
 from tests.support.live_server import LiveService
 from tests.support.requirements import require
 
@@ -51,23 +57,14 @@ def bright_pixels(png: bytes) -> int:
     return int((image > 60).sum())
 
 
-def _sign_up(page: Any, url: str, email: str) -> None:
-    page.goto(f"{url}/signup")
-    page.fill("#email", email)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_selector("text=New study")
-
-
 def test_a_user_uploads_watches_explores_and_downloads(
     service: LiveService, phantom_file: Path, tmp_path: Path
 ) -> None:
-    errors: list[str] = []
     with chromium() as browser, service.explained():
-        page = browser.new_page(viewport={"width": 1280, "height": 720}, accept_downloads=True)
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        _sign_up(page, service.url, "ana@example.org")
+        page, errors = watched_page(
+            browser, viewport={"width": 1280, "height": 720}, accept_downloads=True
+        )
+        enter(page, service.url, "ana@example.org", PASSWORD, new_account=True)
 
         assert phantom_file.stat().st_size > 3 * CHUNK
         page.select_option("#engine", "tissue")
@@ -157,7 +154,7 @@ def test_a_user_uploads_watches_explores_and_downloads(
         assert errors == [], errors
 
         other = browser.new_page()
-        _sign_up(other, service.url, "ben@example.org")
+        enter(other, service.url, "ben@example.org", PASSWORD, new_account=True)
         assert other.locator(".study").count() == 0
         other.goto(f"{service.url}/studies/{study_id}")
         other.wait_for_selector("text=Study not found")
@@ -177,7 +174,7 @@ def test_uploads_refused_with_a_reason_and_a_series_chosen_from_a_folder(
     notes.write_text("hello")
     with chromium() as browser, service.explained():
         page = browser.new_page(viewport={"width": 1280, "height": 720})
-        _sign_up(page, service.url, "cleo@example.org")
+        enter(page, service.url, "cleo@example.org", PASSWORD, new_account=True)
 
         page.set_input_files("#file-input", str(notes))
         page.wait_for_selector(".upload-status.error:has-text('notes.txt')")

@@ -19,7 +19,9 @@ from tests.support.browser import (
     browser_available,
     chromium,
     colourful_pixels,
+    enter,
     reddish_pixels,
+    watched_page,
     web_built,
 )
 from tests.support.live_server import LiveService, wait_for
@@ -85,14 +87,6 @@ def studies(service: LiveService, tmp_path_factory: pytest.TempPathFactory) -> S
     return ids
 
 
-def _sign_in(page: Any, url: str, email: str) -> None:
-    page.goto(f"{url}/signin")
-    page.fill("#email", email)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_selector("text=New study")
-
-
 def _structures(page: Any) -> list[str]:
     names: list[str] = page.eval_on_selector_all(
         "table.changes tbody tr", "rows => rows.map(r => r.dataset.structure)")
@@ -108,13 +102,12 @@ def _shot(page: Any, selector: str) -> bytes:
 def test_a_user_compares_two_studies(
     service: LiveService, studies: Studies, tmp_path: Path
 ) -> None:
-    errors: list[str] = []
     with chromium() as browser, service.explained():
-        page = browser.new_page(viewport={"width": 1280, "height": 760}, accept_downloads=True)
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(str(e)))
+        page, errors = watched_page(
+            browser, viewport={"width": 1280, "height": 760}, accept_downloads=True
+        )
         page.on("dialog", lambda d: d.accept())  # confirm() before deleting
-        _sign_in(page, service.url, EMAIL)
+        enter(page, service.url, EMAIL, PASSWORD, new_account=False)
         page.wait_for_selector(f".study[data-study='{studies.after}'] .job-status[data-state=done]")
         page.evaluate("window.__sameDocument = true")  # gone if the page ever reloads
 
@@ -230,7 +223,7 @@ def test_a_user_compares_two_studies(
         other = browser.new_page()
         other_token = service.sign_up("eve@example.org", PASSWORD)
         assert other_token
-        _sign_in(other, service.url, "eve@example.org")
+        enter(other, service.url, "eve@example.org", PASSWORD, new_account=False)
         other.goto(f"{service.url}/comparisons/{comparison_id}")
         other.wait_for_selector("text=Comparison not found")
         assert "baseline" not in other.inner_text("main")

@@ -46,25 +46,42 @@ def chromium() -> Iterator[Any]:
             browser.close()
 
 
-def colourful_pixels(png: bytes) -> int:
-    """Pixels that are clearly coloured (an organ), not grey background or white text."""
+def watched_page(browser: Any, **options: Any) -> tuple[Any, list[str]]:
+    """A new page, and the list its console errors and uncaught exceptions are added to."""
+    page = browser.new_page(**options)
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    return page, errors
+
+
+def enter(page: Any, url: str, email: str, password: str, *, new_account: bool) -> None:
+    """Sign up (``new_account``) or sign in through the web app's form, and wait for the list."""
+    page.goto(f"{url}/{'signup' if new_account else 'signin'}")
+    page.fill("#email", email)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    page.wait_for_selector("text=New study")
+
+
+def _rgb(png: bytes) -> Any:
     import io
 
     import numpy as np
     from PIL import Image
 
-    rgb = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(np.int16)
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(np.int16)
+
+
+def colourful_pixels(png: bytes) -> int:
+    """Pixels that are clearly coloured (an organ), not grey background or white text."""
+    rgb = _rgb(png)
     saturation = rgb.max(axis=2) - rgb.min(axis=2)
     return int((saturation > 60).sum())
 
 
 def reddish_pixels(png: bytes, margin: int = 40) -> int:
     """Pixels whose red clearly exceeds green and blue (growth on the comparison's scale)."""
-    import io
-
-    import numpy as np
-    from PIL import Image
-
-    rgb = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(np.int16)
+    rgb = _rgb(png)
     r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
     return int(((r > g + margin) & (r > b + margin)).sum())

@@ -16,6 +16,7 @@ from tests.support.service import (
 
 from iris3d.api.app import create_app
 from iris3d.phantom import Phantom
+from iris3d.pipeline import Stage
 
 
 def test_creating_the_app_touches_nothing(tmp_path: Path) -> None:
@@ -93,6 +94,8 @@ def test_openapi_describes_every_resource(tmp_path: Path) -> None:
         "failed",
         "cancelled",
     }
+    # A job's row stores the pipeline's stage names: the API must know every one of them.
+    assert set(models["JobStage"]["enum"]) >= {stage.value for stage in Stage}
     schemes = schema["components"]["securitySchemes"]
     assert {s["type"] for s in schemes.values()} == {"http", "apiKey"}
 

@@ -5,13 +5,19 @@ Output gives counts only: never a patient's name, an email address or a file's k
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from iris3d.cli.common import console, error_console, friendly_errors
 from iris3d.settings import get_settings
+
+if TYPE_CHECKING:
+    from iris3d.store.blobs import BlobStore
+    from iris3d.store.database import Database
 
 
 def register(app: typer.Typer) -> None:
@@ -30,17 +36,9 @@ def backup_command(
 ) -> None:
     """Back up the database and every stored file into one archive (the service may run)."""
     from iris3d.store.backup import write_backup
-    from iris3d.store.blobs import open_blob_store
-    from iris3d.store.database import database_url, open_database
 
-    settings = get_settings()
-    database = open_database(database_url(settings))
-    try:
-        report = write_backup(
-            database, open_blob_store(settings), out, overwrite=overwrite, progress=_progress
-        )
-    finally:
-        database.dispose()
+    with _stores() as (database, blobs):
+        report = write_backup(database, blobs, out, overwrite=overwrite, progress=_progress)
     manifest = report.manifest
     console().print(
         f"backed up {len(manifest.tables)} tables ({manifest.rows} rows) and "
@@ -64,18 +62,10 @@ def restore_command(
     ] = False,
 ) -> None:
     """Restore a backup into the database and storage the settings name (stop the service)."""
-    from iris3d.store.blobs import open_blob_store
-    from iris3d.store.database import database_url, open_database
     from iris3d.store.restore import restore_backup
 
-    settings = get_settings()
-    database = open_database(database_url(settings))
-    try:
-        report = restore_backup(
-            database, open_blob_store(settings), backup, force=force, progress=_progress
-        )
-    finally:
-        database.dispose()
+    with _stores() as (database, blobs):
+        report = restore_backup(database, blobs, backup, force=force, progress=_progress)
     manifest = report.manifest
     out = console()
     out.print(
@@ -100,6 +90,20 @@ def restore_command(
             f"note: {report.other_files} files already in the storage are not in the backup; "
             "they were left in place"
         )
+
+
+@contextmanager
+def _stores() -> Iterator[tuple[Database, BlobStore]]:
+    """The database and blob store the settings name (imported late: `iris --help` stays fast)."""
+    from iris3d.store.blobs import open_blob_store
+    from iris3d.store.database import database_url, open_database
+
+    settings = get_settings()
+    database = open_database(database_url(settings))
+    try:
+        yield database, open_blob_store(settings)
+    finally:
+        database.dispose()
 
 
 def _progress(message: str) -> None:
