@@ -20,6 +20,7 @@ from iris3d.segment.base import (
     no_progress,
 )
 from iris3d.segment.totalseg.config import try_disable_usage_stats
+from iris3d.segment.totalseg.options import InferenceOptions
 from iris3d.segment.totalseg.weights import (
     TASK,
     ModelSpec,
@@ -50,8 +51,11 @@ class TotalSegmentatorEngine:
         *,
         cache: PredictorCache | None = None,
         weights: Path | None = None,
+        inference: InferenceOptions | None = InferenceOptions(),  # noqa: B008 (frozen)
     ) -> None:
         self._device = device
+        # None: nnU-Net's own preprocessing, inference and export, step for step.
+        self._inference = inference
         self._cache = cache
         self._weights = weights
 
@@ -84,7 +88,12 @@ class TotalSegmentatorEngine:
         ct = nib.Nifti1Image(np.asarray(volume.array), volume.affine)
         try:
             labels, affine, timings = segment_total(
-                ct, spec, models, use_gpu=device == "cuda", progress=scaled
+                ct,
+                spec,
+                models,
+                use_gpu=device == "cuda",
+                progress=scaled,
+                options=self._inference,
             )
         except SegmentationError:
             raise
@@ -106,6 +115,7 @@ class TotalSegmentatorEngine:
                 "trainer": spec.trainer,
                 "resample_mm": spec.resample_mm,
                 "warm": warm,
+                "precision": self._inference.precision if self._inference else "nnunet",
             },
             timings_s={
                 "load": loaded - started,

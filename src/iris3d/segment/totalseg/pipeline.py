@@ -14,12 +14,14 @@ import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Protocol
 
 import nibabel as nib
 import numpy as np
 import numpy.typing as npt
 
 from iris3d.segment.base import ProgressCallback, no_progress
+from iris3d.segment.totalseg.options import InferenceOptions
 from iris3d.segment.totalseg.predictor import LoadedModel
 from iris3d.segment.totalseg.weights import TASK, ModelSpec
 
@@ -39,25 +41,28 @@ def segment_total(
     *,
     use_gpu: bool = False,
     progress: ProgressCallback = no_progress,
+    options: InferenceOptions | None = None,
 ) -> tuple[Labels, npt.NDArray[np.float64], dict[str, float]]:
     """``total`` labels on ``ct``'s own grid, their affine, and seconds spent per step."""
     from totalsegmentator.alignment import as_closest_canonical, undo_canonical
     from totalsegmentator.postprocessing import remove_auxiliary_labels
-    from totalsegmentator.resampling import change_spacing
 
     started = time.perf_counter()
     progress(0.0, f"resampling to {spec.resample_mm:g} mm")
     img_in = as_closest_canonical(nib.Nifti1Image(ct.get_fdata(), ct.affine))
     resample = [spec.resample_mm] * 3
-    img_rsp = change_spacing(
-        img_in, resample, order=CT_RESAMPLING_ORDER, dtype=np.int32, nr_cpus=1, use_gpu=use_gpu
-    )
+    # On CUDA with Iris's inference, resampling runs there too; else TotalSegmentator's own.
+    on_device = use_gpu and options is not None
+    change_spacing = _torch_change_spacing(models[0]) if on_device else _scipy_change_spacing
+    img_rsp = change_spacing(img_in, resample, order=CT_RESAMPLING_ORDER, dtype=np.int32)
     pieces = _split(img_rsp) if _needs_split(img_rsp.shape, spec) else [img_rsp]
     predicting = time.perf_counter()
 
     steps = len(pieces) * len(models)
     results = [
-        _predict_piece(piece, spec, models, progress, first_step=i * len(models), steps=steps)
+        _predict_piece(
+            piece, spec, models, progress, options, first_step=i * len(models), steps=steps
+        )
         for i, piece in enumerate(pieces)
     ]
     seg = _merge(results, img_rsp.shape) if len(results) > 1 else results[0]
@@ -68,12 +73,10 @@ def segment_total(
     img_pred = change_spacing(
         img_pred,
         resample,
-        img_in.shape,
         order=0,
         dtype=np.uint8,
-        nr_cpus=1,
+        target_shape=img_in.shape,
         force_affine=img_in.affine,
-        use_gpu=use_gpu,
     )
     img_pred = undo_canonical(img_pred, ct)
     labels = np.asanyarray(img_pred.dataobj).astype(np.uint8)
@@ -89,11 +92,73 @@ def segment_total(
     )
 
 
+class _ChangeSpacing(Protocol):
+    def __call__(
+        self,
+        img: nib.Nifti1Image,
+        new_spacing: list[float],
+        *,
+        order: int,
+        dtype: type[np.generic],
+        target_shape: tuple[int, ...] | None = None,
+        force_affine: npt.NDArray[np.float64] | None = None,
+    ) -> nib.Nifti1Image: ...
+
+
+def _scipy_change_spacing(
+    img: nib.Nifti1Image,
+    new_spacing: list[float],
+    *,
+    order: int,
+    dtype: type[np.generic],
+    target_shape: tuple[int, ...] | None = None,
+    force_affine: npt.NDArray[np.float64] | None = None,
+) -> nib.Nifti1Image:
+    from totalsegmentator.resampling import change_spacing
+
+    resampled: nib.Nifti1Image = change_spacing(
+        img,
+        new_spacing,
+        target_shape,
+        order=order,
+        dtype=dtype,
+        nr_cpus=1,
+        force_affine=force_affine,
+    )
+    return resampled
+
+
+def _torch_change_spacing(model: LoadedModel) -> _ChangeSpacing:
+    from iris3d.segment.totalseg.resample import change_spacing
+
+    def on_device(
+        img: nib.Nifti1Image,
+        new_spacing: list[float],
+        *,
+        order: int,
+        dtype: type[np.generic],
+        target_shape: tuple[int, ...] | None = None,
+        force_affine: npt.NDArray[np.float64] | None = None,
+    ) -> nib.Nifti1Image:
+        return change_spacing(
+            img,
+            new_spacing,
+            model.device,
+            order=order,
+            dtype=dtype,
+            target_shape=target_shape,
+            force_affine=force_affine,
+        )
+
+    return on_device
+
+
 def _predict_piece(
     img: nib.Nifti1Image,
     spec: ModelSpec,
     models: Sequence[LoadedModel],
     progress: ProgressCallback,
+    options: InferenceOptions | None,
     *,
     first_step: int,
     steps: int,
@@ -103,7 +168,7 @@ def _predict_piece(
 
     if not spec.multi_part:
         report(0, "predicting")
-        return run_model(models[0], img)
+        return run_model(models[0], img, options)
     from totalsegmentator.map_to_binary import (
         class_map,
         class_map_5_parts,
@@ -114,7 +179,7 @@ def _predict_piece(
     combined = np.zeros(img.shape, dtype=np.uint8)
     for done, (task_id, model) in enumerate(zip(spec.task_ids, models, strict=True)):
         report(done, f"predicting part {done + 1} of {len(models)}")
-        seg = run_model(model, img)
+        seg = run_model(model, img, options)
         # Each part numbers its own classes from 1; a lookup table gives them their total ids.
         part_map = class_map_5_parts[map_taskid_to_partname_ct[task_id]]
         lut = np.zeros(max(part_map) + 1, dtype=np.uint8)
@@ -127,11 +192,13 @@ def _predict_piece(
     return combined
 
 
-def run_model(model: LoadedModel, img: nib.Nifti1Image) -> Labels:
+def run_model(
+    model: LoadedModel, img: nib.Nifti1Image, options: InferenceOptions | None = None
+) -> Labels:
     """One network on one resampled image: labels in the image's own ``[i, j, k]`` order."""
     data, spacing = nnunet_input(img, model.reader)
     # nnU-Net works in SimpleITK's [z, y, x]; its export writes that back as the NIfTI's [x, y, z].
-    return model.predict(data, spacing).transpose(2, 1, 0)
+    return model.predict(data, spacing, options).transpose(2, 1, 0)
 
 
 def nnunet_input(img: nib.Nifti1Image, reader: str) -> tuple[npt.NDArray[np.float32], list[float]]:

@@ -33,6 +33,7 @@ import numpy.typing as npt
 import torch
 
 from iris3d.segment.base import SegmentationError
+from iris3d.segment.totalseg.options import InferenceOptions
 from iris3d.segment.totalseg.weights import CHECKPOINT, FOLD
 
 # TotalSegmentator's tile step for the ``total`` models (0.5 for its other tasks).
@@ -102,30 +103,48 @@ class LoadedModel:
         self,
         image: npt.NDArray[np.floating[Any]] | npt.NDArray[np.integer[Any]],
         spacing: list[float],
+        options: InferenceOptions | None = None,
     ) -> npt.NDArray[np.uint8]:
-        """Labels ``[z, y, x]`` for ``image`` ``[1, z, y, x]`` as the plans' reader returns it."""
+        """Labels ``[z, y, x]`` for ``image`` ``[1, z, y, x]`` as the plans' reader returns it.
+
+        With ``options`` (and plans that allow it, see :mod:`.fastpath`) the case runs on the
+        model's device with streamed inference; without, it runs nnU-Net's own steps.
+        """
+        from iris3d.segment.totalseg import fastpath
+
+        p = self.predictor
+        with self._lock:  # one network, one study at a time
+            if options is not None and fastpath.can_run(p, image.shape[1:], spacing):
+                array = np.asarray(image, dtype=np.float32)
+                return fastpath.segment_case(p, array, TOTAL_STEP_SIZE, options)
+            return self._predict_nnunet(image, spacing)
+
+    def _predict_nnunet(
+        self,
+        image: npt.NDArray[np.floating[Any]] | npt.NDArray[np.integer[Any]],
+        spacing: list[float],
+    ) -> npt.NDArray[np.uint8]:
         from nnunetv2.inference.export_prediction import (
             convert_predicted_logits_to_segmentation_with_correct_shape,
         )
 
         p = self.predictor
-        with self._lock:  # one network, one study at a time
-            data, _, props = self.preprocessor.run_case_npy(
-                image,
-                None,
-                {"spacing": spacing},
-                p.plans_manager,
-                p.configuration_manager,
-                p.dataset_json,
-            )
-            tensor = torch.from_numpy(data).to(
-                dtype=torch.float32, memory_format=torch.contiguous_format
-            )
-            # As nnU-Net's batch path does: logits to numpy before the export step.
-            logits = p.predict_logits_from_preprocessed_data(tensor).cpu().detach().numpy()
-            segmentation = convert_predicted_logits_to_segmentation_with_correct_shape(
-                logits, p.plans_manager, p.configuration_manager, p.label_manager, props, False
-            )
+        data, _, props = self.preprocessor.run_case_npy(
+            image,
+            None,
+            {"spacing": spacing},
+            p.plans_manager,
+            p.configuration_manager,
+            p.dataset_json,
+        )
+        tensor = torch.from_numpy(data).to(
+            dtype=torch.float32, memory_format=torch.contiguous_format
+        )
+        # As nnU-Net's batch path does: logits to numpy before the export step.
+        logits = p.predict_logits_from_preprocessed_data(tensor).cpu().detach().numpy()
+        segmentation = convert_predicted_logits_to_segmentation_with_correct_shape(
+            logits, p.plans_manager, p.configuration_manager, p.label_manager, props, False
+        )
         return np.asarray(segmentation).astype(np.uint8, copy=False)
 
 
@@ -154,6 +173,7 @@ def load_model(model_dir: Path, device: torch.device) -> LoadedModel:
     )
     parameters = checkpoint["network_weights"]
     network.load_state_dict(parameters)
+    network.to(device).eval()
 
     with contextlib.redirect_stdout(io.StringIO()):  # it prints a notice on every CPU
         predictor = nnUNetPredictor(
