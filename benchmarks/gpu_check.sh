@@ -10,25 +10,24 @@
 #   benchmarks/gpu_check.sh            # on the GPU machine ($OUT set by the device tool)
 #   benchmarks/gpu_check.sh --cpu      # the CPU half, small, here (uses .venv)
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "${REPO:-$(dirname "$0")/..}"
 OUT=${OUT:-$(mktemp -d)}
 WORK=${WORK:-/tmp/iris-gpu-check}
 rm -rf "$WORK"; mkdir -p "$OUT" "$WORK"
 if [[ "${1:-}" == "--cpu" ]]; then
     PY=${PY:-.venv/bin/python}
     DEVICE=cpu
-    # shape, quality, Iris variants, baseline?
-    STEPS=("${CPU_SHAPE:-160 160 120}|fast|auto|yes")
+    STEPS=("${CPU_SHAPE:-160 160 120}|fast|auto|2|2")
 else
     PY=python3
     DEVICE=cuda
+    # shape | quality | Iris variants (precision[/bN: N tiles per pass]) | API calls | Iris studies
     STEPS=(
-        "512 512 400|fast|auto bf16 fp32|yes"
-        "512 512 400|normal|auto bf16|yes"
-        "512 512 800|fast|auto|yes"
-        "512 512 800|normal|auto|yes"
-        "512 512 1000|normal|auto|no"
-        "512 512 1000|fast|auto|no"
+        "512 512 400|fast|auto bf16 fp32|2|2"
+        "512 512 400|normal|auto bf16|2|2"
+        "512 512 800|fast|auto|1|2"
+        "512 512 800|normal|auto|1|2"
+        "512 512 1000|normal|auto auto/b2|0|1"
     )
     if ls .whl/*.whl >/dev/null 2>&1; then
         "$PY" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
@@ -37,7 +36,7 @@ else
     export PYTHONPATH=/tmp/site:$PWD/src
     nvidia-smi >>"$OUT/setup.txt" 2>&1
 fi
-DEADLINE=${DEADLINE:-390}  # seconds for the whole check: later steps are skipped, not cut short
+DEADLINE=${DEADLINE:-440}  # seconds for the whole check: later steps are skipped, not cut short
 export PYTHONUNBUFFERED=1 TOTALSEG_HOME_DIR=$WORK/home
 started=$(date +%s)
 "$PY" -c 'import torch, sys; print("torch", torch.__version__, "cuda", torch.cuda.is_available(), sys.version)' \
@@ -47,15 +46,15 @@ started=$(date +%s)
 echo "stand-in built and installed in $(( $(date +%s) - started )) s"
 n=0
 for step in "${STEPS[@]}"; do
-    IFS='|' read -r shape quality variants baseline <<<"$step"
+    IFS='|' read -r shape quality variants calls studies <<<"$step"
     n=$((n + 1))
     left=$((DEADLINE - ($(date +%s) - started)))
     if ((left < 30)); then
         echo "step $n ($shape $quality) skipped: ${left} s left" | tee -a "$OUT/bench.log"
         continue
     fi
-    extra=()
-    [[ "$baseline" == "no" ]] && extra+=(--no-baseline)
+    extra=(--studies "$studies" --baseline-studies "$calls")
+    [[ "$calls" == "0" ]] && extra+=(--no-baseline)
     # shellcheck disable=SC2086
     timeout "$left" "$PY" benchmarks/totalseg_full_bench.py --weights "$WORK/standin/weights" \
         --device "$DEVICE" --quality "$quality" --shape $shape --variants $variants "${extra[@]}" \

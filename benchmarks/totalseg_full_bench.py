@@ -39,7 +39,8 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--variants", nargs="+", default=["auto"], help="Iris precisions")
     parser.add_argument("--no-baseline", action="store_true", help="skip TotalSegmentator's API")
-    parser.add_argument("--studies", type=int, default=2)
+    parser.add_argument("--studies", type=int, default=2, help="studies per Iris engine")
+    parser.add_argument("--baseline-studies", type=int, default=2, help="calls of the API")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--ct", type=Path, help=argparse.SUPPRESS)
@@ -71,12 +72,11 @@ def write_ct(path: Path, shape: tuple[int, int, int]) -> None:
     block = min(slices, 400)
     half = (rows // 2, cols // 2, block // 2)
     coarse = make_phantom(half, tuple(2 * s for s in SPACING), seed=1).ct  # type: ignore[arg-type]
-    array = np.asarray(coarse.array)
+    array: np.ndarray = np.asarray(coarse.array, dtype=np.int16)
     for axis in range(3):
         array = np.repeat(array, 2, axis=axis)
     pieces = [array if i % 2 == 0 else array[:, :, ::-1] for i in range(-(-slices // block))]
     array = np.concatenate(pieces, axis=2)[:rows, :cols, :slices]
-    array = array.astype(np.int16)
     # Uniform noise of 20 HU standard deviation: a normal draw of this many voxels takes long.
     array += np.random.default_rng(1).integers(-35, 36, array.shape, dtype=np.int16)
     affine = np.diag([*SPACING, 1.0])
@@ -93,7 +93,7 @@ def compare(
         contenders.append("totalsegmentator")
     rows: list[dict[str, Any]] = []
     for name in contenders:
-        out = tmp / f"{name.replace(':', '_')}_{quality}"
+        out = tmp / f"{_slug(name)}_{quality}"
         out.mkdir(exist_ok=True)
         row = run_worker(args, name, ct, quality, out)
         row.update({"shape": list(shape), "spacing_mm": list(SPACING), "quality": quality})
@@ -104,7 +104,7 @@ def compare(
         reference = np.load(baseline)
         for row in rows:
             if row["contender"] != "totalsegmentator" and row.get("ok"):
-                labels = np.load(tmp / f"{row['contender'].replace(':', '_')}_{quality}/labels.npy")
+                labels = np.load(tmp / f"{_slug(row['contender'])}_{quality}/labels.npy")
                 row["agreement"] = agreement(labels, reference)
         base = next(r for r in rows if r["contender"] == "totalsegmentator")
         for row in rows:
@@ -112,6 +112,10 @@ def compare(
                 row["speedup_second_study"] = base["seconds"][-1] / row["seconds"][-1]
         print(json.dumps({"quality": quality, "shape": list(shape), "summary": rows}), flush=True)
     return rows
+
+
+def _slug(name: str) -> str:
+    return name.replace(":", "_").replace("/", "_")
 
 
 def agreement(ours: np.ndarray, theirs: np.ndarray) -> dict[str, float]:
@@ -132,7 +136,8 @@ def run_worker(
 
     command = [sys.executable, __file__, "--worker", name, "--weights", str(args.weights)]
     command += ["--ct", str(ct), "--out", str(out), "--device", args.device]
-    command += ["--quality", quality, "--studies", str(args.studies)]
+    studies = args.baseline_studies if name == "totalsegmentator" else args.studies
+    command += ["--quality", quality, "--studies", str(studies)]
     started = time.perf_counter()
     process = subprocess.Popen(command)
     peak = [0]
@@ -204,8 +209,13 @@ def worker(args: argparse.Namespace) -> None:
         from iris3d.segment.totalseg.predictor import PredictorCache
         from iris3d.volume import CTVolume
 
-        precision = args.worker.split(":", 1)[1]
-        inference = None if precision == "nnunet" else InferenceOptions(precision=precision)
+        # A variant: a precision, or nnU-Net's own path ("nnunet"); "/bN": N tiles per pass.
+        precision, _, batch = args.worker.split(":", 1)[1].partition("/b")
+        inference = (
+            None
+            if precision == "nnunet"
+            else InferenceOptions(precision=precision, batch_tiles=int(batch or 0))
+        )
         engine = TotalSegmentatorEngine(args.device, cache=PredictorCache(), inference=inference)
         volume = CTVolume(array, affine)
         for _ in range(args.studies):
