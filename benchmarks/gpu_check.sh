@@ -17,7 +17,8 @@ rm -rf "$WORK"; mkdir -p "$OUT" "$WORK"
 if [[ "${1:-}" == "--cpu" ]]; then
     PY=${PY:-.venv/bin/python}
     DEVICE=cpu
-    STEPS=("${CPU_SHAPE:-160 160 120}|fast|auto|2|2")
+    STEPS=("${CPU_STEP:-160 160 120|fast|auto|2|2}")
+    DEADLINE=${DEADLINE:-3600}
 else
     PY=python3
     DEVICE=cuda
@@ -65,3 +66,19 @@ for step in "${STEPS[@]}"; do
         "$WORK"/step_*.json >"$OUT/results.json" 2>/dev/null
     grep -h '"summary"' "$OUT/bench.log" | tail -1 | cut -c1-3000
 done
+# A compact table of everything measured (the device tool returns the output's tail).
+"$PY" - "$OUT/results.json" <<'PY'
+import json, sys
+try:
+    rows = json.load(open(sys.argv[1]))
+except (OSError, ValueError):
+    sys.exit("no results")
+for r in rows:
+    a = r.get("agreement", {})
+    print(
+        f"{'x'.join(map(str, r['shape'])):>12} {r['quality']:>6} {r['contender']:>18} ok={r['ok']}"
+        f" s={[round(s, 2) for s in r.get('seconds', [])]} ram={r['peak_ram_gib']:.1f}G"
+        f" gpu={r.get('peak_gpu_gib', 0):.2f}G agree={a.get('all_voxels', '-')}"
+        f" fg={a.get('foreground_voxels', '-')} x{r.get('speedup_second_study', 0):.2f}"
+    )
+PY

@@ -16,8 +16,10 @@ benchmarks/make_totalseg_standin.py, or real ones). Results as JSON with ``--jso
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -56,9 +58,7 @@ def main() -> None:
             ct = Path(tmp) / f"ct_{'x'.join(map(str, shape))}.npz"
             write_ct(ct, shape)
             for quality in args.quality:
-                results.extend(compare(args, ct, shape, quality, Path(tmp)))
-                if args.json:  # what is done so far survives a later failure or timeout
-                    args.json.write_text(json.dumps(results, indent=2), encoding="utf-8")
+                compare(args, ct, shape, quality, Path(tmp), results)
 
 
 def write_ct(path: Path, shape: tuple[int, int, int]) -> None:
@@ -86,18 +86,31 @@ def write_ct(path: Path, shape: tuple[int, int, int]) -> None:
 
 
 def compare(
-    args: argparse.Namespace, ct: Path, shape: tuple[int, ...], quality: str, tmp: Path
-) -> list[dict[str, Any]]:
+    args: argparse.Namespace,
+    ct: Path,
+    shape: tuple[int, ...],
+    quality: str,
+    tmp: Path,
+    results: list[dict[str, Any]],
+) -> None:
+    """Run every contender on ``ct``; rows go into ``results`` (and the JSON) as they finish."""
     contenders = [f"iris:{v}" for v in args.variants]
     if not args.no_baseline:
         contenders.append("totalsegmentator")
     rows: list[dict[str, Any]] = []
+
+    def save() -> None:  # what is done so far survives a later failure or timeout
+        if args.json:
+            args.json.write_text(json.dumps(results, indent=2), encoding="utf-8")
+
     for name in contenders:
         out = tmp / f"{_slug(name)}_{quality}"
         out.mkdir(exist_ok=True)
         row = run_worker(args, name, ct, quality, out)
         row.update({"shape": list(shape), "spacing_mm": list(SPACING), "quality": quality})
         rows.append(row)
+        results.append(row)
+        save()
         print(json.dumps(row), flush=True)
     baseline = tmp / f"totalsegmentator_{quality}" / "labels.npy"
     if baseline.exists():
@@ -110,8 +123,8 @@ def compare(
         for row in rows:
             if row.get("ok") and base.get("ok"):
                 row["speedup_second_study"] = base["seconds"][-1] / row["seconds"][-1]
+        save()
         print(json.dumps({"quality": quality, "shape": list(shape), "summary": rows}), flush=True)
-    return rows
 
 
 def _slug(name: str) -> str:
@@ -140,6 +153,14 @@ def run_worker(
     command += ["--quality", quality, "--studies", str(studies)]
     started = time.perf_counter()
     process = subprocess.Popen(command)
+
+    def stop(signum: int, frame: object) -> None:  # cut short: end the worker's whole tree too
+        for child in [*psutil.Process(process.pid).children(recursive=True), process]:
+            with contextlib.suppress(psutil.Error, OSError):
+                child.kill()
+        sys.exit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)
     peak = [0]
 
     def sample() -> None:
@@ -225,9 +246,11 @@ def worker(args: argparse.Namespace) -> None:
                 torch.cuda.synchronize()
             seconds.append(time.perf_counter() - started)
             labels = np.asarray(result.labels.array)
-            report["timings_s"] = result.timings_s
+            report.setdefault("timings_s", []).append(result.timings_s)
     report["seconds"] = seconds
+    report["torch"] = torch.__version__
     if cuda:
+        report["gpu"] = torch.cuda.get_device_name()
         report["peak_gpu_gib"] = torch.cuda.max_memory_allocated() / 2**30
         report["peak_gpu_reserved_gib"] = torch.cuda.max_memory_reserved() / 2**30
     assert labels is not None
