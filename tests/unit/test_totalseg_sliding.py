@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
@@ -31,8 +29,8 @@ def ct_like(shape: tuple[int, ...], seed: int = 0) -> np.ndarray:
     return image
 
 
-# Patch 64^3 at step 0.8: several rows of tiles along z, padding where an axis is shorter.
-@pytest.mark.parametrize("shape", [(150, 70, 90), (40, 66, 30), (64, 64, 64)])
+# Patch 64^3 at step 0.8: two rows of tiles along z (streamed), padding where an axis is shorter.
+@pytest.mark.parametrize("shape", [(100, 64, 70), (40, 66, 30)])
 def test_streamed_labels_equal_nnunets_own_bit_for_bit(
     model: LoadedModel, shape: tuple[int, ...]
 ) -> None:
@@ -45,7 +43,7 @@ def test_streamed_labels_equal_nnunets_own_bit_for_bit(
 
 
 def test_batched_tiles_give_the_same_labels(model: LoadedModel) -> None:
-    image = ct_like((150, 130, 70), seed=1)
+    image = ct_like((64, 100, 70), seed=1)
     single = model.predict(image, [3.0, 3.0, 3.0], InferenceOptions(batch_tiles=1))
     batched = model.predict(image, [3.0, 3.0, 3.0], InferenceOptions(batch_tiles=4))
     assert float((single == batched).mean()) >= 0.9999
@@ -60,7 +58,7 @@ def test_other_spacing_takes_nnunets_path(model: LoadedModel) -> None:
 
 
 def test_reduced_precision_on_the_cpu_agrees_mostly(model: LoadedModel) -> None:
-    image = ct_like((80, 70, 70), seed=3)
+    image = ct_like((64, 64, 64), seed=3)
     reference = model.predict(image, [3.0, 3.0, 3.0], InferenceOptions(precision="fp32"))
     bf16 = model.predict(image, [3.0, 3.0, 3.0], InferenceOptions(precision="bf16"))
     # Random weights put many voxels near a tie between labels: bf16 flips some of them.
@@ -70,13 +68,13 @@ def test_reduced_precision_on_the_cpu_agrees_mostly(model: LoadedModel) -> None:
 def test_an_empty_image_is_all_one_label(model: LoadedModel) -> None:
     labels = predict_labels(
         model.predictor.network,
-        torch.zeros((1, 70, 64, 64)),
+        torch.zeros((1, 40, 64, 64)),
         (64, 64, 64),
         0.8,
         model.predictor.label_manager.num_segmentation_heads,
         InferenceOptions(),
     )
-    assert labels.shape == (70, 64, 64)
+    assert labels.shape == (40, 64, 64)
     assert labels.dtype == torch.uint8
 
 
@@ -90,7 +88,3 @@ def test_precisions() -> None:
         InferenceOptions(precision="int8")
     with pytest.raises(ValueError, match="batch_tiles"):
         InferenceOptions(batch_tiles=-1)
-
-
-def test_weights_folder_is_untouched(model: LoadedModel) -> None:
-    assert Path(model.model_dir, "plans.json").is_file()
