@@ -2,6 +2,7 @@
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -26,6 +27,11 @@ class Settings(BaseSettings):
         default=8 * 2**30, gt=0, description="Refuse archives that unpack to more than this."
     )
     max_archive_members: int = Field(default=100_000, gt=0)
+    totalseg_precision: Literal["auto", "fp32", "bf16", "fp16"] = Field(
+        default="auto",
+        description="TotalSegmentator's network arithmetic: auto is nnU-Net's (its labels); "
+        "bf16 is faster on CPUs with AVX512-BF16 and GPUs, labels may differ at ties.",
+    )
 
     # --- the service (``iris serve``); defaults need no external service ---
     env: str = Field(default="development", description="development, test or production.")

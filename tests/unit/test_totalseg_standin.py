@@ -52,3 +52,21 @@ def test_a_tiny_standin_installs_and_segments(
     result = engine.segment(phantom.ct, Quality.FASTEST)
     assert result.labels.array.shape == phantom.ct.shape
     assert result.parameters["precision"] == "auto"
+
+
+def test_precision_comes_from_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    from iris3d.settings import get_settings
+
+    monkeypatch.setenv("IRIS_TOTALSEG_PRECISION", "bf16")
+    get_settings.cache_clear()
+    try:
+        engine = TotalSegmentatorEngine("cpu", cache=PredictorCache())
+        assert engine._inference is not None
+        assert engine._inference.precision == "bf16"
+        monkeypatch.setenv("IRIS_TOTALSEG_PRECISION", "int4")
+        get_settings.cache_clear()
+        with pytest.raises(ValueError, match="totalseg_precision"):
+            TotalSegmentatorEngine("cpu")
+    finally:
+        monkeypatch.delenv("IRIS_TOTALSEG_PRECISION")
+        get_settings.cache_clear()

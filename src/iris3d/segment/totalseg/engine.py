@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib.metadata
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import nibabel as nib
 import numpy as np
@@ -51,10 +51,15 @@ class TotalSegmentatorEngine:
         *,
         cache: PredictorCache | None = None,
         weights: Path | None = None,
-        inference: InferenceOptions | None = InferenceOptions(),  # noqa: B008 (frozen)
+        inference: InferenceOptions | Literal["settings"] | None = "settings",
     ) -> None:
         self._device = device
-        # None: nnU-Net's own preprocessing, inference and export, step for step.
+        # "settings": IRIS_TOTALSEG_PRECISION; None: nnU-Net's own preprocessing, inference and
+        # export, step for step (the reference the tests compare with).
+        if inference == "settings":
+            from iris3d.settings import get_settings
+
+            inference = InferenceOptions(precision=get_settings().totalseg_precision)
         self._inference = inference
         self._cache = cache
         self._weights = weights
