@@ -41,6 +41,7 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--variants", nargs="+", default=["auto"], help="Iris precisions")
     parser.add_argument("--no-baseline", action="store_true", help="skip TotalSegmentator's API")
+    parser.add_argument("--baseline-first", action="store_true", help="run the API first")
     parser.add_argument("--studies", type=int, default=2, help="studies per Iris engine")
     parser.add_argument("--baseline-studies", type=int, default=2, help="calls of the API")
     parser.add_argument("--json", type=Path)
@@ -96,7 +97,7 @@ def compare(
     """Run every contender on ``ct``; rows go into ``results`` (and the JSON) as they finish."""
     contenders = [f"iris:{v}" for v in args.variants]
     if not args.no_baseline:
-        contenders.append("totalsegmentator")
+        contenders.insert(0 if args.baseline_first else len(contenders), "totalsegmentator")
     rows: list[dict[str, Any]] = []
 
     def save() -> None:  # what is done so far survives a later failure or timeout
