@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from iris3d.cli.common import console, friendly_errors
+from iris3d.cli.common import DataFileOption, console, detached_policy, friendly_errors
 from iris3d.cli.progress import stage_bars
 from iris3d.phantom import make_phantom
 from iris3d.phantom.files import write_nifti
@@ -50,6 +50,7 @@ def process(
     series: Annotated[str | None, typer.Option("--series", help="DICOM series UID.")] = None,
     allow_non_ct: Annotated[bool, typer.Option("--allow-non-ct")] = False,
     overwrite: OverwriteOption = False,
+    data_file_anywhere: DataFileOption = False,
 ) -> None:
     """Segment a CT study, mesh every structure, export GLB/OBJ/STL/NIfTI and statistics."""
     options = ProcessOptions(
@@ -58,6 +59,7 @@ def process(
         segmentation=segmentation,
         series_uid=series,
         allow_non_ct=allow_non_ct,
+        detached_data=detached_policy(data_file_anywhere),
     )
     with stage_bars() as progress:
         result = process_study(source, output, options=options, progress=progress,

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from iris3d import __version__
-from iris3d.ingest import load_study
+from iris3d.ingest import Detached, load_study
 from iris3d.labelio import write_label_map
 from iris3d.pipeline.atomic import atomic_directory
 from iris3d.pipeline.outputs import write_outputs
@@ -27,6 +27,7 @@ class ProcessOptions:
     segmentation: Path | None = None  # with engine "import": the user's own label map or masks
     series_uid: str | None = None
     allow_non_ct: bool = False
+    detached_data: Detached = Detached.REFUSE  # where an NRRD/MHA header may find its voxels
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ def process_study(
         started = time.perf_counter()
         progress(Stage.INGEST, 0.0, "reading the study")
         volume = load_study(source, series_uid=options.series_uid,
-                            allow_non_ct=options.allow_non_ct)
+                            allow_non_ct=options.allow_non_ct, detached=options.detached_data)
         progress(Stage.INGEST, 1.0, f"loaded {'x'.join(map(str, volume.shape))} voxels")
         timings["ingest"] = time.perf_counter() - started
 
