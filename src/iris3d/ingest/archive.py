@@ -43,9 +43,9 @@ def extract_zip(path: Path, target: Path, settings: Settings) -> int:
     try:
         archive = zipfile.ZipFile(path)
     except zipfile.BadZipFile as e:
-        raise CorruptFileError(f"{path.name}: not a valid zip archive ({e})") from e
-    except OSError as e:
-        raise CorruptFileError(f"{path.name}: the zip archive could not be read ({e})") from e
+        raise CorruptFileError(f"{path.name}: not a valid zip archive") from e
+    except (OSError, ValueError, EOFError) as e:
+        raise CorruptFileError(f"{path.name}: the zip archive could not be read") from e
     with archive:
         members = archive.infolist()
         _check_declared_size(path, members, settings)
@@ -145,9 +145,7 @@ def _copy_member(
     except NotImplementedError as e:
         raise UnsupportedFormatError(
             f"{budget.archive_name}: entry {info.filename!r} uses a compression method Iris "
-            f"cannot unpack ({e})"
+            "cannot unpack"
         ) from e
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as e:
-        raise CorruptFileError(
-            f"{budget.archive_name}: entry {info.filename!r} is corrupt ({e})"
-        ) from e
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as e:
+        raise CorruptFileError(f"{budget.archive_name}: entry {info.filename!r} is corrupt") from e

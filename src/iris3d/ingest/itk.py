@@ -105,7 +105,7 @@ def _check_data_present(
 def _new_decompressor(encoding: str) -> _Decompressor:
     if encoding == "bzip2":
         return bz2.BZ2Decompressor()
-    return zlib.decompressobj(31 if encoding == "gzip" else 15)  # type: ignore[return-value]
+    return zlib.decompressobj(31 if encoding == "gzip" else 15)
 
 
 def _decompresses_to(starts: list[tuple[Path, int]], encoding: str, needed: int) -> bool:

@@ -140,7 +140,7 @@ def _voxel_type(header: NiftiHeader, name: str) -> np.dtype[np.generic]:
     if dtype.kind == "c":
         raise UnsupportedFormatError(f"{name}: complex-valued voxels; Iris reads real numbers")
     if dtype.kind in "iu" or (dtype.kind == "f" and dtype.itemsize in (4, 8)):
-        return dtype
+        return dtype  # type: ignore[no-any-return]
     raise UnsupportedFormatError(f"{name}: voxels of type {dtype.name} are not supported")
 
 
@@ -156,7 +156,7 @@ def _check_file_holds(path: Path, needed: int) -> None:
 def _read_exactly(stream: BinaryIO, needed: int, name: str) -> npt.NDArray[np.uint8]:
     """``needed`` bytes, read a chunk at a time into a buffer whose pages fill as data arrives."""
     buffer = np.empty(needed, dtype=np.uint8)
-    view = memoryview(buffer)
+    view = memoryview(buffer)  # type: ignore[arg-type]
     filled = 0
     while filled < needed:
         count = stream.readinto(view[filled : filled + _CHUNK])  # type: ignore[attr-defined]

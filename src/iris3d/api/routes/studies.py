@@ -206,7 +206,7 @@ def _keep_segmentation(services: Services, study: Study, form: ReceivedForm) -> 
         raise LabelFileError("Send one NIfTI label map (.nii or .nii.gz).")
     received = form.files[0]
     path = received.path.rename(received.path.with_name(f"segmentation{received.suffix}"))
-    read_nifti_labels(path)
+    read_nifti_labels(path, services.settings.max_voxels)
     info = services.blobs.put_file(
         f"studies/{study.id}/segmentation/segmentation{received.suffix}", path, move=True
     )

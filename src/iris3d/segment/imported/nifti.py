@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -60,11 +61,15 @@ def ids_for_names(names: list[str]) -> dict[str, int]:
 
 
 def import_label_map(
-    path: Path, volume: CTVolume, table_path: Path | None, progress: ProgressCallback
+    path: Path,
+    volume: CTVolume,
+    table_path: Path | None,
+    progress: ProgressCallback,
+    max_voxels: int | None = None,
 ) -> tuple[LabelMap, dict[str, object]]:
     progress(0.1, f"reading {path.name}")
     try:
-        array, affine, header_names = read_nifti_labels(path)
+        array, affine, header_names = read_nifti_labels(path, max_voxels)
         table, source = _choose_table(path, table_path, header_names)
     except LabelFileError as e:
         raise SegmentationError(str(e)) from e
@@ -98,7 +103,7 @@ def _choose_table(
 
 
 def import_mask_folder(
-    folder: Path, volume: CTVolume, progress: ProgressCallback
+    folder: Path, volume: CTVolume, progress: ProgressCallback, max_voxels: int | None = None
 ) -> tuple[LabelMap, dict[str, object]]:
     files = mask_files(folder)
     if not files:
@@ -109,7 +114,7 @@ def import_mask_folder(
     def masks() -> Iterator[tuple[str, npt.NDArray[np.uint8], npt.NDArray[np.float64], str]]:
         for n, (path, name) in enumerate(zip(files, names, strict=True)):
             progress(n / len(files), f"reading {path.name}")
-            mask, affine = _read_mask(path)
+            mask, affine = _read_mask(path, max_voxels)
             yield name, mask.view(np.uint8), affine, path.name
 
     painted = paint_masks(masks(), volume, ids)
@@ -124,17 +129,20 @@ def import_mask_folder(
     return LabelMap(array=labels, affine=volume.affine, table=table), parameters
 
 
-def _read_mask(path: Path) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.float64]]:
+def _read_mask(
+    path: Path, max_voxels: int | None
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.float64]]:
     """A binary mask in the file's own voxel order (``onto_ct_grid`` reorients), and its affine."""
     try:
-        image, data = open_nifti(path)
+        nifti = open_nifti(path, max_voxels)
     except LabelFileError as e:
         raise SegmentationError(str(e)) from e
+    data: npt.NDArray[Any] = nifti.stored
     if data.ndim == 4 and data.shape[3] == 1:
         data = data[..., 0]
     if data.ndim != 3:
         raise SegmentationError(f"{path.name}: expected a 3D mask, got shape {data.shape}")
-    affine = np.asarray(image.affine, dtype=np.float64)
+    affine = nifti.affine
     if np.issubdtype(data.dtype, np.floating):
         return np.asarray(data >= 0.5), affine  # soft masks from other tools: majority vote
     return np.asarray(data != 0), affine
