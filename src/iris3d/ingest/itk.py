@@ -62,14 +62,14 @@ def load_itk(path: Path, max_voxels: int, detached: Detached = Detached.REFUSE) 
 
 
 def _check_voxel_type(reader: sitk.ImageFileReader, name: str) -> int:
+    pixel = reader.GetPixelID()
+    if pixel in (sitk.sitkComplexFloat32, sitk.sitkComplexFloat64):
+        raise UnsupportedFormatError(f"{name}: complex-valued voxels; Iris reads real numbers")
     if reader.GetNumberOfComponents() != 1:
         raise NotAVolumeError(
             f"{name}: has {reader.GetNumberOfComponents()} components per voxel (colour or "
             "vector data); expected a single-channel CT"
         )
-    pixel = reader.GetPixelID()
-    if pixel in (sitk.sitkComplexFloat32, sitk.sitkComplexFloat64):
-        raise UnsupportedFormatError(f"{name}: complex-valued voxels; Iris reads real numbers")
     if pixel not in _COMPONENT_BYTES:
         raise UnsupportedFormatError(f"{name}: this voxel type is not supported")
     return _COMPONENT_BYTES[pixel]

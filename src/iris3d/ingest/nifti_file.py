@@ -26,7 +26,7 @@ import nibabel as nib
 import numpy as np
 import numpy.typing as npt
 
-from iris3d.ingest.checks import affine_problem
+from iris3d.ingest.checks import MIN_SPACING_MM, affine_problem
 from iris3d.ingest.errors import (
     CorruptFileError,
     InvalidGeometryError,
@@ -94,7 +94,7 @@ def _read_header(stream: BinaryIO, name: str) -> tuple[NiftiHeader, int]:
     if len(block) < size:
         raise CorruptFileError(f"{name}: the file ends inside its header")
     try:
-        bare = klass.from_fileobj(io.BytesIO(block))  # no extensions yet
+        bare = klass.from_fileobj(io.BytesIO(block), check=False)  # as written, unfixed
     except Exception as e:  # nibabel raises HeaderDataError, ValueError... for bad fields
         raise CorruptFileError(f"{name}: the NIfTI header is invalid") from e
     if bytes(bare["magic"]).rstrip(b"\x00") not in (b"n+1", b"n+2"):
@@ -112,10 +112,19 @@ def _read_header(stream: BinaryIO, name: str) -> tuple[NiftiHeader, int]:
     block += stream.read(offset - size)
     if len(block) < offset:
         raise CorruptFileError(f"{name}: the file ends inside its header")
+    zooms = np.asarray(bare["pixdim"][1:4], dtype=np.float64)
+    sform_used = int(bare["sform_code"]) > 0
+    if not sform_used and (not np.all(np.isfinite(zooms))
+                           or float(np.abs(zooms).min()) < MIN_SPACING_MM):
+        # nibabel quietly turns a zero voxel size into 1 mm; a size of zero means no geometry
+        raise InvalidGeometryError(
+            f"{name}: the image geometry is invalid: a voxel spacing (pixdim) is zero or not a "
+            "number"
+        )
     try:
         header = klass.from_fileobj(io.BytesIO(block))
     except Exception as e:
-        raise CorruptFileError(f"{name}: the NIfTI header extensions are damaged") from e
+        raise CorruptFileError(f"{name}: the NIfTI header or its extensions are damaged") from e
     return header, offset
 
 
