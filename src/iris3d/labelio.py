@@ -149,6 +149,11 @@ def read_nifti_labels(
     return array, affine, names_from_nifti_header(nifti.header)
 
 
+def check_label_file(path: Path, max_voxels: int) -> None:
+    """Read a label map as the import engine will, for its errors only (run in a limited child)."""
+    read_nifti_labels(path, max_voxels)
+
+
 def write_label_map(
     labels: LabelMap, path: Path, about: dict[str, object] | None = None
 ) -> tuple[Path, Path]:

@@ -68,6 +68,12 @@ class Settings(BaseSettings):
     progress_interval_s: float = Field(default=0.25, gt=0, description="Progress saved this often.")
     sse_poll_s: float = Field(default=0.25, gt=0, description="Event streams look this often.")
     ingest_concurrency: int = Field(default=2, gt=0, description="Uploads checked at once.")
+    ingest_memory_bytes: int = Field(
+        default=8 * 2**30, gt=0, description="Memory one upload's check may use (its own process)."
+    )
+    ingest_cpu_seconds: int = Field(
+        default=600, gt=0, description="CPU time one upload's check may use (its own process)."
+    )
     web_dir: Path | None = Field(
         default=None, description="Built web app served at /; unset: the repository's web/dist."
     )

@@ -8,28 +8,18 @@ from __future__ import annotations
 
 import shutil
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from iris3d.api.upload_stream import ReceivedFile
 from iris3d.errors import IrisError
-from iris3d.ingest import detect_format, list_series, load_study
 from iris3d.ingest.errors import NoImagesError
+from iris3d.ingest.inspection import Inspection, inspect
+from iris3d.ingest.sandbox import Limits, run_limited
 from iris3d.settings import Settings
 from iris3d.store import studies
 from iris3d.store.blobs import BlobStore
 from iris3d.store.database import Database
 from iris3d.store.models import Study, new_id
-
-
-@dataclass(frozen=True)
-class Inspection:
-    source_format: str
-    metadata: dict[str, Any]
-    series: list[dict[str, Any]]
-    shape: tuple[int, int, int]
-    spacing_mm: tuple[float, float, float]
 
 
 def arrange(files: list[ReceivedFile], folder: Path) -> Path:
@@ -48,20 +38,8 @@ def arrange(files: list[ReceivedFile], folder: Path) -> Path:
     return series
 
 
-def inspect(path: Path, series_uid: str | None, settings: Settings) -> Inspection:
-    """Read the study as the pipeline will; raises the ingest error that explains a refusal."""
-    fmt = detect_format(path)
-    series = [s.to_dict() for s in list_series(path, settings=settings)]
-    volume = load_study(path, series_uid=series_uid, settings=settings)
-    metadata = volume.metadata.to_dict()
-    metadata.pop("series", None)
-    return Inspection(
-        source_format=fmt.value,
-        metadata=metadata,
-        series=series,
-        shape=volume.shape,
-        spacing_mm=tuple(round(s, 4) for s in volume.spacing),  # type: ignore[arg-type]
-    )
+def reader_limits(settings: Settings) -> Limits:
+    return Limits(settings.ingest_memory_bytes, settings.ingest_cpu_seconds)
 
 
 def _packed(path: Path) -> Path:
@@ -88,7 +66,8 @@ def store_study(
 ) -> Study:
     """Inspect ``source`` (a file or DICOM folder in a staging folder) and keep it as a study."""
     try:
-        inspection = inspect(source, series_uid, settings)
+        inspection = run_limited(inspect, source, series_uid, settings,
+                                 limits=reader_limits(settings))
     except IrisError as e:
         raise _without_folder(e, source.parent) from e
     packed = _packed(source)

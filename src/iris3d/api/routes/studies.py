@@ -12,13 +12,14 @@ from fastapi import APIRouter, Query, Request, Response, status
 
 from iris3d.api.deps import CurrentUser, ServicesDep, not_found
 from iris3d.api.downloads import blob_response
-from iris3d.api.intake import arrange, store_study
+from iris3d.api.intake import arrange, reader_limits, store_study
 from iris3d.api.present import study_public
 from iris3d.api.schemas import Message, StudiesPublic, StudyPublic, StudyUpdate
 from iris3d.api.services import Services
 from iris3d.api.upload_stream import ReceivedForm, display_name, receive_form
 from iris3d.errors import IrisError
-from iris3d.labelio import LabelFileError, read_nifti_labels
+from iris3d.ingest.sandbox import run_limited
+from iris3d.labelio import LabelFileError, check_label_file
 from iris3d.store import comparisons, studies
 from iris3d.store import jobs as job_rows
 from iris3d.store.models import JobState, Study, User
@@ -206,7 +207,8 @@ def _keep_segmentation(services: Services, study: Study, form: ReceivedForm) -> 
         raise LabelFileError("Send one NIfTI label map (.nii or .nii.gz).")
     received = form.files[0]
     path = received.path.rename(received.path.with_name(f"segmentation{received.suffix}"))
-    read_nifti_labels(path, services.settings.max_voxels)
+    run_limited(check_label_file, path, services.settings.max_voxels,
+                limits=reader_limits(services.settings))
     info = services.blobs.put_file(
         f"studies/{study.id}/segmentation/segmentation{received.suffix}", path, move=True
     )
