@@ -69,7 +69,7 @@ def test_a_user_uploads_watches_explores_and_downloads(
         assert phantom_file.stat().st_size > 3 * CHUNK
         page.select_option("#engine", "tissue")
         page.set_input_files("#file-input", str(phantom_file))
-        page.wait_for_selector(".study .name:text('phantom')")
+        page.wait_for_selector(".study .name:text('CT · 64×56×48')")  # never the file's name
         # Progress arrives through the event stream only: the page is never reloaded.
         page.wait_for_selector(".job-status[data-state=done]", timeout=120_000)
         page.screenshot(path=str(tmp_path / "studies.png"))

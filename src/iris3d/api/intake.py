@@ -19,7 +19,7 @@ from iris3d.settings import Settings
 from iris3d.store import studies
 from iris3d.store.blobs import BlobStore
 from iris3d.store.database import Database
-from iris3d.store.models import Study, new_id
+from iris3d.store.models import Study, new_id, utcnow
 
 
 def arrange(files: list[ReceivedFile], folder: Path) -> Path:
@@ -95,8 +95,11 @@ def store_study(
 
 
 def _default_name(inspection: Inspection) -> str:
-    description = inspection.metadata.get("series_description")
-    return str(description)[:200] if description else "Untitled study"
+    """A neutral name until the user gives one: file and folder names, and DICOM descriptions,
+    often carry the patient's name."""
+    modality = str(inspection.metadata.get("modality") or "CT")
+    shape = "×".join(str(n) for n in inspection.shape)
+    return f"{modality} · {shape} · uploaded {utcnow().date().isoformat()}"
 
 
 def _without_folder(error: IrisError, folder: Path) -> IrisError:

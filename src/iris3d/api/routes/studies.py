@@ -16,7 +16,7 @@ from iris3d.api.intake import arrange, reader_limits, store_study
 from iris3d.api.present import study_public
 from iris3d.api.schemas import Message, StudiesPublic, StudyPublic, StudyUpdate
 from iris3d.api.services import Services
-from iris3d.api.upload_stream import ReceivedForm, display_name, receive_form
+from iris3d.api.upload_stream import ReceivedForm, receive_form
 from iris3d.errors import IrisError
 from iris3d.ingest.sandbox import run_limited
 from iris3d.labelio import LabelFileError, check_label_file
@@ -57,14 +57,9 @@ def _ingest(services: Services, user: User, form: ReceivedForm, folder: Path) ->
             settings=services.settings,
             owner_id=user.id,
             source=source,
-            name=form.fields.get("name") or _default_name(form),
+            name=form.fields.get("name") or "",  # never the file's name: it may name the patient
             series_uid=form.fields.get("series_uid") or None,
         )
-
-
-def _default_name(form: ReceivedForm) -> str:
-    """A single file's own name; a series of DICOM files is named from its description."""
-    return display_name(form.files[0].client_name) if len(form.files) == 1 else ""
 
 
 @router.post(
