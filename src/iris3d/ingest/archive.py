@@ -44,7 +44,7 @@ def extract_zip(path: Path, target: Path, settings: Settings) -> int:
         archive = zipfile.ZipFile(path)
     except zipfile.BadZipFile as e:
         raise CorruptFileError(f"{path.name}: not a valid zip archive") from e
-    except (OSError, ValueError, EOFError) as e:
+    except (OSError, ValueError, EOFError, NotImplementedError, RuntimeError) as e:
         raise CorruptFileError(f"{path.name}: the zip archive could not be read") from e
     with archive:
         members = archive.infolist()

@@ -85,6 +85,10 @@ class ScanResult:
     unplaced: tuple[str, ...] = ()
 
 
+_KEYWORDS_USED_LATER = ("SeriesInstanceUID", "SeriesNumber", "SeriesDescription", "Modality",
+                        "FrameOfReferenceUID", "Manufacturer", "KVP", "SliceThickness")
+
+
 class _UnplaceableError(Exception):
     """A DICOM image whose header cannot put it in patient space; the message says why."""
 
@@ -140,10 +144,12 @@ def _read_header(path: Path) -> tuple[Dataset, SliceHeader] | str | None:
         return None
     try:
         header = _slice_header(path, ds, forced)
+        for keyword in _KEYWORDS_USED_LATER:  # pydicom decodes lazily: decode them here
+            ds.get(keyword)
     except _UnplaceableError as e:
         return str(e)
-    except (AttributeError, KeyError, ValueError, TypeError, IndexError, OverflowError):
-        return "a header field holds a value that is not a valid number"
+    except Exception:  # pydicom raises many types for values it cannot decode
+        return "a header field holds a value that cannot be decoded"
     return None if header is None else (ds, header)
 
 

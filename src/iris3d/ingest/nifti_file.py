@@ -69,7 +69,7 @@ def read_nifti(path: Path, max_voxels: int) -> NiftiFile:
         raise CorruptFileError(f"{name}: the file is truncated or corrupt") from e
     stored = buffer.view(dtype).reshape(shape, order="F")
     affine, warnings = choose_affine(header, name)
-    slope, intercept = _scaling(header)
+    slope, intercept = _scaling(header, name)
     return NiftiFile(header, stored, affine, slope, intercept, tuple(warnings))
 
 
@@ -102,6 +102,8 @@ def _read_header(stream: BinaryIO, name: str) -> tuple[NiftiHeader, int]:
             f"{name}: a NIfTI header whose voxels are kept in a separate .img file; give a "
             "single .nii or .nii.gz"
         )
+    if not np.isfinite(float(bare["vox_offset"])):
+        raise CorruptFileError(f"{name}: the header's data offset (vox_offset) is not a number")
     offset = int(bare.get_data_offset())
     if offset > MAX_HEADER_BYTES:
         raise CorruptFileError(
@@ -178,8 +180,13 @@ def _read_exactly(stream: BinaryIO, needed: int, name: str) -> npt.NDArray[np.ui
     return buffer
 
 
-def _scaling(header: NiftiHeader) -> tuple[float, float]:
-    slope, intercept = header.get_slope_inter()
+def _scaling(header: NiftiHeader, name: str) -> tuple[float, float]:
+    try:
+        slope, intercept = header.get_slope_inter()
+    except Exception as e:  # nibabel's HeaderDataError for a valid slope with a NaN intercept
+        raise CorruptFileError(
+            f"{name}: the header's value scaling (scl_slope, scl_inter) is not a number"
+        ) from e
     slope = 1.0 if slope is None or not np.isfinite(slope) or slope == 0 else float(slope)
     intercept = 0.0 if intercept is None or not np.isfinite(intercept) else float(intercept)
     return slope, intercept

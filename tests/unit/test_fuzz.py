@@ -1,0 +1,42 @@
+"""The fuzz harnesses run in CI for a short budget each, and every crasher ever found stays fixed.
+
+Longer runs: ``scripts/fuzz.sh SECONDS``. A crash is any exception from a reader other than
+Iris's own ``IrisError``; libFuzzer then exits non-zero and saves the input.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+FUZZ = ROOT / "fuzz"
+REGRESSIONS = ROOT / "tests" / "fuzz_regressions"
+SECONDS_EACH = 3
+
+sys.path.insert(0, str(FUZZ))
+atheris = pytest.importorskip("atheris")
+from targets import TARGETS, run_target  # noqa: E402
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_fuzz_target_briefly(target: str, tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, str(FUZZ / "iris_fuzz.py"), target, f"-max_total_time={SECONDS_EACH}",
+         "-rss_limit_mb=2048", "-timeout=20", f"-artifact_prefix={tmp_path}/",
+         str(tmp_path / "corpus")],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    crashes = sorted(p.name for p in tmp_path.glob("crash-*"))
+    assert result.returncode == 0 and not crashes, result.stderr[-4000:]
+    assert "Done" in result.stderr  # it really ran
+
+
+@pytest.mark.parametrize(
+    "case", sorted(REGRESSIONS.glob("*/*")), ids=lambda p: f"{p.parent.name}/{p.name}"
+)
+def test_found_crashers_are_refused_cleanly(case: Path) -> None:
+    run_target(case.parent.name, case.read_bytes())  # raises if anything but IrisError escapes
