@@ -13,7 +13,7 @@ from pathlib import Path
 from iris3d.api.upload_stream import ReceivedFile
 from iris3d.errors import IrisError
 from iris3d.ingest.errors import NoImagesError
-from iris3d.ingest.inspection import Inspection, inspect
+from iris3d.ingest.inspection import Inspection, inspect_upload
 from iris3d.ingest.sandbox import Limits, run_limited
 from iris3d.settings import Settings
 from iris3d.store import studies
@@ -48,8 +48,8 @@ def _packed(path: Path) -> Path:
         return path
     archive = path.parent / "study.zip"
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
-        for member in sorted(path.iterdir()):
-            zf.write(member, member.name)
+        for member in sorted(p for p in path.rglob("*") if p.is_file()):
+            zf.write(member, member.relative_to(path).as_posix())
     shutil.rmtree(path)
     return archive
 
@@ -66,8 +66,8 @@ def store_study(
 ) -> Study:
     """Inspect ``source`` (a file or DICOM folder in a staging folder) and keep it as a study."""
     try:
-        inspection = run_limited(inspect, source, series_uid, settings,
-                                 limits=reader_limits(settings))
+        inspection, source = run_limited(inspect_upload, source, series_uid, settings,
+                                         limits=reader_limits(settings))
     except IrisError as e:
         raise _without_folder(e, source.parent) from e
     packed = _packed(source)

@@ -15,7 +15,8 @@ from iris3d.settings import Settings, get_settings
 from iris3d.volume import CTVolume, SeriesSummary
 
 __all__ = [
-    "Detached", "IngestError", "StudyFormat", "detect_format", "list_series", "load_study"
+    "Detached", "IngestError", "StudyFormat", "detect_format", "list_series", "load_study",
+    "volume_file_in",
 ]
 _VOLUME_SUFFIXES = (".nii", ".nii.gz", ".nrrd", ".nhdr", ".mha", ".mhd")
 
@@ -45,7 +46,7 @@ def load_study(
     from iris3d.ingest.dicom import load_dicom_series
 
     with unpacked_study(path, fmt, settings) as folder:
-        volume_file = _volume_file_in(folder) if fmt is StudyFormat.ZIP else None
+        volume_file = volume_file_in(folder) if fmt is StudyFormat.ZIP else None
         if volume_file is not None:
             # The zip's own files, unpacked into a fresh folder: a header may use those.
             return _load_volume_file(volume_file, detect_format(volume_file), settings,
@@ -67,7 +68,7 @@ def _load_volume_file(
     return load_itk(path, settings.max_voxels, detached)
 
 
-def _volume_file_in(folder: Path) -> Path | None:
+def volume_file_in(folder: Path) -> Path | None:
     """The one NIfTI/NRRD/MetaImage file in an unpacked zip (None: a DICOM zip)."""
     found = sorted(
         p for p in folder.rglob("*")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import shutil
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from iris3d.ingest import detect_format, list_series, load_study
+from iris3d.ingest import StudyFormat, detect_format, list_series, load_study, volume_file_in
+from iris3d.ingest.archive import extract_zip
+from iris3d.ingest.deidentify import deidentify_folder
 from iris3d.settings import Settings
 
 
@@ -33,3 +36,26 @@ def inspect(path: Path, series_uid: str | None, settings: Settings) -> Inspectio
         shape=volume.shape,
         spacing_mm=tuple(round(s, 4) for s in volume.spacing),  # type: ignore[arg-type]
     )
+
+
+def inspect_upload(
+    path: Path, series_uid: str | None, settings: Settings
+) -> tuple[Inspection, Path]:
+    """De-identify an uploaded DICOM study in place, then inspect it; returns the inspection and
+    the path to keep (a zip of DICOM becomes its de-identified folder). Run in a limited child:
+    both steps parse untrusted files."""
+    fmt = uploaded = detect_format(path)
+    if fmt is StudyFormat.ZIP:
+        unpacked = path.with_name(f"{path.name}.files")
+        unpacked.mkdir()
+        extract_zip(path, unpacked, settings)
+        if volume_file_in(unpacked) is None:
+            path.unlink()
+            path = unpacked
+            fmt = StudyFormat.DICOM_FOLDER
+        else:
+            shutil.rmtree(unpacked)
+    if fmt is StudyFormat.DICOM_FOLDER:
+        deidentify_folder(path)
+    inspection = inspect(path, series_uid, settings)
+    return replace(inspection, source_format=uploaded.value), path
