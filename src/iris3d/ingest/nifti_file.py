@@ -36,6 +36,7 @@ from iris3d.ingest.limits import check_volume_shape
 
 MAX_HEADER_BYTES = 16 * 2**20  # header and extensions; label tables need far less
 _CHUNK = 16 * 2**20
+_PROBE = 64 * 2**20  # real data a compressed file must hold before its full size is reserved
 _HEADERS: dict[int, type[nib.Nifti1Header]] = {348: nib.Nifti1Header, 540: nib.Nifti2Header}
 
 NiftiHeader = nib.Nifti1Header | nib.Nifti2Header
@@ -62,9 +63,10 @@ def read_nifti(path: Path, max_voxels: int) -> NiftiFile:
             shape = check_volume_shape(tuple(header.get_data_shape()), max_voxels)
             dtype = _voxel_type(header, name)
             needed = math.prod(shape) * dtype.itemsize
-            if not _is_gzip(path):
+            compressed = _is_gzip(path)
+            if not compressed:
                 _check_file_holds(path, header_bytes + needed)
-            buffer = _read_exactly(stream, needed, name)
+            buffer = _read_exactly(stream, needed, name, _PROBE if compressed else 0)
     except (EOFError, zlib.error, OSError) as e:
         raise CorruptFileError(f"{name}: the file is truncated or corrupt") from e
     stored = buffer.view(dtype).reshape(shape, order="F")
@@ -164,20 +166,36 @@ def _check_file_holds(path: Path, needed: int) -> None:
         )
 
 
-def _read_exactly(stream: BinaryIO, needed: int, name: str) -> npt.NDArray[np.uint8]:
-    """``needed`` bytes, read a chunk at a time into a buffer whose pages fill as data arrives."""
+def _read_exactly(
+    stream: BinaryIO, needed: int, name: str, probe: int
+) -> npt.NDArray[np.uint8]:
+    """``needed`` bytes, read a chunk at a time. The first ``probe`` bytes are read before the
+    whole buffer is reserved, so a compressed stream that ends early never reserves the size its
+    header claims; past that, the buffer's pages fill only as data arrives."""
+    head = bytearray()
+    while len(head) < min(needed, probe):
+        chunk = stream.read(min(_CHUNK, needed - len(head)))
+        if not chunk:
+            raise _truncated(name, needed, len(head))
+        head += chunk
     buffer = np.empty(needed, dtype=np.uint8)
+    buffer[: len(head)] = np.frombuffer(head, dtype=np.uint8)
+    filled = len(head)
+    del head
     view = memoryview(buffer)  # type: ignore[arg-type]
-    filled = 0
     while filled < needed:
         count = stream.readinto(view[filled : filled + _CHUNK])  # type: ignore[attr-defined]
         if not count:
-            raise CorruptFileError(
-                f"{name}: the header describes {needed:,} bytes of image but the file ends "
-                f"after {filled:,}: it is truncated"
-            )
+            raise _truncated(name, needed, filled)
         filled += count
     return buffer
+
+
+def _truncated(name: str, needed: int, present: int) -> CorruptFileError:
+    return CorruptFileError(
+        f"{name}: the header describes {needed:,} bytes of image but the file ends after "
+        f"{present:,}: it is truncated"
+    )
 
 
 def _scaling(header: NiftiHeader, name: str) -> tuple[float, float]:
