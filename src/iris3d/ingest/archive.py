@@ -53,7 +53,7 @@ def extract_zip(path: Path, target: Path, settings: Settings) -> int:
         written = 0
         for info in members:
             relative = _safe_relative_path(path.name, info.filename)
-            if info.is_dir() or _is_symlink(info) or relative is None:
+            if relative is None or info.is_dir() or _is_symlink(info):
                 continue
             destination = target.joinpath(*relative.parts)
             # Belt and braces: the name check above should make this impossible.
