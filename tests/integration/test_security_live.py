@@ -154,8 +154,7 @@ def test_trusted_proxies_forwarded_address_is_believed_and_only_theirs(
         assert proxy.post("/api/auth/signin", json=right, headers=forged).status_code == 429
         # Straight to the server (not through the proxy), the header is the client's word.
         codes = [
-            direct.post("/api/auth/signin", json=wrong, headers=owner).status_code
-            for _ in range(4)
+            direct.post("/api/auth/signin", json=wrong, headers=owner).status_code for _ in range(4)
         ]
         assert codes == [401, 401, 401, 429]
         assert proxy.post("/api/auth/signin", json=right, headers=owner).status_code == 200
@@ -306,7 +305,9 @@ def test_a_password_change_ends_every_other_session(service: LiveService) -> Non
         change = {"current_password": PASSWORD, "new_password": "a much better passphrase"}
         wrong = {**change, "current_password": "not it at all"}
         assert http.post("/api/auth/password", json=wrong, headers=bearer(first)).status_code == 403
-        assert http.post("/api/auth/password", json=change, headers=bearer(first)).status_code == 204
+        assert (
+            http.post("/api/auth/password", json=change, headers=bearer(first)).status_code == 204
+        )
         assert http.get("/api/auth/me", headers=bearer(second)).status_code == 401
         assert http.get("/api/auth/me", headers=bearer(first)).status_code == 200
         assert http.post("/api/auth/signin", json=body).status_code == 401
