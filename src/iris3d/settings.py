@@ -114,6 +114,11 @@ class Settings(BaseSettings):
     quota_upload_bytes: int = Field(
         default=8 * 2**30, gt=0, description="Bytes reserved by a user's unfinished uploads."
     )
+    s3_presign: bool = Field(
+        default=True,
+        description="Downloads redirect to presigned S3 URLs; off: the API streams them (use "
+        "when browsers cannot reach the store).",
+    )
     quota_queued_jobs: int = Field(default=20, gt=0, description="Queued or running, per user.")
 
     @model_validator(mode="after")

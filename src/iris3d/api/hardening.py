@@ -29,7 +29,7 @@ _DOCS_PATHS = ("/docs", "/redoc")
 
 def content_security_policy(settings: Settings) -> str:
     files = "'self'"
-    if settings.s3_public_endpoint_url or settings.s3_endpoint_url:
+    if settings.s3_presign and (settings.s3_public_endpoint_url or settings.s3_endpoint_url):
         address = urlsplit(settings.s3_public_endpoint_url or settings.s3_endpoint_url or "")
         if address.scheme and address.netloc:
             files += f" {address.scheme}://{address.netloc}"
