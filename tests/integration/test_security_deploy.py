@@ -35,8 +35,8 @@ def test_the_apps_s3_identity_is_limited_to_its_bucket(tmp_path: Path) -> None:
         assert s3.get_object(Bucket="iris", Key="data/a.txt")["Body"].read() == b"ok"
         with pytest.raises(Exception, match="AccessDenied"):
             s3.create_bucket(Bucket="elsewhere")
-        with pytest.raises(Exception, match="AccessDenied|NoSuchBucket"):
+        with pytest.raises(Exception, match=r"AccessDenied|NoSuchBucket"):
             s3.put_object(Bucket="elsewhere", Key="x", Body=b"no")
         wrong = s3_client({**env, "IRIS_S3_SECRET_ACCESS_KEY": secrets.token_urlsafe(40)})
-        with pytest.raises(Exception, match="SignatureDoesNotMatch|AccessDenied"):
+        with pytest.raises(Exception, match=r"SignatureDoesNotMatch|AccessDenied"):
             wrong.get_object(Bucket="iris", Key="data/a.txt")

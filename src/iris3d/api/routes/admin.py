@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from iris3d.api.account_schemas import InviteCreate, InviteCreated, UserDetail, UserUpdate
-from iris3d.api.deps import NOT_FOUND, AdminUser, ServicesDep, not_found
+from iris3d.api.deps import NOT_FOUND, AdminUser, Offset, ServicesDep, not_found
 from iris3d.api.present import job_public
 from iris3d.api.schemas import JobsPublic, UserPublic, UsersPublic
 from iris3d.api.security import new_token, token_hash
@@ -24,7 +24,7 @@ router = APIRouter(prefix="/admin", tags=["admin"])
 def list_users(
     admin: AdminUser,
     services: ServicesDep,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> UsersPublic:
     with services.db.reader() as session:
@@ -66,7 +66,7 @@ def list_all_jobs(
     admin: AdminUser,
     services: ServicesDep,
     state: JobState | None = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> JobsPublic:
     with services.db.reader() as session:

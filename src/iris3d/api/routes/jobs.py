@@ -9,7 +9,7 @@ import anyio
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
-from iris3d.api.deps import NOT_FOUND, CurrentUser, ServicesDep, TokenDep, not_found
+from iris3d.api.deps import NOT_FOUND, CurrentUser, Offset, ServicesDep, TokenDep, not_found
 from iris3d.api.present import job_public
 from iris3d.api.quotas import check_new_job
 from iris3d.api.schemas import EngineChoice, JobCreate, JobPublic, JobsPublic, Message
@@ -85,7 +85,7 @@ def list_jobs(
     services: ServicesDep,
     study_id: str | None = None,
     state: JobState | None = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> JobsPublic:
     with services.db.reader() as session:
@@ -151,7 +151,14 @@ def _snapshot(services: Services, user: User, job_id: str) -> JobPublic | None:
 @router.get(
     "/{job_id}/events",
     response_class=EventSourceResponse,
-    responses={**_NOT_FOUND, 200: {"description": "`job` events, each a JobPublic."}},
+    responses={
+        200: {"description": "`job` events, each a JobPublic."},
+        # Spelled out: the route's own media type (text/event-stream) is not this answer's.
+        404: {
+            "description": "Missing, or not yours.",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Message"}}},
+        },
+    },
 )
 async def job_events(
     job: OwnedJob,

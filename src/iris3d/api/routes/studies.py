@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import anyio
 from fastapi import APIRouter, Query, Request, Response, status
 
-from iris3d.api.deps import CurrentUser, ServicesDep, not_found
+from iris3d.api.deps import CurrentUser, Offset, ServicesDep, not_found
 from iris3d.api.downloads import blob_response
 from iris3d.api.intake import arrange, store_study
 from iris3d.api.present import study_public
@@ -119,7 +119,7 @@ def list_studies(
     user: CurrentUser,
     services: ServicesDep,
     search: Annotated[str | None, Query(max_length=200)] = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> StudiesPublic:
     with services.db.reader() as session:
