@@ -265,3 +265,14 @@ def test_claims_can_be_limited_to_the_jobs_a_worker_takes(db: Database) -> None:
         assert queue.claim_next(session, "cpu", lambda engine, q: engine == "tissue") is None
         gpu_claim = queue.claim_next(session, "gpu")
     assert gpu_claim is not None and gpu_claim.job_id == gpu.id
+
+
+def test_with_nothing_running_the_owner_served_longest_ago_goes_first(db: Database) -> None:
+    ann_jobs = _jobs(db, _study(db, "ann@example.org"), 3)
+    first = _claim(db)
+    assert first is not None and first.job_id == ann_jobs[0].id
+    with db.session() as session:
+        assert queue.finish_failed(session, first, "done")
+    (bob_job,) = _jobs(db, _study(db, "bob@example.org"), 1)
+    nxt = _claim(db)
+    assert nxt is not None and nxt.job_id == bob_job.id  # not Ann's older second job

@@ -55,20 +55,28 @@ def _bump(**values: Any) -> dict[str, Any]:
 
 
 def fair_order(session: Session, limit: int = 50) -> list[tuple[str, str, str]]:
-    """Queued jobs as (id, engine, quality) in the order workers take them: first the jobs of
-    owners with the fewest jobs running, oldest first among equals. One user's backlog so
-    holds at most one worker each while someone else waits (``docs/security.md``)."""
-    running = (
-        select(Job.owner_id, func.count().label("running"))
-        .where(Job.state == JobState.RUNNING.value)
+    """Queued jobs as (id, engine, quality) in the order workers take them: first the owners
+    with the fewest jobs running, then the owner served longest ago (round robin), then the
+    oldest job. One user's backlog so holds at most one worker each while someone else waits
+    (``docs/security.md``)."""
+    waiting = select(Job.owner_id).where(Job.state == JobState.QUEUED.value).distinct()
+    owners = (
+        select(
+            Job.owner_id,
+            func.count().filter(Job.state == JobState.RUNNING.value).label("running"),
+            func.max(Job.started_at).label("served"),
+        )
+        .where(Job.owner_id.in_(waiting))
         .group_by(Job.owner_id)
         .subquery()
     )
     rows = session.execute(
         select(Job.id, Job.engine, Job.quality)
-        .outerjoin(running, running.c.owner_id == Job.owner_id)
+        .join(owners, owners.c.owner_id == Job.owner_id)
         .where(Job.state == JobState.QUEUED.value)
-        .order_by(func.coalesce(running.c.running, 0), Job.created_at, Job.id)
+        .order_by(
+            owners.c.running, owners.c.served.asc().nulls_first(), Job.created_at, Job.id
+        )
         .limit(limit)
     ).all()
     return [(str(r[0]), str(r[1]), str(r[2])) for r in rows]
