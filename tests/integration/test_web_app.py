@@ -17,6 +17,7 @@ from tests.support.browser import (
     chromium,
     colourful_pixels,
     enter,
+    wait_until,
     watched_page,
     web_built,
 )
@@ -86,7 +87,7 @@ def test_a_user_uploads_watches_explores_and_downloads(
         # Muscle encloses the organs (and starts see-through): hiding it must show.
         muscles = page.locator(".group summary:has-text('Muscles') input[type=checkbox]")
         muscles.uncheck()
-        page.wait_for_function("location.search.includes('hide=')")
+        wait_until(page, "location.search.includes('hide=')")
         after = canvas.screenshot()
         assert after != before, "hiding a group did not change the 3D view"
         hidden_url = page.url
@@ -124,8 +125,10 @@ def test_a_user_uploads_watches_explores_and_downloads(
         tile = slices_canvas.bounding_box()
         assert tile is not None
         page.mouse.click(tile["x"] + 0.12 * tile["width"], tile["y"] + 0.5 * tile["height"])
-        page.wait_for_function("!document.querySelector('#tab-slices .pick-info')"
-                               ".textContent.startsWith('Click')")
+        wait_until(
+            page,
+            "!document.querySelector('#tab-slices .pick-info').textContent.startsWith('Click')",
+        )
         named = page.inner_text("#tab-slices .pick-info")
         selected = page.inner_text(".leaf.selected button.name")
         assert selected.lower() == named.lower(), (selected, named)
@@ -133,7 +136,7 @@ def test_a_user_uploads_watches_explores_and_downloads(
         page.click("button[role=tab]:text('3D')")
         assert page.locator(".leaf.selected").count() == 1
         page.keyboard.press("2")  # posterior view, from the keyboard
-        page.wait_for_function("new URLSearchParams(location.search).get('cam')?.split(',')[2] < 0")
+        wait_until(page, "new URLSearchParams(location.search).get('cam')?.split(',')[2] < 0")
 
         page.click("button[role=tab]:text('Statistics')")
         assert page.locator("table.stats tbody tr").count() >= 2

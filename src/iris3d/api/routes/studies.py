@@ -10,10 +10,11 @@ from typing import Annotated, Any
 import anyio
 from fastapi import APIRouter, Query, Request, Response, status
 
-from iris3d.api.deps import CurrentUser, ServicesDep, not_found
+from iris3d.api.deps import CurrentUser, Offset, ServicesDep, not_found
 from iris3d.api.downloads import blob_response
 from iris3d.api.intake import arrange, reader_limits, store_study
 from iris3d.api.present import study_public
+from iris3d.api.quotas import check_new_study
 from iris3d.api.schemas import Message, StudiesPublic, StudyPublic, StudyUpdate
 from iris3d.api.services import Services
 from iris3d.api.upload_stream import ReceivedForm, receive_form
@@ -63,7 +64,10 @@ def _ingest(services: Services, user: User, form: ReceivedForm, folder: Path) ->
 
 
 @router.post(
-    "", status_code=status.HTTP_201_CREATED, openapi_extra=_UPLOAD_BODY, responses=_REFUSALS
+    "",
+    status_code=status.HTTP_201_CREATED,
+    openapi_extra=_UPLOAD_BODY,
+    responses={**_REFUSALS, 403: {"model": Message, "description": "A quota is reached."}},
 )
 async def upload_study(request: Request, user: CurrentUser, services: ServicesDep) -> StudyPublic:
     """Upload a NIfTI/NRRD/MHA file, a DICOM zip, or the many files of one DICOM series.
@@ -71,6 +75,7 @@ async def upload_study(request: Request, user: CurrentUser, services: ServicesDe
     The study is read at once; if it cannot be processed the answer says why and nothing is
     kept. For files over a few hundred megabytes, prefer the resumable ``/api/uploads``.
     """
+    await anyio.to_thread.run_sync(check_new_study, user, services, _announced_bytes(request))
     folder = _staging(services)
     try:
         form = await receive_form(request, folder, services.settings.max_upload_bytes)
@@ -83,6 +88,12 @@ async def upload_study(request: Request, user: CurrentUser, services: ServicesDe
         await anyio.to_thread.run_sync(shutil.rmtree, folder, True)
     services.metrics.uploads.labels("accepted").inc()
     return await anyio.to_thread.run_sync(public_study, services, study)
+
+
+def _announced_bytes(request: Request) -> int:
+    """The body's declared size, for the stored-bytes quota (0 when not declared)."""
+    length = request.headers.get("content-length", "")
+    return int(length) if length.isdigit() else 0
 
 
 def public_study(services: Services, study: Study) -> StudyPublic:
@@ -104,7 +115,7 @@ def list_studies(
     user: CurrentUser,
     services: ServicesDep,
     search: Annotated[str | None, Query(max_length=200)] = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> StudiesPublic:
     with services.db.reader() as session:
