@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from concurrent.futures import Executor, Future
 from pathlib import Path
 
 import nibabel as nib
@@ -35,9 +36,18 @@ def write_outputs(
     folder: Path,
     progress: ProgressSink,
     timings: dict[str, float],
+    *,
+    background: Executor,
+    ct_written: Future[Path],
 ) -> dict[str, Path]:
-    """Mesh every structure, write GLB, STL/OBJ bundle, statistics and thumbnail into ``folder``."""
+    """Mesh every structure, write GLB, STL/OBJ bundle, statistics and thumbnail into ``folder``.
+
+    The files that need only the volumes (``ct_written``, started by the caller, then the label
+    map and the thumbnail) are written on ``background`` while the meshes are built: gzip and
+    most of numpy release the GIL, so they use the core that meshing leaves idle.
+    """
     files = {name: folder / file_name for name, file_name in FILE_NAMES.items()}
+    volume_files = background.submit(_write_volume_files, volume, labels, files)
     # The 6 mm preview model still gets the fast level's meshes: coarser ones look broken.
     detail = mesh_detail(Quality.FAST.value if quality is Quality.FASTEST else quality.value)
 
@@ -58,10 +68,9 @@ def write_outputs(
     write_glb(meshes, files["glb"])
     progress(Stage.EXPORT, 0.5, "writing STL/OBJ bundle")
     write_mesh_bundle(printable, files["meshes_zip"])
-    progress(Stage.EXPORT, 0.9, "drawing thumbnail")
-    write_thumbnail(volume, labels, files["thumbnail"])
-    write_ct_nifti(volume, files["ct_nifti"])
-    files["labels_nifti"], files["labels_json"] = write_label_map(labels, folder / "labels.nii.gz")
+    progress(Stage.EXPORT, 0.9, "writing the CT, the label map and the thumbnail")
+    ct_written.result()
+    files.update(volume_files.result())
     timings["export"] = time.perf_counter() - started
 
     started = time.perf_counter()
@@ -72,6 +81,14 @@ def write_outputs(
     progress(Stage.STATS, 1.0, f"{len(statistics)} structures measured")
     timings["stats"] = time.perf_counter() - started
     return files
+
+
+def _write_volume_files(
+    volume: CTVolume, labels: LabelMap, files: dict[str, Path]
+) -> dict[str, Path]:
+    nifti, sidecar = write_label_map(labels, files["thumbnail"].with_name("labels.nii.gz"))
+    write_thumbnail(volume, labels, files["thumbnail"])
+    return {"labels_nifti": nifti, "labels_json": sidecar}
 
 
 def write_ct_nifti(volume: CTVolume, path: Path) -> Path:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from iris3d import __version__
 from iris3d.ingest import load_study
 from iris3d.pipeline.atomic import atomic_directory
-from iris3d.pipeline.outputs import write_outputs
+from iris3d.pipeline.outputs import FILE_NAMES, write_ct_nifti, write_outputs
 from iris3d.pipeline.progress import ProgressSink, Stage, ignore_progress
 from iris3d.segment import get_engine
 from iris3d.segment.base import Engine, Quality, SegmentationResult
@@ -51,17 +54,19 @@ def process_study(
     """
     options = options or ProcessOptions()
     timings: dict[str, float] = {}
-    with atomic_directory(output_dir, overwrite=overwrite) as staging:
+    with atomic_directory(output_dir, overwrite=overwrite) as staging, _background() as writer:
         started = time.perf_counter()
         progress(Stage.INGEST, 0.0, "reading the study")
         volume = load_study(source, series_uid=options.series_uid,
                             allow_non_ct=options.allow_non_ct)
         progress(Stage.INGEST, 1.0, f"loaded {'x'.join(map(str, volume.shape))} voxels")
+        # The CT's file needs nothing but the CT: compressed while the study is segmented.
+        ct_written = writer.submit(write_ct_nifti, volume, staging / FILE_NAMES["ct_nifti"])
         timings["ingest"] = time.perf_counter() - started
 
         segmentation = _segment(volume, options, engine, progress, timings)
         files = write_outputs(volume, segmentation.labels, options.quality, staging, progress,
-                              timings)
+                              timings, background=writer, ct_written=ct_written)
         # The manifest's own writing is counted in the last stage: the timings cover the run.
         started = time.perf_counter()
         files["manifest"] = staging / MANIFEST
@@ -70,6 +75,18 @@ def process_study(
         timings["stats"] += time.perf_counter() - started
     final = {name: output_dir / path.relative_to(staging) for name, path in files.items()}
     return StudyResult(output_dir=output_dir, files=final, manifest=manifest)
+
+
+@contextmanager
+def _background() -> Iterator[ThreadPoolExecutor]:
+    """One thread for the files written beside the main work; on the way out (also on errors and
+    cancellation) what has not started is dropped and what has is waited for, so nothing writes
+    into the staging folder once it is renamed or removed."""
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="iris-files")
+    try:
+        yield pool
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _segment(
