@@ -99,6 +99,12 @@ def _copy_into(target: npt.NDArray[np.generic], source: npt.NDArray[np.generic])
         target[tuple(index)] = source[tuple(index)]
 
 
+def meshing_grid(array: npt.NDArray[np.integer]) -> LabelCrop | None:
+    """The grid surfaces are extracted on: :func:`crop_to_labels`, then :func:`native_grid`."""
+    crop = crop_to_labels(array)
+    return None if crop is None else native_grid(crop)
+
+
 def native_grid(crop: LabelCrop) -> LabelCrop:
     """``crop`` with runs of identical slices merged, axis by axis (``crop`` itself if none)."""
     array = crop.array

@@ -13,6 +13,7 @@ import numpy.typing as npt
 from iris3d.export import write_glb, write_mesh_bundle, write_thumbnail
 from iris3d.labelio import write_label_map
 from iris3d.mesh import build_meshes, mesh_detail, printable_meshes
+from iris3d.mesh.grid import meshing_grid
 from iris3d.niftiwrite import save_nifti
 from iris3d.pipeline.progress import ProgressSink, Stage
 from iris3d.segment.base import Quality
@@ -53,14 +54,17 @@ def write_outputs(
 
     started = time.perf_counter()
     progress(Stage.MESH, 0.0, "building surfaces")
+    grid = meshing_grid(labels.array)  # once for both passes: it copies the labels' box
     meshes = build_meshes(
         labels, detail, progress=lambda done, total: progress(
-            Stage.MESH, 0.7 * done / max(total, 1), f"surfaces {done}/{total}")
+            Stage.MESH, 0.7 * done / max(total, 1), f"surfaces {done}/{total}"), grid=grid
     )
     printable = printable_meshes(
         labels, meshes, detail, progress=lambda done, total: progress(
-            Stage.MESH, 0.7 + 0.3 * done / max(total, 1), f"closing for print {done}/{total}")
+            Stage.MESH, 0.7 + 0.3 * done / max(total, 1), f"closing for print {done}/{total}"),
+        grid=grid
     )
+    del grid
     timings["mesh"] = time.perf_counter() - started
 
     started = time.perf_counter()
