@@ -29,6 +29,7 @@ from iris3d.errors import IrisError
 from iris3d.geometry import reorient_to_ras
 from iris3d.ingest.errors import IngestError
 from iris3d.ingest.nifti_file import NiftiFile, NiftiHeader, read_nifti
+from iris3d.niftiwrite import save_nifti
 from iris3d.settings import get_settings
 from iris3d.volume import LabelMap
 
@@ -162,7 +163,7 @@ def write_label_map(
 
     Returns the NIfTI's and the sidecar's paths.
     """
-    top = int(labels.array.max(initial=0))
+    top = len(labels.census.counts) - 1  # the largest id present, without another pass
     dtype = np.uint8 if top <= 255 else np.uint16
     image = nib.Nifti1Image(np.asarray(labels.array, dtype=dtype), labels.affine)
     image.set_qform(labels.affine, code=1)
@@ -173,7 +174,7 @@ def write_label_map(
         nib.nifti1.Nifti1Extension(CARET_ECODE, caret_xml(labels.table).encode("utf-8"))
     )
     path.parent.mkdir(parents=True, exist_ok=True)
-    nib.save(image, str(path))
+    save_nifti(image, path, level=1)
     sidecar = sidecar_path(path)
     document: dict[str, object] = {"labels": [s.to_dict() for s in labels.table.values()]}
     if about:

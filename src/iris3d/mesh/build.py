@@ -12,7 +12,7 @@ import numpy as np
 from iris3d.anatomy import Structure, group_of
 from iris3d.mesh.detail import NORMAL, MeshDetail
 from iris3d.mesh.finish import finish_surface
-from iris3d.mesh.grid import crop_to_labels, native_grid
+from iris3d.mesh.grid import LabelCrop, crop_to_labels, native_grid
 from iris3d.mesh.model import StructureMesh
 from iris3d.mesh.surfacenets import LabelledSurfaces, extract_surfaces
 from iris3d.mesh.topology import compact, is_closed_manifold
@@ -31,6 +31,7 @@ def build_meshes(
     *,
     workers: int | None = None,
     progress: Progress | None = None,
+    grid: LabelCrop | None = None,
 ) -> list[StructureMesh]:
     """One smoothed, decimated surface per structure present, in label-id order.
 
@@ -43,8 +44,10 @@ def build_meshes(
     :func:`iris3d.mesh.printable_meshes` before writing files for printing. Ids missing from
     ``labels.table`` are meshed as ``label_<id>``. A label map resampled from a coarser grid
     with nearest neighbour is meshed at that grid's resolution (see :mod:`iris3d.mesh.grid`).
+    ``grid``: ``meshing_grid(labels.array)`` when the caller has it already (it copies the
+    labels' box: give it to :func:`iris3d.mesh.printable_meshes` too).
     """
-    return mesh_structures(labels, detail, workers=workers, progress=progress)
+    return mesh_structures(labels, detail, workers=workers, progress=progress, grid=grid)
 
 
 def mesh_structures(
@@ -54,13 +57,14 @@ def mesh_structures(
     workers: int | None = None,
     progress: Progress | None = None,
     merge_repeats: bool = True,
+    grid: LabelCrop | None = None,
 ) -> list[StructureMesh]:
     """:func:`build_meshes`; ``merge_repeats=False`` meshes every voxel of the label map even
     where it repeats the slices of a coarser grid (for comparisons)."""
-    crop = crop_to_labels(labels.array)
+    crop = grid or crop_to_labels(labels.array)
     if crop is None:
         return []
-    if merge_repeats:
+    if merge_repeats and grid is None:
         crop = native_grid(crop)
     threads = workers or os.cpu_count() or 1
     top = int(crop.array.max())

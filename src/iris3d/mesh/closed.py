@@ -17,7 +17,7 @@ from iris3d.mesh import _vtk
 from iris3d.mesh.build import Progress, run_largest_first
 from iris3d.mesh.detail import NORMAL, MeshDetail
 from iris3d.mesh.finish import finish_surface
-from iris3d.mesh.grid import LabelCrop, crop_to_labels, native_grid
+from iris3d.mesh.grid import LabelCrop, meshing_grid
 from iris3d.mesh.model import StructureMesh
 from iris3d.mesh.topology import compact, is_closed_manifold
 from iris3d.volume import LabelMap
@@ -30,18 +30,19 @@ def printable_meshes(
     *,
     workers: int | None = None,
     progress: Progress | None = None,
+    grid: LabelCrop | None = None,
 ) -> list[StructureMesh]:
     """``meshes`` with every non-manifold one rebuilt by marching cubes (``method`` says which).
+    ``grid``: the one given to :func:`iris3d.mesh.build_meshes`, if any.
 
     A mesh that is still not closed afterwards keeps ``closed=False``: report it, do not hide it.
     """
     todo = [m for m in meshes if not m.closed]
     if not todo:
         return list(meshes)
-    crop = crop_to_labels(labels.array)
+    crop = grid or meshing_grid(labels.array)  # the grid build_meshes meshed on
     if crop is None:
         return list(meshes)
-    crop = native_grid(crop)  # the grid build_meshes meshed on
     cell_mm = crop.cell_mm(labels.affine)
     threads = workers or os.cpu_count() or 1
 

@@ -73,20 +73,21 @@ def import_label_map(
         table, source = _choose_table(path, table_path, header_names)
     except LabelFileError as e:
         raise SegmentationError(str(e)) from e
-    present = [int(i) for i in np.flatnonzero(np.bincount(array.ravel())) if i]
-    unnamed = [i for i in present if i not in table]
+    progress(0.5, "matching the CT's grid")
+    on_grid, resampled = onto_ct_grid(array, affine, volume, path.name)
+    labels = LabelMap(array=on_grid, affine=volume.affine, table=table)
+    # The label map's census (its one pass over the voxels) is kept for every later stage.
+    unnamed = [i for i in labels.present_ids() if i not in table]
     if unnamed:
         shown = ", ".join(str(i) for i in unnamed[:10])
         raise SegmentationError(
             f"{path.name}: label ids {shown} are not in the label table ({source}); give a "
             "table that names every id (JSON, CSV id,name, or a 3D Slicer colour table)"
         )
-    progress(0.5, "matching the CT's grid")
-    on_grid, resampled = onto_ct_grid(array, affine, volume, path.name)
     parameters: dict[str, object] = {
         "format": "nifti-labelmap", "source": path.name, "table": source, "resampled": resampled
     }
-    return LabelMap(array=on_grid, affine=volume.affine, table=table), parameters
+    return labels, parameters
 
 
 def _choose_table(
