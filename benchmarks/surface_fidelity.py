@@ -47,7 +47,8 @@ Method = Callable[[Scene], dict[int, Surface]]
 def iris(detail: MeshDetail) -> Method:
     def run(scene: Scene) -> dict[int, Surface]:
         meshes = build_meshes(scene.labels, detail, workers=2, **_ct_argument(scene))
-        printable = printable_meshes(scene.labels, meshes, detail, workers=2)
+        printable = printable_meshes(scene.labels, meshes, detail, workers=2,
+                                     **_ct_argument(scene))
         return {m.structure.label: (m.vertices.astype(np.float64), m.faces.astype(np.int64))
                 for m in printable}
     return run
@@ -57,7 +58,7 @@ def _ct_argument(scene: Scene) -> dict[str, object]:
     """Pass the CT where this version of ``build_meshes`` takes it."""
     import inspect
 
-    return {"ct": scene.ct} if "ct" in inspect.signature(build_meshes).parameters else {}
+    return {"ct": scene.ct} if "ct" in inspect.signature(printable_meshes).parameters else {}
 
 
 def flying_edges(smooth: bool) -> Method:

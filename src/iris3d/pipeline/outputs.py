@@ -40,13 +40,15 @@ def write_outputs(
 
     started = time.perf_counter()
     progress(Stage.MESH, 0.0, "building surfaces")
+    # The CT places each surface at sub-voxel precision (its partial-volume intensities).
     meshes = build_meshes(
         labels, detail, progress=lambda done, total: progress(
-            Stage.MESH, 0.7 * done / max(total, 1), f"surfaces {done}/{total}")
+            Stage.MESH, 0.7 * done / max(total, 1), f"surfaces {done}/{total}"), ct=volume
     )
     printable = printable_meshes(
         labels, meshes, detail, progress=lambda done, total: progress(
-            Stage.MESH, 0.7 + 0.3 * done / max(total, 1), f"closing for print {done}/{total}")
+            Stage.MESH, 0.7 + 0.3 * done / max(total, 1), f"closing for print {done}/{total}"),
+        ct=volume
     )
     timings["mesh"] = time.perf_counter() - started
 
