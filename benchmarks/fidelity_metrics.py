@@ -12,9 +12,9 @@ import numpy as np
 import numpy.typing as npt
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
-from scipy.spatial import cKDTree
 
 from fidelity_shapes import Sdf
+from iris3d.mesh.selfcross import crossing_pairs
 
 Array = npt.NDArray[np.float64]
 Faces = npt.NDArray[np.int64]
@@ -84,43 +84,8 @@ def _topology(f: Faces, vertex_count: int) -> tuple[int, int, int]:
 
 
 def self_intersections(v: Array, f: Faces) -> int:
-    """Pairs of triangles with no shared vertex whose interiors cross (an edge of one passes
-    through the other)."""
-    corners = v[f]
-    centre = corners.mean(axis=1)
-    radius = np.linalg.norm(corners - centre[:, None], axis=2).max(axis=1)
-    pairs = cKDTree(centre).query_pairs(2 * float(radius.max()), output_type="ndarray")
-    if len(pairs) == 0:
-        return 0
-    a, b = pairs[:, 0], pairs[:, 1]
-    gap = np.linalg.norm(centre[a] - centre[b], axis=1)
-    keep = gap <= radius[a] + radius[b]
-    shared = (f[a][:, :, None] == f[b][:, None, :]).any(axis=(1, 2))
-    a, b = a[keep & ~shared], b[keep & ~shared]
-    crossing = np.zeros(len(a), dtype=bool)
-    for one, other in ((a, b), (b, a)):
-        for k in range(3):
-            start, end = corners[one, k], corners[one, (k + 1) % 3]
-            crossing |= _segment_hits_triangle(start, end, corners[other])
-    return int(crossing.sum())
-
-
-def _segment_hits_triangle(p: Array, q: Array, tri: Array, eps: float = 1e-9) -> npt.NDArray[
-        np.bool_]:
-    """Moller-Trumbore, vectorised: the open segment p-q crosses the triangle's interior."""
-    direction = q - p
-    e1, e2 = tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]
-    h = np.cross(direction, e2)
-    det = np.einsum("ij,ij->i", e1, h)
-    ok = np.abs(det) > eps
-    inv = np.where(ok, 1.0 / np.where(ok, det, 1.0), 0.0)
-    s = p - tri[:, 0]
-    u = inv * np.einsum("ij,ij->i", s, h)
-    qv = np.cross(s, e1)
-    w = inv * np.einsum("ij,ij->i", direction, qv)
-    t = inv * np.einsum("ij,ij->i", e2, qv)
-    tol = 1e-7
-    return np.asarray(ok & (u > tol) & (w > tol) & (u + w < 1 - tol) & (t > tol) & (t < 1 - tol))
+    """Pairs of triangles with no shared vertex whose interiors cross."""
+    return len(crossing_pairs(v, f, spread=100.0))
 
 
 def cross_intersections(v1: Array, f1: Faces, v2: Array, f2: Faces) -> int:

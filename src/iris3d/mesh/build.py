@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 import numpy as np
+import numpy.typing as npt
 
 from iris3d.anatomy import Structure, group_of
 from iris3d.mesh.detail import NORMAL, MeshDetail
@@ -79,18 +80,19 @@ def mesh_structures(
     scan = ct if ct is not None and labels.matches(ct) else None
 
     def one(label: int) -> StructureMesh:
-        return _structure_mesh(labels, label, surfaces, detail, cell_mm, scan)
+        return _structure_mesh(labels, label, surfaces, detail, cell_mm, scan,
+                               crop.voxels_per_cell())
 
     return run_largest_first(one, present, surfaces.quad_count, threads, progress)
 
 
 def _structure_mesh(
     labels: LabelMap, label: int, surfaces: LabelledSurfaces, detail: MeshDetail, cell_mm: float,
-    ct: CTVolume | None,
+    ct: CTVolume | None, voxels_per_cell: npt.NDArray[np.float64],
 ) -> StructureMesh:
     vertices_ijk, quads = compact(surfaces.points_ijk, surfaces.faces(label))
     guide = None if ct is None else intensity_guide(ct.array, labels.array, labels.affine,
-                                                    label, vertices_ijk)
+                                                    label, vertices_ijk, voxels_per_cell)
     vertices, faces = finish_surface(vertices_ijk, quads, labels.affine, detail,
                                      raw_measures=surfaces.raw_measures(label, labels.affine),
                                      cell_mm=cell_mm, guide=guide)

@@ -56,7 +56,8 @@ def printable_meshes(
             return mesh
         vertices_ijk, raw = compact(points, triangles)
         guide = None if scan is None else intensity_guide(
-            scan.array, labels.array, labels.affine, mesh.structure.label, vertices_ijk)
+            scan.array, labels.array, labels.affine, mesh.structure.label, vertices_ijk,
+            crop.voxels_per_cell())
         vertices, faces = finish_surface(vertices_ijk, raw, labels.affine, detail,
                                          target_volume_mm3=mesh.volume_mm3, cell_mm=cell_mm,
                                          guide=guide)

@@ -9,6 +9,7 @@ from iris3d.mesh.decimate import decimate
 from iris3d.mesh.detail import MeshDetail
 from iris3d.mesh.intensity import IntensityGuide
 from iris3d.mesh.measure import mean_edge_length, volume_and_area
+from iris3d.mesh.selfcross import undo_crossings
 from iris3d.mesh.smooth import restore_volume, structure_passband, windowed_sinc
 
 
@@ -89,11 +90,14 @@ def finish_surface(
         triangles = triangulate(vertices, f)
     if detail.max_error_mm > 0 and len(triangles) >= detail.min_decimate_triangles:
         vertices, triangles = decimate(vertices, triangles, detail.max_error_mm)
-    if guide is not None:
-        vertices = guide.refine(vertices, triangles)
-        target = guide.volume_mm3
     # Smoothing and decimation both shave convex parts a little: give the volume back, by at
     # most half a voxel so that a structure the filter nearly removed is not blown up.
     if cell_mm is None:
         cell_mm = float(np.prod(np.linalg.norm(affine[:3, :3], axis=0))) ** (1.0 / 3.0)
-    return restore_volume(vertices, triangles, target, 0.5 * cell_mm), triangles
+    if guide is None:
+        return restore_volume(vertices, triangles, target, 0.5 * cell_mm), triangles
+    placed = restore_volume(guide.refine(vertices, triangles), triangles, guide.volume_mm3,
+                            0.5 * cell_mm)
+    # Moving vertices one by one (and offsetting the surface) can push a thin part through
+    # itself: keep it printable.
+    return undo_crossings(vertices, placed, triangles), triangles

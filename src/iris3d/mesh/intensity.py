@@ -26,7 +26,7 @@ Vertices = npt.NDArray[np.float64]
 Faces = npt.NDArray[np.integer]
 
 _MIN_CONTRAST_TO_NOISE = 4.0  # below this the crossing is mostly noise: keep the label surface
-REACH = 1.0
+SMOOTH_ROUNDS = 1
 _SAMPLES = 17  # points along each normal (every ~1/8 of the search range)
 _FOLD_ROUNDS = 6  # halvings of a folding triangle's moves before they are dropped
 _QUIET_CONTRAST_TO_NOISE = 30.0  # above this (bone, contrast) the moves are used unaveraged
@@ -37,27 +37,41 @@ class IntensityGuide:
     """One structure's HU inside and outside, and the CT to read the crossings from.
 
     ``ct`` is the scan on the label map's grid; ``to_index`` maps RAS mm to its [i, j, k];
-    ``voxel_axes_mm`` (the affine's linear part) gives each voxel's extent along a normal.
+    ``cell_axes_mm`` (the affine's linear part, scaled where the labels' own cells span several
+    voxels) gives the extent of a label cell along a normal: the search range either side.
     """
 
     ct: npt.NDArray[np.floating] | npt.NDArray[np.integer]
     to_index: npt.NDArray[np.float64]
-    voxel_axes_mm: npt.NDArray[np.float64]
+    cell_axes_mm: npt.NDArray[np.float64]
     inside_hu: float
     outside_hu: float
     noise_hu: float
     volume_mm3: float  # the partial-volume estimate: each boundary voxel counts its fraction
+    coarse: bool = False  # the labels' cells span several of the CT's voxels
+
+    def smoothing_rounds(self) -> int:
+        return SMOOTH_ROUNDS
 
     def refine(self, vertices: Vertices, faces: Faces) -> Vertices:
-        """``vertices`` moved along their normals to the CT's mid-level crossing."""
+        """``vertices`` moved along their normals to the CT's mid-level crossing: a first pass
+        searching a label cell either side, then shorter ones along the corrected normals."""
         v = np.asarray(vertices, dtype=np.float64)
         f = np.asarray(faces)
         if len(v) == 0 or len(f) == 0:
             return v
+        cells = np.linalg.norm(self.cell_axes_mm, axis=0)
+        # Thick slices or coarse labels: the normals of the label surface are far off, so
+        # search again along the corrected ones.
+        for reach in (1.0, 0.5) if cells.max() >= 2.0 * cells.min() or self.coarse else (1.0,):
+            v = self._step(v, f, reach)
+        return v
+
+    def _step(self, v: Vertices, f: Faces, scale: float) -> Vertices:
         normals = vertex_normals(v, f).astype(np.float64)
-        # One voxel's extent along the normal either side: the label boundary lies within half
-        # a voxel of the truth, and the smoothed surface within about as much of the labels.
-        reach = REACH * (np.abs(normals @ self.voxel_axes_mm) @ np.ones(3))
+        # A label cell's extent along the normal either side: the label boundary lies within
+        # half a cell of the truth, and the smoothed surface within about as much of the labels.
+        reach = scale * (np.abs(normals @ self.cell_axes_mm) @ np.ones(3))
         steps = np.linspace(-1.0, 1.0, _SAMPLES)
         offsets = reach[:, None] * steps[None, :]  # mm along the normal, (N, S)
         points = v[:, None, :] + offsets[..., None] * normals[:, None, :]
@@ -67,7 +81,7 @@ class IntensityGuide:
             self.inside_hu - self.outside_hu)
         move, found = _nearest_crossing(level - 0.5, offsets)
         quiet = abs(self.inside_hu - self.outside_hu) > _QUIET_CONTRAST_TO_NOISE * self.noise_hu
-        move = _smoothed(move, found, f, len(v), 0 if quiet else 1)
+        move = _smoothed(move, found, f, len(v), 0 if quiet else self.smoothing_rounds())
         return _without_folds(v, f, move[:, None] * normals)
 
 
@@ -141,9 +155,12 @@ def intensity_guide(
     affine: npt.NDArray[np.float64],
     label: int,
     surface_ijk: npt.NDArray[np.floating],
+    voxels_per_cell: npt.NDArray[np.float64] | None = None,
 ) -> IntensityGuide | None:
     """The guide for ``label``, whose raw surface has the points ``surface_ijk`` (voxel
-    indices), or None where the CT cannot place its boundary better than the labels."""
+    indices), or None where the CT cannot place its boundary better than the labels.
+    ``voxels_per_cell``: per axis, where the labels come from a coarser grid (see
+    :meth:`iris3d.mesh.grid.LabelCrop.voxels_per_cell`)."""
     if len(surface_ijk) == 0:
         return None
     low = np.maximum(np.floor(surface_ijk.min(axis=0)).astype(int) - 2, 0)
@@ -172,8 +189,10 @@ def intensity_guide(
         return None
     voxels = _partial_volume(hu, mask, labels[box] == 0, near, inside, outside)
     to_index = np.asarray(np.linalg.inv(affine), dtype=np.float64)
-    return IntensityGuide(ct=ct, to_index=to_index, voxel_axes_mm=affine[:3, :3],
+    cells = np.ones(3) if voxels_per_cell is None else np.asarray(voxels_per_cell)
+    return IntensityGuide(ct=ct, to_index=to_index, cell_axes_mm=affine[:3, :3] * cells,
                           inside_hu=inside, outside_hu=outside, noise_hu=max(noise, 1.0),
+                          coarse=bool(cells.max() >= 2.0),
                           volume_mm3=voxels * abs(float(np.linalg.det(affine[:3, :3]))))
 
 
