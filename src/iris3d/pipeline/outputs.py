@@ -17,6 +17,7 @@ from iris3d.volume import CTVolume, LabelMap
 
 FILE_NAMES: dict[str, str] = {
     "glb": "anatomy.glb",
+    "glb_plain": "anatomy_plain.glb",
     "meshes_zip": "meshes.zip",
     "statistics_json": "statistics.json",
     "statistics_csv": "statistics.csv",
@@ -55,6 +56,7 @@ def write_outputs(
     started = time.perf_counter()
     progress(Stage.EXPORT, 0.0, "writing GLB")
     write_glb(meshes, files["glb"])
+    write_glb(meshes, files["glb_plain"], plain=True)  # for tools without a meshopt decoder
     progress(Stage.EXPORT, 0.5, "writing STL/OBJ bundle")
     write_mesh_bundle(printable, files["meshes_zip"])
     progress(Stage.EXPORT, 0.9, "drawing thumbnail")
