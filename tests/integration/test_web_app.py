@@ -24,6 +24,7 @@ from tests.support.browser import (
 from tests.support.live_server import LiveService
 from tests.support.requirements import require
 
+from iris3d.export import read_glb
 from iris3d.phantom import make_phantom
 from iris3d.phantom.dicom import write_dicom_series
 from iris3d.phantom.files import write_nifti
@@ -145,6 +146,11 @@ def test_a_user_uploads_watches_explores_and_downloads(
             page.click("a:text('3D model (GLB)')")
         glb = Path(download.value.path()).read_bytes()
         assert glb[:4] == b"glTF"
+        with page.expect_download() as download:
+            page.click("a:text('plain GLB')")
+        assert download.value.suggested_filename == "anatomy_plain.glb"
+        plain = read_glb(Path(download.value.path()).read_bytes())
+        assert "extensionsRequired" not in plain.document and plain.structures
 
         page.click("a.brand")  # leaving the viewer frees its WebGL context and canvas
         page.wait_for_selector(".study")

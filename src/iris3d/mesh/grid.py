@@ -45,8 +45,12 @@ class LabelCrop:
         """Mean edge of the cells in millimetres (geometric mean over the axes; the background
         border's cells, one voxel thick, left out)."""
         voxel = np.linalg.norm(affine[:3, :3], axis=0)
-        cells = [1.0 if k is None else float(k[-2] - k[1]) / (len(k) - 3) for k in self.knots]
-        return float(np.cbrt(np.prod(voxel * np.asarray(cells))))
+        return float(np.cbrt(np.prod(voxel * self.voxels_per_cell())))
+
+    def voxels_per_cell(self) -> npt.NDArray[np.float64]:
+        """Mean voxels of the full volume per cell along each axis (1 where none merged)."""
+        return np.asarray([1.0 if k is None else float(k[-2] - k[1]) / (len(k) - 3)
+                           for k in self.knots])
 
     def to_volume(self, points: npt.NDArray[np.floating]) -> npt.NDArray[np.float32]:
         """[i, j, k] indices of the full volume for (N, 3) points in ``array``'s indices."""

@@ -22,6 +22,7 @@ from iris3d.volume import CTVolume, LabelMap
 
 FILE_NAMES: dict[str, str] = {
     "glb": "anatomy.glb",
+    "glb_plain": "anatomy_plain.glb",
     "meshes_zip": "meshes.zip",
     "statistics_json": "statistics.json",
     "statistics_csv": "statistics.csv",
@@ -55,14 +56,16 @@ def write_outputs(
     started = time.perf_counter()
     progress(Stage.MESH, 0.0, "building surfaces")
     grid = meshing_grid(labels.array)  # once for both passes: it copies the labels' box
+    # The CT places each surface at sub-voxel precision (its partial-volume intensities).
     meshes = build_meshes(
         labels, detail, progress=lambda done, total: progress(
-            Stage.MESH, 0.7 * done / max(total, 1), f"surfaces {done}/{total}"), grid=grid
+            Stage.MESH, 0.7 * done / max(total, 1), f"surfaces {done}/{total}"),
+        grid=grid, ct=volume
     )
     printable = printable_meshes(
         labels, meshes, detail, progress=lambda done, total: progress(
             Stage.MESH, 0.7 + 0.3 * done / max(total, 1), f"closing for print {done}/{total}"),
-        grid=grid
+        grid=grid, ct=volume
     )
     del grid
     timings["mesh"] = time.perf_counter() - started
@@ -70,6 +73,7 @@ def write_outputs(
     started = time.perf_counter()
     progress(Stage.EXPORT, 0.0, "writing GLB")
     write_glb(meshes, files["glb"])
+    write_glb(meshes, files["glb_plain"], plain=True)  # for tools without a meshopt decoder
     progress(Stage.EXPORT, 0.5, "writing STL/OBJ bundle")
     write_mesh_bundle(printable, files["meshes_zip"])
     progress(Stage.EXPORT, 0.9, "writing the CT, the label map and the thumbnail")

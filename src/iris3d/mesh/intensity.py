@@ -1,0 +1,228 @@
+"""Sub-voxel surfaces from the CT's own partial-volume intensities.
+
+A label map only says on which side of a voxel's centre the boundary lies; the CT says more.
+A voxel that the boundary crosses holds a mix of the structure's HU and its surroundings', so
+along the surface normal the intensity passes the mid level between the two where the
+boundary is (exactly for a flat boundary blurred by any symmetric point-spread function). Each
+vertex of the smoothed label surface is moved along its normal to the nearest such crossing,
+no further than about one voxel (the label boundary stays the constraint), and the moves are
+then averaged over the mesh where the noise is high against the contrast. Where a structure
+differs too little from its surroundings for the CT to tell (low contrast against the noise),
+the label surface is kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from scipy.ndimage import binary_dilation, binary_erosion, map_coordinates
+
+from iris3d.mesh.measure import face_normals, vertex_normals
+from iris3d.mesh.smooth import umbrella_operator
+
+Vertices = npt.NDArray[np.float64]
+Faces = npt.NDArray[np.integer]
+
+_MIN_CONTRAST_TO_NOISE = 4.0  # below this the crossing is mostly noise: keep the label surface
+SMOOTH_ROUNDS = 1
+_SAMPLES = 17  # points along each normal (every ~1/8 of the search range)
+_FOLD_ROUNDS = 6  # halvings of a folding triangle's moves before they are dropped
+_QUIET_CONTRAST_TO_NOISE = 30.0  # above this (bone, contrast) the moves are used unaveraged
+
+
+@dataclass(frozen=True, eq=False)
+class IntensityGuide:
+    """One structure's HU inside and outside, and the CT to read the crossings from.
+
+    ``ct`` is the scan on the label map's grid; ``to_index`` maps RAS mm to its [i, j, k];
+    ``cell_axes_mm`` (the affine's linear part, scaled where the labels' own cells span several
+    voxels) gives the extent of a label cell along a normal: the search range either side.
+    """
+
+    ct: npt.NDArray[np.floating] | npt.NDArray[np.integer]
+    to_index: npt.NDArray[np.float64]
+    cell_axes_mm: npt.NDArray[np.float64]
+    inside_hu: float
+    outside_hu: float
+    noise_hu: float
+    volume_mm3: float  # the partial-volume estimate: each boundary voxel counts its fraction
+    coarse: bool = False  # the labels' cells span several of the CT's voxels
+
+    def smoothing_rounds(self) -> int:
+        return SMOOTH_ROUNDS
+
+    def refine(self, vertices: Vertices, faces: Faces) -> Vertices:
+        """``vertices`` moved along their normals to the CT's mid-level crossing: a first pass
+        searching a label cell either side, then shorter ones along the corrected normals."""
+        v = np.asarray(vertices, dtype=np.float64)
+        f = np.asarray(faces)
+        if len(v) == 0 or len(f) == 0:
+            return v
+        cells = np.linalg.norm(self.cell_axes_mm, axis=0)
+        # Thick slices or coarse labels: the normals of the label surface are far off, so
+        # search again along the corrected ones.
+        for reach in (1.0, 0.5) if cells.max() >= 2.0 * cells.min() or self.coarse else (1.0,):
+            v = self._step(v, f, reach)
+        return v
+
+    def _step(self, v: Vertices, f: Faces, scale: float) -> Vertices:
+        normals = vertex_normals(v, f).astype(np.float64)
+        # A label cell's extent along the normal either side: the label boundary lies within
+        # half a cell of the truth, and the smoothed surface within about as much of the labels.
+        reach = scale * (np.abs(normals @ self.cell_axes_mm) @ np.ones(3))
+        steps = np.linspace(-1.0, 1.0, _SAMPLES)
+        offsets = reach[:, None] * steps[None, :]  # mm along the normal, (N, S)
+        points = v[:, None, :] + offsets[..., None] * normals[:, None, :]
+        ijk = points.reshape(-1, 3) @ self.to_index[:3, :3].T + self.to_index[:3, 3]
+        values = map_coordinates(self.ct, ijk.T, order=1, mode="nearest", prefilter=False)
+        level = (values.reshape(len(v), _SAMPLES) - self.outside_hu) / (
+            self.inside_hu - self.outside_hu)
+        move, found = _nearest_crossing(level - 0.5, offsets)
+        quiet = abs(self.inside_hu - self.outside_hu) > _QUIET_CONTRAST_TO_NOISE * self.noise_hu
+        move = _smoothed(move, found, f, len(v), 0 if quiet else self.smoothing_rounds())
+        return _without_folds(v, f, move[:, None] * normals)
+
+
+def _without_folds(vertices: Vertices, faces: Faces, moves: Vertices) -> Vertices:
+    """``vertices + moves``, where the corners of any triangle that turned more than ~80 degrees
+    (a fold, which could make the surface cross itself) take their neighbours' mean move
+    instead, round by round, and finally half of it and none."""
+    f = np.asarray(faces)
+    before = face_normals(vertices, f)
+    w = umbrella_operator(f, len(vertices))
+    m = np.array(moves, dtype=np.float64)
+    for round_ in range(_FOLD_ROUNDS + 2):
+        moved = vertices + m
+        folded = np.einsum("ij,ij->i", face_normals(moved, f), before) < 0.2
+        if not folded.any():
+            return moved
+        corners = np.unique(f[folded])
+        if round_ < _FOLD_ROUNDS:
+            m[corners] = (w @ m)[corners]
+        else:
+            m[corners] *= 0.5 if round_ == _FOLD_ROUNDS else 0.0
+    result: Vertices = vertices + m
+    return result
+
+
+def _nearest_crossing(signed: npt.NDArray[np.float64], offsets: npt.NDArray[np.float64]
+                      ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+    """Per row, the offset where ``signed`` (inside positive) falls through 0 going outward,
+    nearest the middle, linearly interpolated; ``found`` False where there is none."""
+    a, b = signed[:, :-1], signed[:, 1:]
+    falls = (a > 0) & (b <= 0)
+    middle = 0.5 * (offsets[:, :-1] + offsets[:, 1:])
+    score = np.where(falls, np.abs(middle), np.inf)
+    best = np.argmin(score, axis=1)
+    rows = np.arange(len(signed))
+    found = np.isfinite(score[rows, best])
+    ta, tb = offsets[rows, best], offsets[rows, best + 1]
+    va, vb = a[rows, best], b[rows, best]
+    fraction = np.where(found, va / np.where(va - vb > 0, va - vb, 1.0), 0.0)
+    return np.where(found, ta + fraction * (tb - ta), 0.0), found
+
+
+def _smoothed(move: npt.NDArray[np.float64], found: npt.NDArray[np.bool_], faces: Faces,
+              vertex_count: int, rounds: int) -> npt.NDArray[np.float64]:
+    """Moves averaged over neighbourhoods ``rounds`` times; vertices without a crossing take
+    the mean of their neighbours' (ring by ring; none left: no move)."""
+    w = umbrella_operator(faces, vertex_count)
+    weight = found.astype(np.float64)
+    value = move * weight
+    for _ in range(rounds):
+        value = 0.5 * (value + w @ value)
+        weight = 0.5 * (weight + w @ weight)
+    known = weight > 1e-6
+    result: npt.NDArray[np.float64] = np.divide(value, weight, out=np.zeros_like(value),
+                                                where=known)
+    for _ in range(32):
+        if known.all():
+            break
+        total, count = w @ np.where(known, result, 0.0), w @ known.astype(np.float64)
+        reached = ~known & (count > 0)
+        if not reached.any():
+            break
+        result[reached] = total[reached] / count[reached]
+        known |= reached
+    return result
+
+
+def intensity_guide(
+    ct: npt.NDArray[np.floating] | npt.NDArray[np.integer],
+    labels: npt.NDArray[np.integer],
+    affine: npt.NDArray[np.float64],
+    label: int,
+    surface_ijk: npt.NDArray[np.floating],
+    voxels_per_cell: npt.NDArray[np.float64] | None = None,
+) -> IntensityGuide | None:
+    """The guide for ``label``, whose raw surface has the points ``surface_ijk`` (voxel
+    indices), or None where the CT cannot place its boundary better than the labels.
+    ``voxels_per_cell``: per axis, where the labels come from a coarser grid (see
+    :meth:`iris3d.mesh.grid.LabelCrop.voxels_per_cell`)."""
+    if len(surface_ijk) == 0:
+        return None
+    low = np.maximum(np.floor(surface_ijk.min(axis=0)).astype(int) - 2, 0)
+    high = np.minimum(np.ceil(surface_ijk.max(axis=0)).astype(int) + 3, labels.shape)
+    box = (slice(low[0], high[0]), slice(low[1], high[1]), slice(low[2], high[2]))
+    mask = labels[box] == label
+    hu = np.asarray(ct[box], dtype=np.float32)
+    if mask.sum() < 2:
+        return None
+    # The voxels next to the boundary are partly both: read the surroundings one voxel further
+    # out, and the inside one voxel further in where the structure is thick enough.
+    near = binary_dilation(mask)
+    ring = binary_dilation(near) & ~near
+    if ring.sum() < 8:
+        return None
+    outside = float(np.median(hu[ring]))
+    interior = binary_erosion(mask, iterations=2)
+    if interior.sum() < 8:
+        interior = binary_erosion(mask, _fine_axes_cross(affine))
+    if interior.sum() < 8:
+        # Too thin for a core free of partial volume: its own HU is unknown, so is the level.
+        return None
+    inside = float(np.median(hu[interior]))
+    noise = _robust_std(hu[interior])
+    if abs(inside - outside) < _MIN_CONTRAST_TO_NOISE * max(noise, 1.0):
+        return None
+    voxels = _partial_volume(hu, mask, labels[box] == 0, near, inside, outside)
+    to_index = np.asarray(np.linalg.inv(affine), dtype=np.float64)
+    cells = np.ones(3) if voxels_per_cell is None else np.asarray(voxels_per_cell)
+    return IntensityGuide(ct=ct, to_index=to_index, cell_axes_mm=affine[:3, :3] * cells,
+                          inside_hu=inside, outside_hu=outside, noise_hu=max(noise, 1.0),
+                          coarse=bool(cells.max() >= 2.0),
+                          volume_mm3=voxels * abs(float(np.linalg.det(affine[:3, :3]))))
+
+
+def _partial_volume(hu: npt.NDArray[np.float32], mask: npt.NDArray[np.bool_],
+                    background: npt.NDArray[np.bool_], near: npt.NDArray[np.bool_],
+                    inside: float, outside: float) -> float:
+    """Voxels of the structure: its core whole, and each voxel on either side of its boundary
+    by its share of the contrast (voxels of other structures count nothing). Clipped to
+    [0, 1] so that a brighter or darker neighbour does not count as more or less than none."""
+    band = near & ~binary_erosion(mask) & (mask | background)
+    fraction = np.clip((hu[band] - outside) / (inside - outside), 0.0, 1.0)
+    core = int(np.count_nonzero(mask & ~band))
+    return core + float(fraction.sum())
+
+
+def _fine_axes_cross(affine: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
+    """The 6-neighbourhood without the neighbours across thick slices (a structure a slice or
+    two thick still has a core within its slices)."""
+    spacing = np.linalg.norm(affine[:3, :3], axis=0)
+    cross = np.zeros((3, 3, 3), dtype=bool)
+    cross[1, 1, 1] = True
+    for axis in range(3):
+        if spacing[axis] < 1.5 * spacing.min():
+            index = [1, 1, 1]
+            for side in (0, 2):
+                index[axis] = side
+                cross[tuple(index)] = True
+    return cross
+
+
+def _robust_std(values: npt.NDArray[np.floating]) -> float:
+    median = np.median(values)
+    return float(1.4826 * np.median(np.abs(values - median)))
