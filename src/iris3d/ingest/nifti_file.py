@@ -62,6 +62,8 @@ def read_nifti(path: Path, max_voxels: int) -> NiftiFile:
             header, header_bytes = _read_header(stream, name)
             shape = check_volume_shape(tuple(header.get_data_shape()), max_voxels)
             dtype = _voxel_type(header, name)
+            affine, warnings = choose_affine(header, name)  # refused before any voxel is read
+            slope, intercept = _scaling(header, name)
             needed = math.prod(shape) * dtype.itemsize
             compressed = _is_gzip(path)
             if not compressed:
@@ -70,8 +72,6 @@ def read_nifti(path: Path, max_voxels: int) -> NiftiFile:
     except (EOFError, zlib.error, OSError) as e:
         raise CorruptFileError(f"{name}: the file is truncated or corrupt") from e
     stored = buffer.view(dtype).reshape(shape, order="F")
-    affine, warnings = choose_affine(header, name)
-    slope, intercept = _scaling(header, name)
     return NiftiFile(header, stored, affine, slope, intercept, tuple(warnings))
 
 
