@@ -85,7 +85,7 @@ class Settings(BaseSettings):
         default=8 * 2**30, gt=0, description="Memory one upload's check may use (its own process)."
     )
     ingest_cpu_seconds: int = Field(
-        default=600, gt=0, description="CPU time one upload's check may use (its own process)."
+        default=300, gt=0, description="CPU time one upload's check may use (its own process)."
     )
     web_dir: Path | None = Field(
         default=None, description="Built web app served at /; unset: the repository's web/dist."

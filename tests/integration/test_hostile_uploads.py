@@ -164,3 +164,32 @@ def _stored_leaks(data_dir: Path) -> dict[str, set[str]]:
         rows = "\n".join(connection.iterdump()).encode()
     leaks["database rows"] = _found_in(rows)
     return leaks
+
+
+def _iris_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(iris_command(*args), capture_output=True, text=True, check=False,
+                          timeout=120)
+
+
+def test_the_cli_refuses_in_one_line(tmp_path: Path) -> None:
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "data.raw").write_bytes(b"\0" * 2048)
+    folder = tmp_path / "study"
+    folder.mkdir()
+    header = folder / "scan.mhd"
+    header.write_text("ObjectType = Image\nNDims = 3\nDimSize = 8 8 16\nElementType = MET_SHORT\n"
+                      "ElementDataFile = ../elsewhere/data.raw\n")
+    nan_sform = folder / "nan.nii"
+    image = nib.Nifti1Image(np.zeros((8, 8, 8), np.int16), None)
+    image.header.set_sform(np.full((4, 4), np.nan), code=1)
+    image.header["qform_code"] = 0
+    nib.save(image, nan_sform)
+    for path, words in ((header, "not named relative"), (nan_sform, "geometry is invalid")):
+        result = _iris_cli("info", str(path))
+        assert result.returncode == 2, result.stderr
+        assert words in result.stderr and "Traceback" not in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    allowed = _iris_cli("info", "--data-file-anywhere", str(header))
+    assert allowed.returncode == 0, allowed.stderr
+    assert "8x8x16" in allowed.stdout

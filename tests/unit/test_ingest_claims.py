@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import subprocess
 import sys
+import zipfile
 import zlib
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from pydicom.dataset import FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
 from iris3d.ingest import load_study
-from iris3d.ingest.errors import CorruptFileError
+from iris3d.ingest.errors import CorruptFileError, TooLargeError, UnsafeArchiveError
 from iris3d.labelio import LabelFileError, read_nifti_labels
 from iris3d.phantom import Phantom
 from iris3d.phantom.dicom import write_dicom_series
@@ -147,3 +148,31 @@ def test_segmentation_upload_reader_is_capped(tmp_path: Path) -> None:
     nib.save(image, tmp_path / "seg.nii.gz")
     with pytest.raises(LabelFileError, match="IRIS_MAX_VOXELS"):
         read_nifti_labels(tmp_path / "seg.nii.gz", max_voxels=1000)
+
+
+@pytest.mark.parametrize("suffix", [".nii.gz", ".nrrd"])
+def test_a_decompression_bomb_is_refused_before_it_expands(tmp_path: Path, suffix: str) -> None:
+    """Real zeros, not a lie: 512 MiB of voxels in well under a megabyte."""
+    shape, zeros = (512, 512, 1024), b"\0" * (512 * 512 * 1024 * 2)
+    path = tmp_path / f"bomb{suffix}"
+    if suffix == ".nrrd":
+        head = (b"NRRD0004\ntype: short\ndimension: 3\nsizes: 512 512 1024\nencoding: gzip\n"
+                b"endian: little\n\n")
+        path.write_bytes(head + gzip.compress(zeros, compresslevel=1))
+    else:
+        header = nib.Nifti1Header()
+        header.set_data_shape(shape)
+        header.set_data_dtype(np.int16)
+        header["vox_offset"] = 352
+        path.write_bytes(gzip.compress(header.binaryblock + b"\0" * 4 + zeros, compresslevel=1))
+    assert path.stat().st_size < 4 * 2**20
+    with pytest.raises(TooLargeError, match="decompression bomb"):
+        load_study(path)
+
+
+def test_a_zip_bomb_is_refused_while_it_unpacks(tmp_path: Path) -> None:
+    path = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("IM0001", b"\0" * (300 * 2**20))  # 300 MiB of zeros in about 300 KiB
+    with pytest.raises(UnsafeArchiveError, match="zip bomb"):
+        load_study(path)

@@ -39,7 +39,7 @@ def arrange(files: list[ReceivedFile], folder: Path) -> Path:
 
 
 def reader_limits(settings: Settings) -> Limits:
-    return Limits(settings.ingest_memory_bytes, settings.ingest_cpu_seconds)
+    return Limits.from_settings(settings)
 
 
 def _packed(path: Path) -> Path:

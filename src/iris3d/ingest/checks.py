@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from iris3d.ingest.errors import InvalidGeometryError
+from iris3d.ingest.errors import InvalidGeometryError, TooLargeError
 
 # CT voxels range from tens of micrometres (micro-CT) to about ten millimetres; outside these
 # bounds a spacing is a damaged or hand-made header, and meshes built on it would be nonsense.
@@ -18,6 +18,21 @@ MAX_ORIGIN_MM = 1e6  # a kilometre from the scanner's centre is no patient
 MIN_ORTHOGONALITY = 0.2
 AIR_HU = -1024
 _SLAB_VOXELS = 1 << 22  # non-finite values are searched a few MiB at a time
+
+
+# A CT compresses a few-fold; a study that expands far more than this to a large size is a
+# decompression bomb (label maps, which are mostly zeros, are exempt).
+MAX_CT_EXPANSION = 100
+_EXPANSION_FLOOR = 256 * 2**20
+
+
+def check_expansion(declared_bytes: int, compressed_bytes: int, where: str) -> None:
+    """Refuse a compressed CT whose declared size is implausibly large for its file."""
+    if declared_bytes > _EXPANSION_FLOOR and declared_bytes > MAX_CT_EXPANSION * compressed_bytes:
+        raise TooLargeError(
+            f"{where}: {compressed_bytes:,} compressed bytes declare {declared_bytes:,} bytes of "
+            f"image, more than {MAX_CT_EXPANSION} times their size: refused as a decompression bomb"
+        )
 
 
 def affine_problem(affine: npt.NDArray[np.float64]) -> str | None:

@@ -38,6 +38,12 @@ def inspect(path: Path, series_uid: str | None, settings: Settings) -> Inspectio
     )
 
 
+def check_study(path: Path, series_uid: str | None, settings: Settings) -> None:
+    """Load the study for its errors only: a worker runs this in a limited child before its
+    pipeline reads the same file in-process."""
+    load_study(path, series_uid=series_uid, settings=settings)
+
+
 def inspect_upload(
     path: Path, series_uid: str | None, settings: Settings
 ) -> tuple[Inspection, Path]:

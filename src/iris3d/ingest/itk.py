@@ -16,7 +16,7 @@ import numpy as np
 import SimpleITK as sitk
 
 from iris3d.geometry import affine_from_direction, lps_to_ras, reorient_to_ras
-from iris3d.ingest.checks import check_affine, replace_non_finite
+from iris3d.ingest.checks import check_affine, check_expansion, replace_non_finite
 from iris3d.ingest.errors import CorruptFileError, NotAVolumeError, UnsupportedFormatError
 from iris3d.ingest.hounsfield import looks_like_ct, to_hounsfield
 from iris3d.ingest.itk_header import Detached, ItkHeader, check_references, read_itk_header
@@ -91,6 +91,7 @@ def _check_data_present(
     elif encoding == "hex":
         enough = available >= 2 * needed
     elif encoding in ("gzip", "bzip2", "zlib"):
+        check_expansion(needed, available, path.name)
         starts = [(f, header.data_offset if attached else 0) for f in files]
         enough = _decompresses_to(starts, encoding, needed)
     else:

@@ -72,8 +72,10 @@ def _nrrd(head: bytes, name: str) -> ItkHeader:
         field = key.strip().lower().replace(" ", "")
         fields[field] = value.strip()
         if field == "datafile" and value.strip().upper().startswith("LIST"):
+            _check_shape_fields(fields.get("dimension"), fields.get("sizes"), name)
             listed = [entry.strip() for entry, _ in lines[index + 1 :] if entry.strip()]
             return ItkHeader("nrrd", tuple(listed) or ("LIST",), len(head), _nrrd_encoding(fields))
+    _check_shape_fields(fields.get("dimension"), fields.get("sizes"), name)
     data = fields.get("datafile")
     files = _pattern_files(data, name) if data else ()
     return ItkHeader("nrrd", files, end, _nrrd_encoding(fields))
@@ -83,6 +85,19 @@ def _is_key_value_pair(line: str) -> bool:
     """``key:=value`` lines carry metadata, not fields."""
     pair, field = line.find(":="), line.find(": ")
     return pair >= 0 and (field < 0 or pair < field)
+
+
+def _check_shape_fields(dimension: str | None, sizes: str | None, name: str) -> None:
+    """The dimension and sizes must be small positive whole numbers that agree, before a reader
+    sees them: SimpleITK loops for minutes on a negative dimension."""
+    try:
+        count = int(dimension or "")
+        values = [int(v) for v in (sizes or "").split()]
+    except ValueError:
+        raise CorruptFileError(f"{name}: the header's dimension or sizes are not whole numbers") \
+            from None
+    if not 1 <= count <= 16 or len(values) != count or min(values) < 1:
+        raise CorruptFileError(f"{name}: the header's dimension and sizes do not describe an image")
 
 
 def _nrrd_encoding(fields: dict[str, str]) -> str:
@@ -101,6 +116,7 @@ def _metaimage(head: bytes, name: str) -> ItkHeader:
             continue
         fields[key.strip().lower()] = value.strip()
         if key.strip() == "ElementDataFile":
+            _check_shape_fields(fields.get("ndims"), fields.get("dimsize"), name)
             encoding = "zlib" if fields.get("compresseddata", "").lower() == "true" else "raw"
             target = value.strip()
             if target.upper() == "LOCAL":
@@ -156,6 +172,13 @@ def _allowed(folder: Path, entry: str, name: str, policy: Detached) -> Path:
             f"{name}: its data file is not named relative to the header's folder (an absolute "
             "path, a drive, '..' or a list); put the data file beside the header"
         )
+    try:
+        return _inside(folder, relative, name, entry)
+    except OSError as e:  # a name too long or otherwise impossible on this system
+        raise CorruptFileError(f"{name}: its data file name is not a usable file name") from e
+
+
+def _inside(folder: Path, relative: PurePosixPath, name: str, entry: str) -> Path:
     candidate = folder.joinpath(*relative.parts)
     walked = folder
     for part in relative.parts:

@@ -15,7 +15,7 @@ from iris3d.volume import CTVolume, StudyMetadata
 
 
 def load_nifti(path: Path, max_voxels: int) -> CTVolume:
-    nifti = read_nifti(path, max_voxels)
+    nifti = read_nifti(path, max_voxels, ct=True)
     hu, non_finite = replace_non_finite(to_hounsfield(nifti.stored, nifti.slope, nifti.intercept))
     array, affine = reorient_to_ras(hu, nifti.affine)
     warnings = ["NIfTI carries no modality: assumed to be CT", *nifti.warnings]

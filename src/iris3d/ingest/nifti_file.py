@@ -26,7 +26,7 @@ import nibabel as nib
 import numpy as np
 import numpy.typing as npt
 
-from iris3d.ingest.checks import MIN_SPACING_MM, affine_problem
+from iris3d.ingest.checks import MIN_SPACING_MM, affine_problem, check_expansion
 from iris3d.ingest.errors import (
     CorruptFileError,
     InvalidGeometryError,
@@ -54,24 +54,27 @@ class NiftiFile:
     warnings: tuple[str, ...]
 
 
-def read_nifti(path: Path, max_voxels: int) -> NiftiFile:
-    """The checked contents of a ``.nii`` or ``.nii.gz``; an ``IngestError`` names any problem."""
+def read_nifti(path: Path, max_voxels: int, *, ct: bool = False) -> NiftiFile:
+    """The checked contents of a ``.nii`` or ``.nii.gz``; an ``IngestError`` names any problem.
+    ``ct``: also refuse a compressed file that expands implausibly (a decompression bomb)."""
     name = path.name
     try:
         with _open_stream(path) as stream:
             header, header_bytes = _read_header(stream, name)
             shape = check_volume_shape(tuple(header.get_data_shape()), max_voxels)
             dtype = _voxel_type(header, name)
+            affine, warnings = choose_affine(header, name)  # refused before any voxel is read
+            slope, intercept = _scaling(header, name)
             needed = math.prod(shape) * dtype.itemsize
             compressed = _is_gzip(path)
             if not compressed:
                 _check_file_holds(path, header_bytes + needed)
+            elif ct:
+                check_expansion(needed, path.stat().st_size, name)
             buffer = _read_exactly(stream, needed, name, _PROBE if compressed else 0)
     except (EOFError, zlib.error, OSError) as e:
         raise CorruptFileError(f"{name}: the file is truncated or corrupt") from e
     stored = buffer.view(dtype).reshape(shape, order="F")
-    affine, warnings = choose_affine(header, name)
-    slope, intercept = _scaling(header, name)
     return NiftiFile(header, stored, affine, slope, intercept, tuple(warnings))
 
 

@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 
 from iris3d.errors import IrisError
 from iris3d.ingest.errors import CorruptFileError, IngestError
+from iris3d.settings import Settings
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -41,6 +42,10 @@ class ReaderLimitError(IngestError):
 class Limits:
     memory_bytes: int  # address space the reader may add to what the child starts with
     cpu_seconds: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Limits:
+        return cls(settings.ingest_memory_bytes, settings.ingest_cpu_seconds)
 
 
 def run_limited(function: Callable[..., T], *args: Any, limits: Limits) -> T:

@@ -30,12 +30,12 @@ def is_dicom_seg(path: Path) -> bool:
     """True for a DICOM file whose modality is SEG (reads the header only)."""
     import pydicom
 
-    try:
+    try:  # values decode lazily, so reading them may raise too
         header = pydicom.dcmread(str(path), stop_before_pixels=True)
+        sop_class = str(getattr(header, "SOPClassUID", ""))
+        return header.get("Modality") == "SEG" or sop_class in SEG_SOP_CLASS_UIDS
     except Exception:  # pydicom raises many types for damaged files: not a SEG we can read
         return False
-    sop_class = str(getattr(header, "SOPClassUID", ""))
-    return header.get("Modality") == "SEG" or sop_class in SEG_SOP_CLASS_UIDS
 
 
 def find_dicom_seg(folder: Path) -> Path | None:
