@@ -152,7 +152,9 @@ class InviteInvalidError(IrisError):
     """This invite code is unknown, used or expired."""
 
 
-def add_invite(session: Session, code_hash: str, created_by: str, expires_at: datetime) -> Invite:
+def add_invite(
+    session: Session, code_hash: str, created_by: str | None, expires_at: datetime
+) -> Invite:
     invite = Invite(code_hash=code_hash, created_by=created_by, expires_at=expires_at)
     session.add(invite)
     session.flush()
