@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -223,3 +224,17 @@ def test_the_first_account_of_an_invite_only_server_comes_from_the_server_comman
     with api_client(service_settings(tmp_path / "data", signup_mode="invite")) as client:
         assert _register(client, "first@example.org", invite=code) == 201
         assert _register(client, "second@example.org", invite=code) == 403
+
+
+def test_parallel_uploads_cannot_slip_past_the_quota_together(tmp_path: Path) -> None:
+    settings = service_settings(tmp_path, quota_open_uploads=3)
+    with api_client(settings) as client:
+        user = sign_up(client, "racer@example.org")
+        body = {"filename": "ct.nii.gz", "size": 1000}
+
+        def announce(_: int) -> int:
+            return int(client.post("/api/uploads", json=body, headers=user).status_code)
+
+        with ThreadPoolExecutor(max_workers=12) as pool:
+            codes = sorted(pool.map(announce, range(12)))
+        assert codes == [201] * 3 + [403] * 9, codes

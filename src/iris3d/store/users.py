@@ -33,6 +33,13 @@ def user_by_email(session: Session, email: str) -> User | None:
     return session.scalar(select(User).where(User.email == normalise_email(email)))
 
 
+def lock_account(session: Session, user_id: str) -> None:
+    """Serialise this account's writers until the transaction ends (PostgreSQL: a row lock;
+    SQLite's writing transactions hold the database's write lock already)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(User.id).where(User.id == user_id).with_for_update())
+
+
 def user_by_id(session: Session, user_id: str) -> User | None:
     return session.get(User, user_id)
 
