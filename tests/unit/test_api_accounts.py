@@ -238,3 +238,9 @@ def test_parallel_uploads_cannot_slip_past_the_quota_together(tmp_path: Path) ->
         with ThreadPoolExecutor(max_workers=12) as pool:
             codes = sorted(pool.map(announce, range(12)))
         assert codes == [201] * 3 + [403] * 9, codes
+
+
+def test_trusted_proxies_must_be_addresses(tmp_path: Path) -> None:
+    Settings(data_dir=tmp_path, trusted_proxies=["10.0.0.0/8", "::1", "192.0.2.7"])
+    with pytest.raises(ValidationError, match="IRIS_TRUSTED_PROXIES"):
+        Settings(data_dir=tmp_path, trusted_proxies=["proxy.example.org"])
