@@ -1,11 +1,12 @@
 """One settings object, read from ``IRIS_*`` environment variables, with working defaults."""
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 from urllib.parse import unquote
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -126,6 +127,18 @@ class Settings(BaseSettings):
         "when browsers cannot reach the store).",
     )
     quota_queued_jobs: int = Field(default=20, gt=0, description="Queued or running, per user.")
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_addresses(cls, proxies: list[str]) -> list[str]:
+        for proxy in proxies:
+            try:
+                ipaddress.ip_network(proxy.strip(), strict=False)
+            except ValueError as e:
+                raise ValueError(
+                    f"IRIS_TRUSTED_PROXIES: {proxy!r} is not an IP address or network"
+                ) from e
+        return proxies
 
     @model_validator(mode="after")
     def _refuse_development_secret(self) -> "Settings":

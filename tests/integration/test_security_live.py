@@ -265,6 +265,20 @@ def test_event_streams_end_with_their_session_and_are_capped(service: LiveServic
         assert ended.wait(10), "the stream went on after sign-out"
 
 
+def test_closed_streams_give_their_slot_back(service: LiveService) -> None:
+    with client_from(service) as http, service.explained():
+        token = account(http, "tabs@example.org")
+        for _ in range(5):  # more than the cap, one after the other
+            deadline = time.monotonic() + 10
+            while True:
+                with http.stream("GET", "/api/events", headers=bearer(token)) as response:
+                    status = response.status_code
+                if status == 200 or time.monotonic() > deadline:
+                    break
+                time.sleep(0.1)  # the server notices the last one left at its next look
+            assert status == 200
+
+
 def _open_stream(http: httpx.Client, token: str) -> int:
     """Opens a stream and leaves it open (the client keeps the connection) ; its status."""
     request = http.build_request("GET", "/api/events", headers=bearer(token))

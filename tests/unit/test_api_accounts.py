@@ -3,7 +3,11 @@ tokens, sign out everywhere, disabled accounts, per-user quotas an administrator
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -200,3 +204,43 @@ def test_forwarded_addresses_are_believed_only_from_trusted_proxies() -> None:
     assert resolver.is_https(_connection("10.0.0.5", tls))
     assert not resolver.is_https(_connection("192.0.2.4", tls))
     assert resolver.is_https(_connection("192.0.2.4", {}, scheme="https"))
+
+
+def test_the_first_account_of_an_invite_only_server_comes_from_the_server_command(
+    tmp_path: Path,
+) -> None:
+    env = {**os.environ, "IRIS_DATA_DIR": str(tmp_path / "data"), "IRIS_ENV": "development"}
+    env = {k: v for k, v in env.items() if k not in ("IRIS_DATABASE_URL", "IRIS_STORAGE_URL")}
+    made = subprocess.run(
+        [sys.executable, "-c", "from iris3d.cli.app import main; main()", "db", "invite"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert made.returncode == 0, made.stderr
+    code = made.stdout.strip()
+    with api_client(service_settings(tmp_path / "data", signup_mode="invite")) as client:
+        assert _register(client, "first@example.org", invite=code) == 201
+        assert _register(client, "second@example.org", invite=code) == 403
+
+
+def test_parallel_uploads_cannot_slip_past_the_quota_together(tmp_path: Path) -> None:
+    settings = service_settings(tmp_path, quota_open_uploads=3)
+    with api_client(settings) as client:
+        user = sign_up(client, "racer@example.org")
+        body = {"filename": "ct.nii.gz", "size": 1000}
+
+        def announce(_: int) -> int:
+            return int(client.post("/api/uploads", json=body, headers=user).status_code)
+
+        with ThreadPoolExecutor(max_workers=12) as pool:
+            codes = sorted(pool.map(announce, range(12)))
+        assert codes == [201] * 3 + [403] * 9, codes
+
+
+def test_trusted_proxies_must_be_addresses(tmp_path: Path) -> None:
+    Settings(data_dir=tmp_path, trusted_proxies=["10.0.0.0/8", "::1", "192.0.2.7"])
+    with pytest.raises(ValidationError, match="IRIS_TRUSTED_PROXIES"):
+        Settings(data_dir=tmp_path, trusted_proxies=["proxy.example.org"])

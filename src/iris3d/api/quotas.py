@@ -4,10 +4,12 @@ which limit, how much is used, and what to do."""
 from __future__ import annotations
 
 from fastapi import HTTPException, status
+from sqlalchemy.orm import Session
 
 from iris3d.api.account_schemas import Quota, QuotaName
 from iris3d.api.services import Services
 from iris3d.settings import Settings
+from iris3d.store import users
 from iris3d.store.models import User
 from iris3d.store.usage import Usage, usage
 
@@ -46,12 +48,16 @@ def _size(value: int, name: QuotaName) -> str:
     return str(value)
 
 
-def _refuse_over(user: User, services: Services, adding: dict[QuotaName, int]) -> None:
-    """403 if adding ``adding`` to what the account uses would pass one of its limits."""
-    with services.db.reader() as session:
-        used = usage(session, user.id)
+def _refuse_over(
+    session: Session, user: User, settings: Settings, adding: dict[QuotaName, int]
+) -> None:
+    """403 if adding ``adding`` to what the account uses would pass one of its limits. In a
+    writing session the account is locked first, so parallel requests are counted one after
+    the other (the caller adds its row in the same transaction)."""
+    users.lock_account(session, user.id)
+    used = usage(session, user.id)
     for name, more in adding.items():
-        limit, now = limit_of(user, name, services.settings), getattr(used, name.value)
+        limit, now = limit_of(user, name, settings), getattr(used, name.value)
         if now + more > limit:
             raise HTTPException(
                 status.HTTP_403_FORBIDDEN,
@@ -60,10 +66,11 @@ def _refuse_over(user: User, services: Services, adding: dict[QuotaName, int]) -
             )
 
 
-def check_new_upload(user: User, services: Services, size: int) -> None:
+def check_new_upload(session: Session, user: User, settings: Settings, size: int) -> None:
     _refuse_over(
+        session,
         user,
-        services,
+        settings,
         {
             QuotaName.STUDIES: 1,
             QuotaName.OPEN_UPLOADS: 1,
@@ -74,8 +81,16 @@ def check_new_upload(user: User, services: Services, size: int) -> None:
 
 
 def check_new_study(user: User, services: Services, size: int) -> None:
-    _refuse_over(user, services, {QuotaName.STUDIES: 1, QuotaName.STORED_BYTES: size})
+    """Before a direct upload is read (the study's row is added after ingest, so parallel
+    uploads may pass this together: the overshoot is bounded by IRIS_INGEST_CONCURRENCY)."""
+    with services.db.reader() as session:
+        _refuse_over(
+            session,
+            user,
+            services.settings,
+            {QuotaName.STUDIES: 1, QuotaName.STORED_BYTES: size},
+        )
 
 
-def check_new_job(user: User, services: Services) -> None:
-    _refuse_over(user, services, {QuotaName.QUEUED_JOBS: 1})
+def check_new_job(session: Session, user: User, settings: Settings) -> None:
+    _refuse_over(session, user, settings, {QuotaName.QUEUED_JOBS: 1})

@@ -33,6 +33,13 @@ def user_by_email(session: Session, email: str) -> User | None:
     return session.scalar(select(User).where(User.email == normalise_email(email)))
 
 
+def lock_account(session: Session, user_id: str) -> None:
+    """Serialise this account's writers until the transaction ends (PostgreSQL: a row lock;
+    SQLite's writing transactions hold the database's write lock already)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(User.id).where(User.id == user_id).with_for_update())
+
+
 def user_by_id(session: Session, user_id: str) -> User | None:
     return session.get(User, user_id)
 
@@ -152,7 +159,9 @@ class InviteInvalidError(IrisError):
     """This invite code is unknown, used or expired."""
 
 
-def add_invite(session: Session, code_hash: str, created_by: str, expires_at: datetime) -> Invite:
+def add_invite(
+    session: Session, code_hash: str, created_by: str | None, expires_at: datetime
+) -> Invite:
     invite = Invite(code_hash=code_hash, created_by=created_by, expires_at=expires_at)
     session.add(invite)
     session.flush()

@@ -74,8 +74,8 @@ def create_comparison(
     earlier one and every structure is compared."""
     if body.base_study_id == body.follow_study_id:
         raise _unprocessable("Choose two different studies to compare.")
-    check_new_job(user, services)
     with services.db.session() as session:
+        check_new_job(session, user, services.settings)
         sides = []
         for which, study_id in (("earlier", body.base_study_id), ("later", body.follow_study_id)):
             study = studies.owned_study(session, user.id, study_id)

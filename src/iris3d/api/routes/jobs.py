@@ -50,8 +50,8 @@ OwnedJob = Annotated[Job, Depends(owned_job)]
 )
 def create_job(body: JobCreate, user: CurrentUser, services: ServicesDep) -> JobPublic:
     """Queue the study for processing."""
-    check_new_job(user, services)
     with services.db.session() as session:
+        check_new_job(session, user, services.settings)
         study = studies.owned_study(session, user.id, body.study_id)
         if study is None:
             raise not_found("study")
@@ -126,8 +126,9 @@ def cancel_job(job: OwnedJob, services: ServicesDep) -> JobPublic:
 )
 def retry_job(job: OwnedJob, user: CurrentUser, services: ServicesDep) -> JobPublic:
     """Queue a failed or cancelled job again."""
-    check_new_job(user, services)
     with services.db.session() as session:
+        if job.state in (JobState.FAILED.value, JobState.CANCELLED.value):  # else: a 409 below
+            check_new_job(session, user, services.settings)
         requeued = job_rows.requeue_finished(session, job.id, services.settings.job_max_attempts)
         fresh = job_rows.job_by_id(session, job.id)
     if fresh is None:

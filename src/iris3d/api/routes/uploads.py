@@ -67,9 +67,9 @@ def create_upload(body: UploadCreate, user: CurrentUser, services: ServicesDep) 
     """Announce a file of ``size`` bytes; its name only tells its kind (.nii.gz, .zip...)."""
     if body.size > services.settings.max_upload_bytes:
         raise TooLargeError(too_large_message(services.settings.max_upload_bytes))
-    check_new_upload(user, services, body.size)
     expires = utcnow() + timedelta(seconds=services.settings.upload_expiry_s)
     with services.db.session() as session:
+        check_new_upload(session, user, services.settings, body.size)
         upload = studies.add_upload(
             session,
             owner_id=user.id,
