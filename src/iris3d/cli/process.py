@@ -11,8 +11,6 @@ import typer
 
 from iris3d.cli.common import DataFileOption, console, detached_policy, friendly_errors
 from iris3d.cli.progress import stage_bars
-from iris3d.phantom import make_phantom
-from iris3d.phantom.files import write_nifti
 from iris3d.pipeline import ProcessOptions, StudyResult, process_study
 from iris3d.segment.base import Quality
 
@@ -78,6 +76,9 @@ def demo(
     By default the phantom's own label map is imported, so the demo shows 40+ structures with no
     model installed; ``--engine tissue`` or ``auto`` segments the phantom's CT instead.
     """
+    from iris3d.phantom import make_phantom  # SimpleITK comes with it: only for the demo
+    from iris3d.phantom.files import write_nifti
+
     phantom = make_phantom(shape=(160, 128, 120), spacing=(2.5, 2.5, 2.5))
     with tempfile.TemporaryDirectory(prefix="iris-demo-") as tmp:
         ct_path = write_nifti(phantom.ct, Path(tmp) / "phantom_ct.nii.gz")

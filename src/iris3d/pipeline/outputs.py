@@ -49,7 +49,8 @@ def write_outputs(
     most of numpy release the GIL, so they use the core that meshing leaves idle.
     """
     files = {name: folder / file_name for name, file_name in FILE_NAMES.items()}
-    volume_files = background.submit(_write_volume_files, volume, labels, files)
+    volume_files = background.submit(_write_volume_files, volume, labels, folder,
+                                     files["thumbnail"])
     # The 6 mm preview model still gets the fast level's meshes: coarser ones look broken.
     detail = mesh_detail(Quality.FAST.value if quality is Quality.FASTEST else quality.value)
 
@@ -92,10 +93,10 @@ def write_outputs(
 
 
 def _write_volume_files(
-    volume: CTVolume, labels: LabelMap, files: dict[str, Path]
+    volume: CTVolume, labels: LabelMap, folder: Path, thumbnail: Path
 ) -> dict[str, Path]:
-    nifti, sidecar = write_label_map(labels, files["thumbnail"].with_name("labels.nii.gz"))
-    write_thumbnail(volume, labels, files["thumbnail"])
+    nifti, sidecar = write_label_map(labels, folder / "labels.nii.gz")
+    write_thumbnail(volume, labels, thumbnail)
     return {"labels_nifti": nifti, "labels_json": sidecar}
 
 
