@@ -48,7 +48,9 @@ class IntensityGuide:
     inside_hu: float
     outside_hu: float
     noise_hu: float
-    volume_mm3: float  # the partial-volume estimate: each boundary voxel counts its fraction
+    # The partial-volume estimate (each boundary voxel counts its fraction), None where the
+    # structure is thinner than the slices (the voxels' volume is restored instead).
+    volume_mm3: float | None
     coarse: bool = False  # the labels' cells span several of the CT's voxels
 
     def smoothing_rounds(self) -> int:
@@ -174,16 +176,22 @@ def intensity_guide(
     levels = _levels(hu, mask, affine)
     if levels is None:
         return None
-    inside, outside, noise = levels
-    if abs(inside - outside) < _MIN_CONTRAST_TO_NOISE * max(noise, 1.0):
+    inside, outside, noise, whole = levels
+    # Not finite (a float scan with holes in it): the CT cannot say, keep the labels' surface.
+    if not np.isfinite(levels[:3]).all() or not (
+            abs(inside - outside) >= _MIN_CONTRAST_TO_NOISE * max(noise, 1.0)):
         return None
-    voxels = _partial_volume(hu, labels[box], label, mask, inside, outside)
+    # A diluted inside level would count every boundary voxel as too full.
+    voxels = _partial_volume(hu, labels[box], label, mask, inside, outside) if whole else None
+    if voxels is not None and not np.isfinite(voxels):
+        return None
     to_index = np.asarray(np.linalg.inv(affine), dtype=np.float64)
     cells = np.ones(3) if voxels_per_cell is None else np.asarray(voxels_per_cell)
     return IntensityGuide(ct=ct, to_index=to_index, cell_axes_mm=affine[:3, :3] * cells,
                           inside_hu=inside, outside_hu=outside, noise_hu=max(noise, 1.0),
                           coarse=bool(cells.max() >= 2.0),
-                          volume_mm3=voxels * abs(float(np.linalg.det(affine[:3, :3]))))
+                          volume_mm3=None if voxels is None else
+                          voxels * abs(float(np.linalg.det(affine[:3, :3]))))
 
 
 def _partial_volume(hu: npt.NDArray[np.generic], labels: npt.NDArray[np.integer], label: int,
@@ -210,9 +218,11 @@ def _partial_volume(hu: npt.NDArray[np.generic], labels: npt.NDArray[np.integer]
 
 
 def _levels(hu: npt.NDArray[np.generic], mask: npt.NDArray[np.bool_],
-            affine: npt.NDArray[np.float64]) -> tuple[float, float, float] | None:
-    """The structure's HU inside and outside, and the noise inside, or None when it has no
-    core free of partial volume (its own HU is then unknown, and so is the mid level).
+            affine: npt.NDArray[np.float64]) -> tuple[float, float, float, bool] | None:
+    """The structure's HU inside and outside, the noise inside, and whether its core is
+    whole (False: only within the slices, thinner than them across: its HU is then diluted
+    by the slice's partial volume); None when it has no core at all (its own HU is unknown,
+    and so is the mid level).
 
     The voxels next to the boundary are partly both: the surroundings are read a voxel
     further out and the inside a voxel further in. Large boxes are read on every second
@@ -225,18 +235,21 @@ def _levels(hu: npt.NDArray[np.generic], mask: npt.NDArray[np.bool_],
         near = _grown(mask)
     ring = _grown(near) & ~near
     interior = _shrunk(near if near is mask else _shrunk(mask))
-    if np.count_nonzero(interior) < 8:
+    whole = bool(np.count_nonzero(interior) >= 8)
+    if not whole:
         interior = _shrunk(mask, _fine_axes(affine))
     if np.count_nonzero(ring) < 8 or np.count_nonzero(interior) < 8:
         return None
     core = _sample(hu, interior)
-    return float(np.median(core)), float(np.median(_sample(hu, ring))), _noise(hu, interior)
+    return (float(np.median(core)), float(np.median(_sample(hu, ring))),
+            _noise(hu, interior, int(np.argmin(np.linalg.norm(affine[:3, :3], axis=0)))), whole)
 
 
-def _noise(hu: npt.NDArray[np.generic], where: npt.NDArray[np.bool_]) -> float:
-    """The scanner's noise inside: from the differences of neighbouring voxels (along the last
-    axis), which a tissue's texture, smooth at the voxel's scale, hardly changes (bone's marrow
-    and cortex differ by hundreds of HU; its noise does not)."""
+def _noise(hu: npt.NDArray[np.generic], where: npt.NDArray[np.bool_], axis: int) -> float:
+    """The scanner's noise inside: from the differences of neighbouring voxels along ``axis``
+    (the finest), which a tissue's texture, smooth at the voxel's scale, hardly changes (bone's
+    marrow and cortex differ by hundreds of HU; its noise does not)."""
+    hu, where = np.moveaxis(hu, axis, -1), np.moveaxis(where, axis, -1)
     pairs = where[:, :, 1:] & where[:, :, :-1]
     if np.count_nonzero(pairs) < 8:
         return _robust_std(_sample(hu, where))
