@@ -8,6 +8,7 @@ from tests.support.mesh_cases import phantom
 
 from iris3d.anatomy import LabelTable, Structure
 from iris3d.mesh import HIGH, build_meshes, printable_meshes
+from iris3d.mesh.selfcross import crossing_pairs
 from iris3d.mesh.topology import is_closed_manifold
 from iris3d.volume import CTVolume, LabelMap
 
@@ -69,6 +70,45 @@ def test_a_ct_on_another_grid_is_not_used() -> None:
     shifted[0, 3] += 0.75
     plain = build_meshes(labels, HIGH)[0]
     guided = build_meshes(labels, HIGH, ct=CTVolume(ct.array, shifted))[0]
+    np.testing.assert_array_equal(guided.vertices, plain.vertices)
+
+
+def test_thin_plate_at_thick_slices_stays_printable() -> None:
+    """A 4 mm plate tilted through 5 mm slices: vertices moved one by one onto the CT must not
+    push its two faces through each other."""
+    spacing = np.array([0.75, 0.75, 5.0])
+    counts = (80, 80, 14)
+    affine = np.diag([*spacing, 1.0])
+    affine[:3, 3] = -(np.asarray(counts) - 1) / 2 * spacing
+    centres = np.indices(counts, dtype=np.float64).reshape(3, -1).T * spacing + affine[:3, 3]
+    normal = np.array([0.0, 0.5, 1.0]) / np.sqrt(1.25)
+
+    def inside(points: np.ndarray) -> np.ndarray:
+        return (np.abs(points @ normal) < 2.0) & (np.linalg.norm(points[..., :2], axis=-1) < 22)
+
+    sub = (np.stack(np.meshgrid(*[(np.arange(n) + 0.5) / n - 0.5 for n in (3, 3, 12)],
+                                indexing="ij"), -1).reshape(-1, 3) * spacing)
+    fraction = np.concatenate([inside(centres[s:s + 5000, None, :] + sub[None]).mean(axis=1)
+                               for s in range(0, len(centres), 5000)])
+    rng = np.random.default_rng(5)
+    hu = (40 + 560 * fraction + rng.normal(0, 10, len(fraction))).reshape(counts)
+    table = LabelTable([Structure(1, "scapula_left", "skeleton", (220, 210, 190))])
+    labels = LabelMap(inside(centres).reshape(counts).astype(np.uint8), affine, table)
+    ct = CTVolume(hu.astype(np.float32), affine)
+    mesh = printable_meshes(labels, build_meshes(labels, HIGH, ct=ct), HIGH, ct=ct)[0]
+    assert mesh.closed and is_closed_manifold(mesh.faces, len(mesh.vertices))
+    assert len(crossing_pairs(mesh.vertices, mesh.faces, spread=100.0)) == 0
+    true_ml = 4.0 * np.pi * 22**2 / normal[2] / 1000  # a slab 4 mm thick cut by the cylinder
+    assert mesh.volume_ml == pytest.approx(true_ml, rel=0.03)
+
+
+def test_holes_in_a_float_ct_leave_the_label_surface() -> None:
+    labels, ct = _sphere_scene(300.0, 40.0, (1.5, 1.5, 1.5))
+    holed = ct.array.copy()
+    holed[holed.shape[0] // 2] = np.nan
+    plain = build_meshes(labels, HIGH)[0]
+    guided = build_meshes(labels, HIGH, ct=CTVolume(holed, ct.affine))[0]
+    assert np.isfinite(guided.vertices).all()
     np.testing.assert_array_equal(guided.vertices, plain.vertices)
 
 

@@ -96,8 +96,9 @@ def finish_surface(
         cell_mm = float(np.prod(np.linalg.norm(affine[:3, :3], axis=0))) ** (1.0 / 3.0)
     if guide is None:
         return restore_volume(vertices, triangles, target, 0.5 * cell_mm), triangles
-    placed = restore_volume(guide.refine(vertices, triangles), triangles, guide.volume_mm3,
-                            0.5 * cell_mm)
-    # Moving vertices one by one (and offsetting the surface) can push a thin part through
-    # itself: keep it printable.
-    return undo_crossings(vertices, placed, triangles), triangles
+    volume = target if guide.volume_mm3 is None else guide.volume_mm3
+    # Moving vertices one by one can push a thin part through itself, and so can the offset
+    # that gives the volume back: undo what crosses after each, keep it printable.
+    placed = undo_crossings(vertices, guide.refine(vertices, triangles), triangles)
+    restored = restore_volume(placed, triangles, volume, 0.5 * cell_mm)
+    return undo_crossings(placed, restored, triangles), triangles
