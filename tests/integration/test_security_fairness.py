@@ -17,7 +17,7 @@ from iris3d.phantom import make_phantom
 from iris3d.phantom.files import write_nifti
 
 pytestmark = pytest.mark.slow
-BACKLOG = 4
+BACKLOG = 3
 
 
 @pytest.fixture(params=["database", "celery"])
