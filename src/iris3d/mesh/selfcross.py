@@ -8,6 +8,7 @@ import numpy.typing as npt
 from iris3d.mesh.smooth import umbrella_operator
 
 Vertices = npt.NDArray[np.float64]
+_UNDO_ROUNDS = 4
 Faces = npt.NDArray[np.integer]
 
 
@@ -81,12 +82,17 @@ def undo_crossings(before: Vertices, after: Vertices, faces: Faces) -> Vertices:
     neighbours = umbrella_operator(f, len(start))
     corners = np.unique(f[pairs.ravel()])
     moves[corners] = (neighbours @ moves)[corners]
-    pairs = crossing_pairs(start + moves, f)
-    if len(pairs) > 0:
-        # Undo the moves of a ring around each crossing: its neighbours may be what it hits.
+    # Where that is not enough, undo the moves of a ring around each crossing (its neighbours
+    # may be what it hits), again until none is left (what ``before`` has itself, stays).
+    for _ in range(_UNDO_ROUNDS):
+        pairs = crossing_pairs(start + moves, f)
+        if len(pairs) == 0:
+            break
         ring = np.zeros(len(start), dtype=bool)
         ring[np.unique(f[pairs.ravel()])] = True
         ring |= (neighbours @ ring.astype(np.float64)) > 0
+        if not moves[ring].any():
+            break
         moves[ring] = 0.0
     result: Vertices = start + moves
     return result
