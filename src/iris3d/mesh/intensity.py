@@ -242,13 +242,14 @@ def _levels(hu: npt.NDArray[np.generic], mask: npt.NDArray[np.bool_],
         return None
     core = _sample(hu, interior)
     return (float(np.median(core)), float(np.median(_sample(hu, ring))),
-            _noise(hu, interior, int(np.argmin(np.linalg.norm(affine[:3, :3], axis=0)))), whole)
+            min(_noise(hu, interior, axis) for axis in range(3)), whole)
 
 
 def _noise(hu: npt.NDArray[np.generic], where: npt.NDArray[np.bool_], axis: int) -> float:
-    """The scanner's noise inside: from the differences of neighbouring voxels along ``axis``
-    (the finest), which a tissue's texture, smooth at the voxel's scale, hardly changes (bone's
-    marrow and cortex differ by hundreds of HU; its noise does not)."""
+    """The scanner's noise inside: from the differences of neighbouring voxels along ``axis``,
+    which a tissue's texture, smooth at the voxel's scale, hardly changes (bone's marrow and
+    cortex differ by hundreds of HU; its noise does not). The caller takes the least over the
+    axes: along a thin bone's length its cortex does not change at all."""
     hu, where = np.moveaxis(hu, axis, -1), np.moveaxis(where, axis, -1)
     pairs = where[:, :, 1:] & where[:, :, :-1]
     if np.count_nonzero(pairs) < 8:

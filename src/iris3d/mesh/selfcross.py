@@ -79,13 +79,17 @@ def undo_crossings(before: Vertices, after: Vertices, faces: Faces) -> Vertices:
     pairs = crossing_pairs(start + moves, f)
     if len(pairs) == 0:
         return start + moves
+    already = _keys(crossing_pairs(start, f), len(f))
+    pairs = _new(pairs, already, len(f))
+    if len(pairs) == 0:
+        return start + moves
     neighbours = umbrella_operator(f, len(start))
     corners = np.unique(f[pairs.ravel()])
     moves[corners] = (neighbours @ moves)[corners]
     # Where that is not enough, undo the moves of a ring around each crossing (its neighbours
-    # may be what it hits), again until none is left (what ``before`` has itself, stays).
+    # may be what it hits), again until none is left.
     for _ in range(_UNDO_ROUNDS):
-        pairs = crossing_pairs(start + moves, f)
+        pairs = _new(crossing_pairs(start + moves, f), already, len(f))
         if len(pairs) == 0:
             break
         ring = np.zeros(len(start), dtype=bool)
@@ -96,6 +100,20 @@ def undo_crossings(before: Vertices, after: Vertices, faces: Faces) -> Vertices:
         moves[ring] = 0.0
     result: Vertices = start + moves
     return result
+
+
+def _keys(pairs: npt.NDArray[np.intp], count: int) -> npt.NDArray[np.int64]:
+    low, high = pairs.min(axis=1, initial=0), pairs.max(axis=1, initial=0)
+    keys: npt.NDArray[np.int64] = np.asarray(low, dtype=np.int64) * count + high
+    return keys
+
+
+def _new(pairs: npt.NDArray[np.intp], already: npt.NDArray[np.int64], count: int
+         ) -> npt.NDArray[np.intp]:
+    """The pairs that do not cross already in the surface before the moves."""
+    if len(pairs) == 0 or len(already) == 0:
+        return pairs
+    return pairs[~np.isin(_keys(pairs, count), already)]
 
 
 def _segment_crosses(p: Vertices, q: Vertices, triangles: npt.NDArray[np.float64]
