@@ -85,7 +85,7 @@ def _topology(f: Faces, vertex_count: int) -> tuple[int, int, int]:
 
 def self_intersections(v: Array, f: Faces) -> int:
     """Pairs of triangles with no shared vertex whose interiors cross."""
-    return len(crossing_pairs(v, f, spread=100.0))
+    return len(crossing_pairs(v, f))
 
 
 def cross_intersections(v1: Array, f1: Faces, v2: Array, f2: Faces) -> int:

@@ -133,9 +133,10 @@ def test_one_node_per_structure_under_its_group_with_its_colour() -> None:
     assert a == 1.0 and liver.extras["colour"] == meshes["liver"].structure.colour_hex
 
 
-def test_empty_study_is_still_a_valid_glb() -> None:
-    study = read_glb(encode_glb([]))
-    assert study.structures == []
+@pytest.mark.parametrize("plain", [False, True])
+def test_empty_study_is_still_a_valid_glb(plain: bool) -> None:
+    study = read_glb(encode_glb([], plain=plain))
+    assert study.structures == [] and "extensionsRequired" not in study.document
 
 
 @pytest.mark.parametrize("compress", [True, False])

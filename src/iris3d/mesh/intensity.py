@@ -6,9 +6,11 @@ along the surface normal the intensity passes the mid level between the two wher
 boundary is (exactly for a flat boundary blurred by any symmetric point-spread function). Each
 vertex of the smoothed label surface is moved along its normal to the nearest such crossing,
 no further than about one voxel (the label boundary stays the constraint), and the moves are
-then averaged over the mesh where the noise is high against the contrast. Where a structure
-differs too little from its surroundings for the CT to tell (low contrast against the noise),
-the label surface is kept.
+then averaged over the mesh where the noise is not negligible against the contrast; a
+triangle that would fold over takes its neighbours' moves. The guide also estimates the
+structure's volume from the partial volumes of its boundary voxels. Where a structure differs
+too little from its surroundings for the CT to tell (low contrast against the noise), or has
+no core to read its own HU from, the label surface is kept.
 """
 
 from __future__ import annotations
@@ -26,9 +28,9 @@ Vertices = npt.NDArray[np.float64]
 Faces = npt.NDArray[np.integer]
 
 _MIN_CONTRAST_TO_NOISE = 4.0  # below this the crossing is mostly noise: keep the label surface
-SMOOTH_ROUNDS = 1
+_NOISY_ROUNDS = 1  # neighbourhood averages of the moves where the noise is not negligible
 _SAMPLES = 17  # points along each normal (every ~1/8 of the search range)
-_FOLD_ROUNDS = 6  # halvings of a folding triangle's moves before they are dropped
+_FOLD_ROUNDS = 6  # rounds of neighbours' means for a folding triangle's corners
 _FULL_RESOLUTION_VOXELS = 1 << 21  # larger boxes: their levels read on every second voxel
 _QUIET_CONTRAST_TO_NOISE = 30.0  # above this (bone, contrast) the moves are used unaveraged
 
@@ -52,9 +54,6 @@ class IntensityGuide:
     # structure is thinner than the slices (the voxels' volume is restored instead).
     volume_mm3: float | None
     coarse: bool = False  # the labels' cells span several of the CT's voxels
-
-    def smoothing_rounds(self) -> int:
-        return SMOOTH_ROUNDS
 
     def refine(self, vertices: Vertices, faces: Faces) -> Vertices:
         """``vertices`` moved along their normals to the CT's mid-level crossing: a first pass
@@ -84,7 +83,7 @@ class IntensityGuide:
             self.inside_hu - self.outside_hu)
         move, found = _nearest_crossing(level - 0.5, offsets)
         quiet = abs(self.inside_hu - self.outside_hu) > _QUIET_CONTRAST_TO_NOISE * self.noise_hu
-        move = _smoothed(move, found, f, len(v), 0 if quiet else self.smoothing_rounds())
+        move = _smoothed(move, found, f, len(v), 0 if quiet else _NOISY_ROUNDS)
         return _without_folds(v, f, move[:, None] * normals)
 
 
@@ -230,11 +229,12 @@ def _levels(hu: npt.NDArray[np.generic], mask: npt.NDArray[np.bool_],
     """
     if mask.size > _FULL_RESOLUTION_VOXELS:
         hu, mask = hu[::2, ::2, ::2], mask[::2, ::2, ::2]
-        near = mask
+        ring = _grown(mask) & ~mask
+        interior = _shrunk(mask)
     else:
         near = _grown(mask)
-    ring = _grown(near) & ~near
-    interior = _shrunk(near if near is mask else _shrunk(mask))
+        ring = _grown(near) & ~near
+        interior = _shrunk(_shrunk(mask))
     whole = bool(np.count_nonzero(interior) >= 8)
     if not whole:
         interior = _shrunk(mask, _fine_axes(affine))
@@ -242,13 +242,14 @@ def _levels(hu: npt.NDArray[np.generic], mask: npt.NDArray[np.bool_],
         return None
     core = _sample(hu, interior)
     return (float(np.median(core)), float(np.median(_sample(hu, ring))),
-            _noise(hu, interior, int(np.argmin(np.linalg.norm(affine[:3, :3], axis=0)))), whole)
+            min(_noise(hu, interior, axis) for axis in range(3)), whole)
 
 
 def _noise(hu: npt.NDArray[np.generic], where: npt.NDArray[np.bool_], axis: int) -> float:
-    """The scanner's noise inside: from the differences of neighbouring voxels along ``axis``
-    (the finest), which a tissue's texture, smooth at the voxel's scale, hardly changes (bone's
-    marrow and cortex differ by hundreds of HU; its noise does not)."""
+    """The scanner's noise inside: from the differences of neighbouring voxels along ``axis``,
+    which a tissue's texture, smooth at the voxel's scale, hardly changes (bone's marrow and
+    cortex differ by hundreds of HU; its noise does not). The caller takes the least over the
+    axes: along a thin bone's length its cortex does not change at all."""
     hu, where = np.moveaxis(hu, axis, -1), np.moveaxis(where, axis, -1)
     pairs = where[:, :, 1:] & where[:, :, :-1]
     if np.count_nonzero(pairs) < 8:

@@ -4,38 +4,26 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-from scipy.spatial import cKDTree
 
 from iris3d.mesh.smooth import umbrella_operator
 
 Vertices = npt.NDArray[np.float64]
+_UNDO_ROUNDS = 4
 Faces = npt.NDArray[np.integer]
 
 
-def crossing_pairs(vertices: Vertices, faces: Faces, spread: float = 99.0
-                   ) -> npt.NDArray[np.intp]:
+def crossing_pairs(vertices: Vertices, faces: Faces) -> npt.NDArray[np.intp]:
     """(K, 2) pairs of triangles with no shared vertex whose interiors cross (an edge of one
-    passes through the other).
-
-    Candidates are triangles whose centres lie within the sum of their radii, found with a
-    k-d tree searched out to twice the ``spread`` percentile of the radii (100: all pairs; the
-    default skips the rare pairs between two of the very largest triangles, to stay fast on
-    decimated meshes).
-    """
+    passes through the other). Candidates are triangles whose bounding boxes overlap, found
+    through a grid of cells about the size of a typical triangle (linear in the mesh's size,
+    whatever the spread of triangle sizes after decimation)."""
     v = np.asarray(vertices, dtype=np.float64)
     f = np.asarray(faces, dtype=np.int64)
     if len(f) < 2:
         return np.zeros((0, 2), dtype=np.intp)
     corners = v[f]
-    centre = corners.mean(axis=1)
-    radius = np.linalg.norm(corners - centre[:, None], axis=2).max(axis=1)
-    search = 2.0 * float(np.percentile(radius, spread))
-    pairs = cKDTree(centre).query_pairs(search, output_type="ndarray")
-    if len(pairs) == 0:
-        return np.zeros((0, 2), dtype=np.intp)
-    a, b = pairs[:, 0], pairs[:, 1]
-    near = np.linalg.norm(centre[a] - centre[b], axis=1) <= radius[a] + radius[b]
-    a, b = a[near], b[near]
+    low, high = corners.min(axis=1), corners.max(axis=1)
+    a, b = _overlapping_boxes(low, high)
     shared = (f[a][:, :, None] == f[b][:, None, :]).any(axis=(1, 2))
     a, b = a[~shared], b[~shared]
     crossing = np.zeros(len(a), dtype=bool)
@@ -47,27 +35,85 @@ def crossing_pairs(vertices: Vertices, faces: Faces, spread: float = 99.0
     return result
 
 
-def undo_crossings(before: Vertices, after: Vertices, faces: Faces, rounds: int = 6
-                   ) -> Vertices:
+def _overlapping_boxes(low: Vertices, high: Vertices
+                       ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Pairs (a < b) of boxes that overlap: each box is listed in every grid cell it touches,
+    and boxes that share a cell are compared."""
+    size = float(np.median((high - low).max(axis=1)))
+    cell = max(size, 1e-6 * max(float(np.ptp(high, axis=0).max()), 1.0), 1e-9)
+    first = np.floor((low - low.min(axis=0)) / cell).astype(np.int64)
+    last = np.floor((high - low.min(axis=0)) / cell).astype(np.int64)
+    extent = last - first + 1
+    count = extent.prod(axis=1)
+    box = np.repeat(np.arange(len(low)), count)
+    local = np.arange(len(box)) - np.repeat(np.cumsum(count) - count, count)
+    ny, nz = extent[box, 1], extent[box, 2]
+    offset = np.stack([local // (ny * nz), (local // nz) % ny, local % nz], axis=1)
+    where = first[box] + offset
+    dims = last.max(axis=0) + 1
+    key = (where[:, 0] * dims[1] + where[:, 1]) * dims[2] + where[:, 2]
+    order = np.argsort(key, kind="stable")
+    key, box = key[order], box[order]
+    group_end = np.searchsorted(key, key, side="right")
+    partners = group_end - np.arange(len(key)) - 1
+    left = np.repeat(np.arange(len(key)), partners)
+    right = left + 1 + (np.arange(len(left)) - np.repeat(np.cumsum(partners) - partners,
+                                                          partners))
+    a, b = box[left], box[right]
+    # A pair shares every cell of the two boxes' overlap: keep it only in the overlap's first
+    # cell (no duplicates to sort out).
+    corner = np.maximum(first[a], first[b])
+    own = ((corner[:, 0] * dims[1] + corner[:, 1]) * dims[2] + corner[:, 2]) == key[left]
+    a, b = a[own], b[own]
+    overlap = np.all((low[a] <= high[b]) & (low[b] <= high[a]), axis=1)
+    return a[overlap], b[overlap]
+
+
+def undo_crossings(before: Vertices, after: Vertices, faces: Faces) -> Vertices:
     """``after``, except where triangles cross another: their corners' moves from ``before``
-    are first replaced by their neighbours' mean (a kink smoothed out), then halved, and
-    after ``rounds`` undone, until none crosses. Crossings that ``before`` has already are
-    left as they are."""
+    are first replaced by their neighbours' mean (a kink smoothed out), and where that is not
+    enough, undone. Crossings that ``before`` has already are left as they are."""
     start = np.asarray(before, dtype=np.float64)
     moves = np.asarray(after, dtype=np.float64) - start
     f = np.asarray(faces)
+    pairs = crossing_pairs(start + moves, f)
+    if len(pairs) == 0:
+        return start + moves
+    already = _keys(crossing_pairs(start, f), len(f))
+    pairs = _new(pairs, already, len(f))
+    if len(pairs) == 0:
+        return start + moves
     neighbours = umbrella_operator(f, len(start))
-    for round_ in range(rounds + 1):
-        pairs = crossing_pairs(start + moves, f)
+    corners = np.unique(f[pairs.ravel()])
+    moves[corners] = (neighbours @ moves)[corners]
+    # Where that is not enough, undo the moves of a ring around each crossing (its neighbours
+    # may be what it hits), again until none is left.
+    for _ in range(_UNDO_ROUNDS):
+        pairs = _new(crossing_pairs(start + moves, f), already, len(f))
         if len(pairs) == 0:
             break
-        corners = np.unique(f[pairs.ravel()])
-        if round_ < rounds // 2:
-            moves[corners] = (neighbours @ moves)[corners]
-        else:
-            moves[corners] *= 0.5 if round_ < rounds else 0.0
+        ring = np.zeros(len(start), dtype=bool)
+        ring[np.unique(f[pairs.ravel()])] = True
+        ring |= (neighbours @ ring.astype(np.float64)) > 0
+        if not moves[ring].any():
+            break
+        moves[ring] = 0.0
     result: Vertices = start + moves
     return result
+
+
+def _keys(pairs: npt.NDArray[np.intp], count: int) -> npt.NDArray[np.int64]:
+    low, high = pairs.min(axis=1, initial=0), pairs.max(axis=1, initial=0)
+    keys: npt.NDArray[np.int64] = np.asarray(low, dtype=np.int64) * count + high
+    return keys
+
+
+def _new(pairs: npt.NDArray[np.intp], already: npt.NDArray[np.int64], count: int
+         ) -> npt.NDArray[np.intp]:
+    """The pairs that do not cross already in the surface before the moves."""
+    if len(pairs) == 0 or len(already) == 0:
+        return pairs
+    return pairs[~np.isin(_keys(pairs, count), already)]
 
 
 def _segment_crosses(p: Vertices, q: Vertices, triangles: npt.NDArray[np.float64]
