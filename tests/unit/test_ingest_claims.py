@@ -139,8 +139,14 @@ def test_a_lying_header_costs_little_memory(
 
 
 def test_truncated_gzip_nifti_names_the_shortfall(tmp_path: Path) -> None:
-    with pytest.raises(CorruptFileError, match="truncated"):
-        load_study(_lying_nifti(tmp_path / "bomb.nii.gz"))
+    header = nib.Nifti1Header()
+    header.set_data_shape((256, 256, 200))  # 25 MiB: below the size a bomb is judged at
+    header.set_data_dtype(np.int16)
+    header["vox_offset"] = 352
+    path = tmp_path / "short.nii.gz"
+    path.write_bytes(gzip.compress(header.binaryblock + b"\0" * 4 + b"\0" * 1000))
+    with pytest.raises(CorruptFileError, match="ends after 1,000: it is truncated"):
+        load_study(path)
 
 
 def test_segmentation_upload_reader_is_capped(tmp_path: Path) -> None:
@@ -175,4 +181,20 @@ def test_a_zip_bomb_is_refused_while_it_unpacks(tmp_path: Path) -> None:
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("IM0001", b"\0" * (300 * 2**20))  # 300 MiB of zeros in about 300 KiB
     with pytest.raises(UnsafeArchiveError, match="zip bomb"):
+        load_study(path)
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "bzip2"])
+def test_compressed_nrrd_that_ends_early_is_counted_not_trusted(
+    tmp_path: Path, encoding: str
+) -> None:
+    import bz2
+
+    data = b"\0" * 100_000
+    packed = gzip.compress(data) if encoding == "gzip" else bz2.compress(data)
+    path = tmp_path / "short.nrrd"
+    head = ("NRRD0004\ntype: short\ndimension: 3\nsizes: 256 256 200\n"
+            f"encoding: {encoding}\nendian: little\n\n")
+    path.write_bytes(head.encode() + packed)
+    with pytest.raises(CorruptFileError, match="truncated"):
         load_study(path)
