@@ -59,7 +59,7 @@ def _process(http: httpx.Client, folder: Path, name: str, phantom: Any) -> str:
     ct = write_nifti(phantom.ct, folder / f"{name}.nii.gz").read_bytes()
     labels = write_nifti(phantom.labels, folder / f"{name}-labels.nii.gz").read_bytes()
     files = [("files", (f"{name}.nii.gz", ct, "application/octet-stream"))]
-    study = http.post("/api/studies", files=files)
+    study = http.post("/api/studies", files=files, data={"name": name})  # named by the user
     assert study.status_code == 201, study.text
     study_id: str = study.json()["id"]
     segmentation = [("file", ("labels.nii.gz", labels, "application/gzip"))]

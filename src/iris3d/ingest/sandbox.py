@@ -73,11 +73,11 @@ def run_limited(function: Callable[..., T], *args: Any, limits: Limits) -> T:
             child.kill()
     if kind == "ok":
         return payload[0]  # type: ignore[no-any-return]
-    raise _rebuilt(*payload)
+    raise rebuilt_error(*payload)
 
 
 def _child(sender: Connection, limits: Limits, function: Callable[..., Any], args: Any) -> None:
-    _apply(limits)
+    apply_limits(limits)
     try:
         answer: tuple[Any, ...] = ("ok", function(*args))
     except IrisError as e:
@@ -95,14 +95,15 @@ def _child(sender: Connection, limits: Limits, function: Callable[..., Any], arg
     sender.close()
 
 
-def _apply(limits: Limits) -> None:
+def apply_limits(limits: Limits) -> None:
+    """Limit this process: address space beyond what it holds now, and CPU time."""
     virtual_now = int(Path("/proc/self/statm").read_text().split()[0]) * _PAGE
     memory = virtual_now + limits.memory_bytes
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 5))
 
 
-def _rebuilt(module: str, name: str, message: str) -> IrisError:
+def rebuilt_error(module: str, name: str, message: str) -> IrisError:
     """The child's error as the same Iris class, when it is one; otherwise a plain IngestError."""
     if module.startswith("iris3d."):
         found = getattr(importlib.import_module(module), name, None)

@@ -21,13 +21,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from iris3d.errors import IrisError
-from iris3d.ingest.inspection import check_study
-from iris3d.ingest.sandbox import Limits, run_limited
+from iris3d.ingest.isolated import check_in_fresh_process
 from iris3d.jobs.comparison import run_comparison
 from iris3d.jobs.engines import EngineCache
 from iris3d.jobs.errors import JobCancelledError, LeaseLostError, WorkerStoppingError
 from iris3d.jobs.reporter import JobReporter, heartbeat
-from iris3d.labelio import check_label_file
 from iris3d.pipeline import ProcessOptions, comparison_fraction, overall_fraction, process_study
 from iris3d.segment.base import Quality
 from iris3d.settings import Settings
@@ -153,16 +151,14 @@ def _process(claim: Claim, ctx: WorkerContext, reporter: JobReporter, workdir: P
     ctx.blobs.download(claim.source_key, source)
     # Read first in a limited child: a file that would exhaust memory or CPU fails this job
     # with a reason instead of taking the worker down.
-    run_limited(check_study, source, claim.series_uid, ctx.settings,
-                limits=Limits.from_settings(ctx.settings))
+    check_in_fresh_process(source, claim.series_uid, ctx.settings)
     segmentation = None
     if claim.engine == "import":
         if claim.segmentation_key is None:
             raise IrisError("engine 'import' needs a segmentation uploaded with the study")
         segmentation = workdir / claim.segmentation_key.rsplit("/", 1)[-1]
         ctx.blobs.download(claim.segmentation_key, segmentation)
-        run_limited(check_label_file, segmentation, ctx.settings.max_voxels,
-                    limits=Limits.from_settings(ctx.settings))
+        check_in_fresh_process(segmentation, None, ctx.settings, label_map=True)
     options = ProcessOptions(
         quality=Quality(claim.quality),
         engine=claim.engine,
