@@ -17,8 +17,8 @@ import csv
 import io
 import json
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import nibabel as nib
 import numpy as np
@@ -27,12 +27,17 @@ import numpy.typing as npt
 from iris3d.anatomy import LabelTable, Structure, total_table
 from iris3d.errors import IrisError
 from iris3d.geometry import reorient_to_ras
+from iris3d.ingest.errors import IngestError
+from iris3d.ingest.nifti_file import NiftiFile, NiftiHeader, read_nifti
+from iris3d.niftiwrite import save_nifti
+from iris3d.settings import get_settings
 from iris3d.volume import LabelMap
 
 # TotalSegmentator writes its label table as a NIfTI extension with code 0 and reads back the
 # first extension; Iris does the same so that files go both ways.
 CARET_ECODE = 0
 _MAX_EXTENSION_BYTES = 4 * 2**20  # a table of thousands of names is far smaller
+_MAX_LABEL = 65535  # label maps are stored as uint16 at most
 
 
 class LabelFileError(IrisError):
@@ -92,8 +97,8 @@ def names_from_caret_xml(content: bytes) -> dict[int, str]:
     return names
 
 
-def names_from_nifti_header(image: nib.Nifti1Image) -> dict[int, str]:
-    for extension in image.header.extensions:
+def names_from_nifti_header(header: NiftiHeader) -> dict[int, str]:
+    for extension in header.extensions:
         content = extension.get_content()
         if isinstance(content, bytes) and b"<CaretExtension" in content[:4096]:
             return names_from_caret_xml(content)
@@ -106,39 +111,48 @@ def _as_label_array(data: npt.NDArray[np.generic], where: str) -> npt.NDArray[np
     if data.ndim != 3:
         raise LabelFileError(f"{where}: expected a 3D label map, got shape {data.shape}")
     if np.issubdtype(data.dtype, np.integer):
-        if data.size and int(data.min()) < 0:
+        low, top = (int(data.min()), int(data.max())) if data.size else (0, 0)
+        if low < 0:
             raise LabelFileError(f"{where}: label ids must not be negative")
-        return data.astype(np.uint16 if int(data.max(initial=0)) > 255 else np.uint8, copy=False)
+        if top > _MAX_LABEL:
+            raise LabelFileError(f"{where}: label id {top} is larger than {_MAX_LABEL}")
+        return data.astype(np.uint16 if top > 255 else np.uint8, copy=False)
     rounded = np.rint(data)
     if not np.allclose(rounded, data, atol=1e-3) or (rounded.size and rounded.min() < 0):
         raise LabelFileError(f"{where}: not a label map (voxel values are not whole numbers >= 0)")
-    top = float(rounded.max(initial=0))
-    labels: npt.NDArray[np.integer] = rounded.astype(np.uint16 if top > 255 else np.uint8)
+    top_value = float(rounded.max(initial=0))
+    if top_value > _MAX_LABEL:
+        raise LabelFileError(f"{where}: label id {top_value:.0f} is larger than {_MAX_LABEL}")
+    labels: npt.NDArray[np.integer] = rounded.astype(np.uint16 if top_value > 255 else np.uint8)
     return labels
 
 
-def open_nifti(
-    path: Path,
-) -> tuple[nib.Nifti1Image | nib.Nifti2Image, npt.NDArray[Any]]:
-    """A NIfTI image and its voxels in the file's own order; :class:`LabelFileError` otherwise."""
+def open_nifti(path: Path, max_voxels: int | None = None) -> NiftiFile:
+    """A NIfTI file's checked header, voxels (in the file's own order, scaling applied) and
+    affine; :class:`LabelFileError` names any problem. ``max_voxels``: default the settings'."""
+    limit = max_voxels if max_voxels is not None else get_settings().max_voxels
     try:
-        image = nib.load(str(path))
-        if not isinstance(image, nib.Nifti1Image | nib.Nifti2Image):
-            raise LabelFileError(f"{path.name}: not a NIfTI file")
-        data = np.asanyarray(image.dataobj)
-    except LabelFileError:
-        raise
-    except Exception as e:  # nibabel raises many types for damaged files
-        raise LabelFileError(f"{path.name}: not a readable NIfTI file ({e})") from e
-    return image, data
+        nifti = read_nifti(path, limit)
+    except IngestError as e:
+        raise LabelFileError(str(e)) from e
+    if (nifti.slope, nifti.intercept) == (1.0, 0.0):
+        return nifti
+    scaled = nifti.stored.astype(np.float64) * nifti.slope + nifti.intercept
+    return replace(nifti, stored=scaled)
 
 
-def read_nifti_labels(path: Path) -> tuple[npt.NDArray[np.integer], npt.NDArray[np.float64],
-                                           dict[int, str]]:
+def read_nifti_labels(
+    path: Path, max_voxels: int | None = None
+) -> tuple[npt.NDArray[np.integer], npt.NDArray[np.float64], dict[int, str]]:
     """A label NIfTI's voxels and affine, reoriented to RAS+, and the names in its header."""
-    image, data = open_nifti(path)
-    array, affine = reorient_to_ras(_as_label_array(data, path.name), image.affine)
-    return array, affine, names_from_nifti_header(image)
+    nifti = open_nifti(path, max_voxels)
+    array, affine = reorient_to_ras(_as_label_array(nifti.stored, path.name), nifti.affine)
+    return array, affine, names_from_nifti_header(nifti.header)
+
+
+def check_label_file(path: Path, max_voxels: int) -> None:
+    """Read a label map as the import engine will, for its errors only (run in a limited child)."""
+    read_nifti_labels(path, max_voxels)
 
 
 def write_label_map(
@@ -149,7 +163,7 @@ def write_label_map(
 
     Returns the NIfTI's and the sidecar's paths.
     """
-    top = int(labels.array.max(initial=0))
+    top = len(labels.census.counts) - 1  # the largest id present, without another pass
     dtype = np.uint8 if top <= 255 else np.uint16
     image = nib.Nifti1Image(np.asarray(labels.array, dtype=dtype), labels.affine)
     image.set_qform(labels.affine, code=1)
@@ -160,7 +174,7 @@ def write_label_map(
         nib.nifti1.Nifti1Extension(CARET_ECODE, caret_xml(labels.table).encode("utf-8"))
     )
     path.parent.mkdir(parents=True, exist_ok=True)
-    nib.save(image, str(path))
+    save_nifti(image, path, level=1)
     sidecar = sidecar_path(path)
     document: dict[str, object] = {"labels": [s.to_dict() for s in labels.table.values()]}
     if about:
@@ -169,10 +183,12 @@ def write_label_map(
     return path, sidecar
 
 
-def read_label_map(path: Path, table: LabelTable | None = None) -> LabelMap:
+def read_label_map(
+    path: Path, table: LabelTable | None = None, max_voxels: int | None = None
+) -> LabelMap:
     """A label map and its names: ``table`` if given, else the JSON sidecar beside the file,
     else the names in the NIfTI header, else TotalSegmentator's ``total`` table."""
-    array, affine, header_names = read_nifti_labels(path)
+    array, affine, header_names = read_nifti_labels(path, max_voxels)
     if table is None:
         sidecar = sidecar_path(path)
         if sidecar.is_file():

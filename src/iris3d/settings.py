@@ -1,15 +1,29 @@
 """One settings object, read from ``IRIS_*`` environment variables, with working defaults."""
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import unquote
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 def _default_data_dir() -> Path:
     return Path.home() / ".local" / "share" / "iris"
+
+
+SignupMode = Literal["open", "invite", "closed"]
+
+# Placeholders seen in example files: refused as secrets anywhere but development.
+_PLACEHOLDER_WORDS = ("change-me", "changeme", "placeholder", "secret-key", "replace-me")
+_WEAK_PASSWORDS = {"iris", "postgres", "password", "secret", "admin", "minioadmin"}
+
+
+def _is_placeholder(secret: str) -> bool:
+    lowered = secret.lower()
+    return lowered in _WEAK_PASSWORDS or any(word in lowered for word in _PLACEHOLDER_WORDS)
 
 
 # Signs download links in development only; refused anywhere else (see the validator).
@@ -64,7 +78,6 @@ class Settings(BaseSettings):
     signed_url_ttl_s: float = Field(default=300.0, gt=0, description="Life of a download link.")
     signin_attempts: int = Field(default=10, gt=0, description="Sign-ins per window and address.")
     signin_window_s: float = Field(default=300.0, gt=0)
-    admin_emails: list[str] = Field(default_factory=list, description="Accounts made admins.")
     cookie_secure: bool | None = Field(default=None, description="Default: on outside development.")
     workers: int = Field(default=1, ge=0, description="Worker processes `iris serve` starts.")
     job_max_attempts: int = Field(default=3, gt=0, description="Tries before a job fails.")
@@ -74,21 +87,103 @@ class Settings(BaseSettings):
     progress_interval_s: float = Field(default=0.25, gt=0, description="Progress saved this often.")
     sse_poll_s: float = Field(default=0.25, gt=0, description="Event streams look this often.")
     ingest_concurrency: int = Field(default=2, gt=0, description="Uploads checked at once.")
+    ingest_memory_bytes: int = Field(
+        default=8 * 2**30, gt=0, description="Memory one upload's check may use (its own process)."
+    )
+    ingest_cpu_seconds: int = Field(
+        default=300, gt=0, description="CPU time one upload's check may use (its own process)."
+    )
     web_dir: Path | None = Field(
         default=None, description="Built web app served at /; unset: the repository's web/dist."
     )
 
+    # --- hostile users: accounts, limits, quotas, HTTP hardening (docs/security.md) ---
+    signup_mode: SignupMode = Field(
+        default="open", description="open, invite (an admin's invite code) or closed."
+    )
+    signup_per_client: int = Field(default=5, gt=0, description="Sign-ups per hour per client.")
+    signup_per_hour: int = Field(default=100, gt=0, description="Sign-ups per hour in all.")
+    signin_client_attempts: int = Field(
+        default=50, gt=0, description="Failed sign-ins per window from one client, any account."
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Addresses/networks of reverse proxies whose X-Forwarded-For is believed.",
+    )
+    session_idle_s: float = Field(default=8 * 3600.0, gt=0, description="Idle sessions end.")
+    api_token_ttl_s: float = Field(default=90 * 24 * 3600.0, gt=0, description="API tokens.")
+    event_streams_per_user: int = Field(default=8, gt=0, description="Open SSE streams.")
+    previous_secret_key: str | None = Field(
+        default=None, description="The key before a rotation; its links live out their TTL."
+    )
+    metrics_token: str | None = Field(
+        default=None, description="Bearer token for /metrics; unset: off outside development."
+    )
+    api_docs: bool | None = Field(default=None, description="/docs; default: development only.")
+    quota_stored_bytes: int = Field(default=50 * 2**30, gt=0, description="Per user, studies.")
+    quota_studies: int = Field(default=200, gt=0, description="Studies per user.")
+    quota_open_uploads: int = Field(default=4, gt=0, description="Unfinished uploads per user.")
+    quota_upload_bytes: int = Field(
+        default=8 * 2**30, gt=0, description="Bytes reserved by a user's unfinished uploads."
+    )
+    s3_presign: bool = Field(
+        default=True,
+        description="Downloads redirect to presigned S3 URLs; off: the API streams them (use "
+        "when browsers cannot reach the store).",
+    )
+    quota_queued_jobs: int = Field(default=20, gt=0, description="Queued or running, per user.")
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_addresses(cls, proxies: list[str]) -> list[str]:
+        for proxy in proxies:
+            try:
+                ipaddress.ip_network(proxy.strip(), strict=False)
+            except ValueError as e:
+                raise ValueError(
+                    f"IRIS_TRUSTED_PROXIES: {proxy!r} is not an IP address or network"
+                ) from e
+        return proxies
+
     @model_validator(mode="after")
     def _refuse_development_secret(self) -> "Settings":
         if self.env != "development" and (
-            self.secret_key == DEVELOPMENT_SECRET_KEY or len(self.secret_key) < 32
+            self.secret_key == DEVELOPMENT_SECRET_KEY
+            or len(self.secret_key) < 32
+            or _is_placeholder(self.secret_key)
         ):
             raise ValueError(
                 f"IRIS_SECRET_KEY must be a random string of 32+ characters when IRIS_ENV="
                 f"{self.env}; make one with: python -c 'import secrets; "
                 "print(secrets.token_urlsafe(48))'"
             )
+        if self.env != "development":
+            self._refuse_placeholder_secrets()
         return self
+
+    def _refuse_placeholder_secrets(self) -> None:
+        """Example values from compose files or docs must never reach production."""
+        secrets = {
+            "IRIS_PREVIOUS_SECRET_KEY": self.previous_secret_key,
+            "IRIS_METRICS_TOKEN": self.metrics_token,
+            "IRIS_S3_SECRET_ACCESS_KEY": self.s3_secret_access_key,
+            "the password in IRIS_DATABASE_URL": _url_password(self.database_url),
+        }
+        for name, value in secrets.items():
+            if value and _is_placeholder(value):
+                raise ValueError(f"{name} is an example value; set a real secret")
+        if self.metrics_token is not None and len(self.metrics_token) < 32:
+            raise ValueError("IRIS_METRICS_TOKEN must be 32+ random characters")
+
+
+def _url_password(url: str | None) -> str | None:
+    if not url or "://" not in url:
+        return None
+    authority = url.split("://", 1)[1].split("/", 1)[0]
+    if "@" not in authority:
+        return None
+    userinfo = authority.rsplit("@", 1)[0]
+    return unquote(userinfo.split(":", 1)[1]) if ":" in userinfo else None
 
 
 @lru_cache(maxsize=1)

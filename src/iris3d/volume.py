@@ -9,11 +9,13 @@ the same array whatever file it came from. DICOM's LPS appears only in ``iris3d.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
 
 from iris3d.anatomy import LabelTable
+from iris3d.census import LabelCensus, take_census
 from iris3d.geometry import orientation_codes, voxel_spacing
 
 
@@ -113,7 +115,8 @@ class CTVolume:
 class LabelMap:
     """Integer labels on a grid, each id named by ``table``.
 
-    Resample only with nearest neighbour: interpolating ids invents structures.
+    Resample only with nearest neighbour: interpolating ids invents structures. The array is
+    not changed once it is in a label map: its :attr:`census` is taken once and kept.
     """
 
     array: npt.NDArray[np.integer]
@@ -136,6 +139,11 @@ class LabelMap:
             np.allclose(self.affine, volume.affine, atol=tolerance_mm)
         )
 
+    @cached_property
+    def census(self) -> LabelCensus:
+        """Every id's voxel count and bounding box, from one pass over the array (the only
+        whole-volume pass that per-structure work may rely on)."""
+        return take_census(self.array)
+
     def present_ids(self) -> list[int]:
-        counts = np.bincount(self.array.ravel().astype(np.int64, copy=False))
-        return [int(i) for i in np.flatnonzero(counts) if i != 0]
+        return self.census.present()

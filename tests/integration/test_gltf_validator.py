@@ -40,11 +40,12 @@ def _validate(node: str, path: Path) -> dict[str, Any]:
     return report
 
 
-@pytest.mark.parametrize("compress", [True, False], ids=["meshopt", "plain"])
-def test_validator_reports_no_errors_or_warnings(node: str, compress: bool,
+@pytest.mark.parametrize(("compress", "plain"), [(True, False), (False, False), (False, True)],
+                         ids=["meshopt", "quantized", "plain"])
+def test_validator_reports_no_errors_or_warnings(node: str, compress: bool, plain: bool,
                                                  tmp_path: Path) -> None:
     path = tmp_path / "study.glb"
-    write_glb(list(phantom_meshes()), path, compress=compress)
+    write_glb(list(phantom_meshes()), path, compress=compress, plain=plain)
     report = _validate(node, path)
     issues = report["issues"]
     assert issues["numErrors"] == 0 and issues["numWarnings"] == 0, issues["messages"]
@@ -52,6 +53,8 @@ def test_validator_reports_no_errors_or_warnings(node: str, compress: bool,
     assert report["info"]["totalTriangleCount"] == sum(m.triangle_count for m in phantom_meshes())
     infos = {m["code"] for m in issues["messages"]}
     assert infos <= {"UNSUPPORTED_EXTENSION", "UNUSED_OBJECT"}
+    if plain:  # every tool can open it: nothing to decode, every accessor checked
+        assert "extensionsUsed" not in report["info"] and "UNSUPPORTED_EXTENSION" not in infos
 
 
 @pytest.mark.parametrize("compress", [True, False], ids=["meshopt", "plain"])

@@ -40,8 +40,8 @@ def test_imported_segmentation_gives_every_file_with_true_geometry(
         options=ProcessOptions(engine="import", segmentation=labels),
         progress=lambda stage, fraction, message: seen.append((stage, fraction)),
     )
-    expected = {"glb", "meshes_zip", "labels_nifti", "ct_nifti", "labels_json", "statistics_json",
-                "statistics_csv", "thumbnail", "manifest"}
+    expected = {"glb", "glb_plain", "meshes_zip", "labels_nifti", "ct_nifti", "labels_json",
+                "statistics_json", "statistics_csv", "thumbnail", "manifest"}
     assert set(result.files) == expected
     assert all(p.is_file() and p.stat().st_size > 0 for p in result.files.values())
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging left
@@ -57,6 +57,9 @@ def test_imported_segmentation_gives_every_file_with_true_geometry(
     liver = read_glb(result.files["glb"])
     names = {s.name for s in liver.structures}
     assert {"liver", "spleen", "heart"} <= names
+    plain = read_glb(result.files["glb_plain"])
+    assert "extensionsRequired" not in plain.document
+    assert {s.name for s in plain.structures} == names
 
     manifest = json.loads(result.files["manifest"].read_text())
     assert manifest["segmentation"]["engine"] == "import"

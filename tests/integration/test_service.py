@@ -212,6 +212,8 @@ def test_another_user_gets_404_from_the_real_server(
         "name": "glb",
         "token": "x",
     }
+    with service.client(finished["token"]) as http:
+        ids["token_id"] = http.get("/api/auth/tokens").json()["items"][0]["id"]
     with service.client(other_token) as http:
         response = http.request(method, route.format(**ids), **REQUESTS[(method, route)])
         assert response.status_code == 404, response.text

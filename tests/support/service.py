@@ -17,7 +17,7 @@ from iris3d.jobs.runner import results_prefix
 from iris3d.phantom import Phantom
 from iris3d.phantom.files import write_nifti
 from iris3d.settings import Settings
-from iris3d.store import queue
+from iris3d.store import queue, users
 from iris3d.store.blobs import open_blob_store
 from iris3d.store.comparisons import REQUIRED_ARTIFACTS
 from iris3d.store.database import Database, database_url, open_database
@@ -42,6 +42,9 @@ def service_settings(data_dir: Path, **overrides: Any) -> Settings:
         "progress_interval_s": 0.05,
         "sse_poll_s": 0.05,
         "job_max_attempts": 3,
+        # Many accounts from one test client, many jobs per user: the limits get their own tests.
+        "signup_per_client": 10_000,
+        "quota_queued_jobs": 10_000,
     }
     values.update(overrides)
     return Settings(**values)
@@ -61,6 +64,18 @@ def sign_up(client: TestClient, email: str, password: str = PASSWORD) -> dict[st
     assert response.status_code == 200, response.text
     client.cookies.clear()
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def make_admin(settings: Settings, email: str) -> None:
+    """What ``iris db make-admin EMAIL`` does (the only way to make an administrator)."""
+    db = open_database(database_url(settings))
+    try:
+        with db.session() as session:
+            user = users.user_by_email(session, email)
+            assert user is not None, email
+            users.set_admin(session, user, True)
+    finally:
+        db.dispose()
 
 
 def phantom_nifti(phantom: Phantom, folder: Path | None = None) -> bytes:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
-from tests.support.service import PASSWORD, api_client, service_settings, sign_up
+from tests.support.service import PASSWORD, api_client, make_admin, service_settings, sign_up
 
 from iris3d.api.security import Passwords
 from iris3d.settings import DEVELOPMENT_SECRET_KEY, Settings
@@ -110,10 +110,12 @@ def test_failed_sign_ins_are_rate_limited(tmp_path: Path) -> None:
 
 
 def test_admins_list_users_and_jobs_others_cannot(tmp_path: Path) -> None:
-    settings = service_settings(tmp_path, admin_emails=["boss@example.org"])
+    settings = service_settings(tmp_path)
     with api_client(settings) as client:
         user = sign_up(client, "worker@example.org")
         admin = sign_up(client, "boss@example.org")
+        assert client.get("/api/admin/users", headers=admin).status_code == 403
+        make_admin(settings, "boss@example.org")
         assert client.get("/api/admin/users", headers=user).status_code == 403
         assert client.get("/api/admin/jobs", headers=user).status_code == 403
         listing = client.get("/api/admin/users", headers=admin).json()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -17,7 +18,7 @@ from tests.support.service import (
 )
 
 from iris3d.api.downloads import parse_range
-from iris3d.api.security import BadLinkError, sign_link, verify_link
+from iris3d.api.security import BadLinkError, LinkKeys, key_id, sign_link, verify_link
 from iris3d.phantom import Phantom
 
 CONTENT = bytes(range(256)) * 40  # 10240 bytes
@@ -119,17 +120,35 @@ def test_a_signed_link_works_without_signing_in(
 
 
 def test_links_expire_and_cannot_be_altered() -> None:
-    token, _ = sign_link("secret-one", "job", "glb", ttl_s=60)
-    assert verify_link("secret-one", token).artifact == "glb"
+    one, two = LinkKeys("secret-one"), LinkKeys("secret-two")
+    token, _ = sign_link(one, "job", "glb", ttl_s=60)
+    assert verify_link(one, token).artifact == "glb"
     with pytest.raises(BadLinkError):
-        verify_link("secret-two", token)
-    signature = token.partition(".")[2]
-    other, _ = sign_link("secret-one", "job", "thumbnail", ttl_s=60)
+        verify_link(two, token)
+    kid, payload, signature = token.split(".")
+    other, _ = sign_link(one, "job", "thumbnail", ttl_s=60)
     with pytest.raises(BadLinkError):
-        verify_link("secret-one", f"{other.partition('.')[0]}.{signature}")
-    expired, _ = sign_link("secret-one", "job", "glb", ttl_s=-1)
+        verify_link(one, f"{kid}.{other.split('.')[1]}.{signature}")
+    with pytest.raises(BadLinkError):  # the key id is signed too
+        verify_link(one, f"{key_id('secret-two')}.{payload}.{signature}")
+    expired, _ = sign_link(one, "job", "glb", ttl_s=-1)
     with pytest.raises(BadLinkError):
-        verify_link("secret-one", expired)
+        verify_link(one, expired)
+    with pytest.raises(BadLinkError):  # the format before key ids
+        verify_link(one, f"{payload}.{signature}")
+
+
+def test_a_rotated_key_signs_no_more_but_its_links_live_out_the_grace_period() -> None:
+    old = LinkKeys("secret-old")
+    token, _ = sign_link(old, "job", "glb", ttl_s=60)
+    rotated = LinkKeys("secret-new", previous="secret-old", previous_until=time.time() + 60)
+    assert verify_link(rotated, token).job_id == "job"
+    assert sign_link(rotated, "job", "glb", 60)[0].split(".")[0] == key_id("secret-new")
+    after_grace = LinkKeys("secret-new", previous="secret-old", previous_until=time.time() - 1)
+    with pytest.raises(BadLinkError):
+        verify_link(after_grace, token)
+    with pytest.raises(BadLinkError):
+        verify_link(LinkKeys("secret-new"), token)
 
 
 @pytest.mark.parametrize(

@@ -54,6 +54,11 @@ REQUESTS: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/api/files/{token}"): {},
     ("GET", "/api/comparisons/{comparison_id}"): {},
     ("DELETE", "/api/comparisons/{comparison_id}"): {},
+    ("DELETE", "/api/auth/tokens/{token_id}"): {},
+}
+# Routes for administrators only: anyone else gets 403 (the route's existence is public).
+ADMIN_REQUESTS: dict[tuple[str, str], dict[str, Any]] = {
+    ("PATCH", "/api/admin/users/{user_id}"): {"json": {"disabled": True}},
 }
 # Routes without an id in the path that still reach someone's data through the body or query.
 BODY_REQUESTS: dict[tuple[str, str], dict[str, Any]] = {
@@ -86,6 +91,8 @@ def world(tmp_path_factory: pytest.TempPathFactory, small_phantom: Phantom) -> I
         assert comparison.status_code == 201, comparison.text
         upload = client.post("/api/uploads", headers=owner, json={"size": 10}).json()
         link = client.post(f"/api/jobs/{job['id']}/artifacts/glb/link", headers=owner).json()
+        tokens = client.get("/api/auth/tokens", headers=owner).json()["items"]
+        me = client.get("/api/auth/me", headers=owner).json()
         ids = {
             "study_id": study["id"],
             "later_study_id": later["id"],
@@ -94,6 +101,8 @@ def world(tmp_path_factory: pytest.TempPathFactory, small_phantom: Phantom) -> I
             "upload_id": upload["id"],
             "name": "glb",
             "token": link["url"].rsplit("/", 1)[-1],
+            "token_id": tokens[0]["id"],
+            "user_id": me["id"],
         }
         yield World(client, owner, other, ids)
 
@@ -122,7 +131,7 @@ def test_every_owned_route_is_covered(world: World) -> None:
         if "{" in path
         for method in operations
     }
-    assert routes == set(REQUESTS), "add the new route to REQUESTS"
+    assert routes == set(REQUESTS) | set(ADMIN_REQUESTS), "add the new route to REQUESTS"
 
 
 # Every route but the signed-link download, whose token is the permission.
@@ -134,7 +143,7 @@ def test_another_user_gets_404(world: World, method: str, route: str) -> None:
     response = _call(world, method, route, world.other, REQUESTS[(method, route)])
     assert response.status_code == 404, response.text
     # ...and the same answer as for an id that does not exist.
-    owned = ("study_id", "job_id", "upload_id", "comparison_id")
+    owned = ("study_id", "job_id", "upload_id", "comparison_id", "token_id")
     missing = {**world.ids, **{k: "0" * 32 for k in owned}}
     probe = world.client.request(
         method,
@@ -159,6 +168,13 @@ def test_nobody_signed_in_gets_nothing(world: World, method: str, route: str) ->
         assert response.status_code == 200  # the signed link itself is the permission
     else:
         assert response.status_code == 401
+
+
+@pytest.mark.parametrize(("method", "route"), sorted(ADMIN_REQUESTS))
+def test_only_administrators_reach_admin_routes(world: World, method: str, route: str) -> None:
+    for headers, expected in ((world.other, 403), (world.owner, 403), (None, 401)):
+        response = _call(world, method, route, headers, ADMIN_REQUESTS[(method, route)])
+        assert response.status_code == expected, response.text
 
 
 def test_lists_show_only_your_own(world: World) -> None:
@@ -186,3 +202,4 @@ def test_the_owner_still_has_everything(world: World) -> None:
     assert job["state"] == "done"
     glb = world.client.get(f"/api/jobs/{world.ids['job_id']}/artifacts/glb", headers=world.owner)
     assert glb.content == b"glTF" * 100
+    assert world.client.get("/api/auth/me", headers=world.owner).json()["disabled"] is False

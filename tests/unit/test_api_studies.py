@@ -58,7 +58,7 @@ def test_upload_a_nifti_study(tmp_path: Path, small_phantom: Phantom) -> None:
         study = upload_study(
             client, headers, phantom_nifti(small_phantom, tmp_path), "Chest CT.nii.gz"
         )
-        assert study["name"] == "Chest CT"
+        assert study["name"].startswith("CT · 48×40×24 · uploaded 20")  # not the file's name
         assert study["source_format"] == "nifti"
         assert study["shape"] == [48, 40, 24]
         assert study["spacing_mm"] == [8.0, 8.0, 8.0]
@@ -161,7 +161,8 @@ def test_upload_file_names_never_become_paths(tmp_path: Path, small_phantom: Pha
         study = upload_study(
             client, headers, phantom_nifti(small_phantom, tmp_path), "../../../evil/../x.nii.gz"
         )
-    assert study["name"] == "x"
+    assert "x" not in study["name"] and "evil" not in study["name"]
+    assert study["name"].startswith("CT · 48×40×24 · uploaded ")  # neutral, never the file name
     assert not (tmp_path / "evil").exists() and not (tmp_path / "x.nii.gz").exists()
     assert [p.name for p in _stored_files(settings)] == ["study.nii.gz"]
 

@@ -56,6 +56,31 @@ def test_glb_decodes_back_to_the_meshes(compress: bool, tmp_path: Path) -> None:
                     else {"KHR_mesh_quantization"})
 
 
+def test_plain_glb_needs_no_extension_and_keeps_the_meshes(tmp_path: Path) -> None:
+    meshes = _meshes()
+    write_glb(list(meshes.values()), tmp_path / "plain.glb", plain=True)
+    study = read_glb(tmp_path / "plain.glb")
+    doc = study.document
+    assert "extensionsUsed" not in doc and "extensionsRequired" not in doc
+    assert "extensions" not in json.dumps(doc["bufferViews"]) and len(doc["buffers"]) == 1
+    for s in study.structures:
+        mesh = meshes[s.name]
+        position = doc["accessors"][doc["meshes"][doc["nodes"][_node(doc, s.name)]["mesh"]]
+                                    ["primitives"][0]["attributes"]["POSITION"]]
+        assert position["componentType"] == 5126  # FLOAT: any glTF 2.0 reader takes it
+        distance, original = cKDTree(mesh.vertices).query(s.vertices_ras)
+        assert distance.max() < 1e-4  # float32 millimetres: exact
+        assert _triangle_set(original[s.faces]) == _triangle_set(mesh.faces)
+        np.testing.assert_allclose(np.linalg.norm(s.normals, axis=1), 1.0, atol=1e-5)
+    np.testing.assert_allclose(study.root_matrix, RAS_MM_TO_GLTF)
+
+
+def _node(doc: dict[str, object], name: str) -> int:
+    nodes = doc["nodes"]
+    assert isinstance(nodes, list)
+    return next(n for n, node in enumerate(nodes) if node.get("name") == name and "mesh" in node)
+
+
 def test_compression_makes_the_file_smaller() -> None:
     meshes = list(_meshes().values())
     assert len(encode_glb(meshes)) < 0.7 * len(encode_glb(meshes, compress=False))
@@ -108,9 +133,10 @@ def test_one_node_per_structure_under_its_group_with_its_colour() -> None:
     assert a == 1.0 and liver.extras["colour"] == meshes["liver"].structure.colour_hex
 
 
-def test_empty_study_is_still_a_valid_glb() -> None:
-    study = read_glb(encode_glb([]))
-    assert study.structures == []
+@pytest.mark.parametrize("plain", [False, True])
+def test_empty_study_is_still_a_valid_glb(plain: bool) -> None:
+    study = read_glb(encode_glb([], plain=plain))
+    assert study.structures == [] and "extensionsRequired" not in study.document
 
 
 @pytest.mark.parametrize("compress", [True, False])

@@ -7,6 +7,7 @@ import os
 import threading
 from pathlib import Path
 
+import numpy as np
 from fastapi.testclient import TestClient
 from tests.support.service import (
     api_client,
@@ -28,6 +29,7 @@ from iris3d.store import queue, studies
 from iris3d.store.blobs import open_blob_store
 from iris3d.store.models import utcnow
 from iris3d.store.queue import Claim
+from iris3d.volume import CTVolume
 
 
 def _queue_job(client: TestClient, phantom: Phantom, tmp_path: Path) -> tuple[dict[str, str], str]:
@@ -119,6 +121,23 @@ def test_an_unreadable_study_fails_with_the_reason(tmp_path: Path, small_phantom
     assert job["state"] == "failed"
     assert "study.nii.gz" in job["error"]
     assert str(settings.data_dir) not in job["error"]
+
+
+def test_a_study_beyond_the_ingest_limits_fails_the_job_not_the_worker(
+    tmp_path: Path, small_phantom: Phantom
+) -> None:
+    settings = service_settings(tmp_path / "data", ingest_memory_bytes=8 * 2**20)
+    big = CTVolume(np.full((256, 256, 160), -1000, np.int16), np.eye(4))  # 20 MiB of voxels
+    big_file = write_nifti(big, tmp_path / "big.nii.gz")
+    with api_client(settings) as client:
+        headers, job_id = _queue_job(client, small_phantom, tmp_path)
+        ctx = _context(settings)
+        claim = _claim(ctx)
+        ctx.blobs.put_file(claim.source_key, big_file)
+        assert run_claimed(claim, ctx) == "failed"
+        job = client.get(f"/api/jobs/{job_id}", headers=headers).json()
+    assert job["state"] == "failed"
+    assert "more memory or time than this server allows" in job["error"]
 
 
 def test_deleting_the_study_mid_job_voids_the_claim(tmp_path: Path, small_phantom: Phantom) -> None:

@@ -224,3 +224,55 @@ def test_workers_are_counted_by_heartbeat(db: Database) -> None:
     with db.reader() as session:
         assert queue.live_workers(session, utcnow() - timedelta(seconds=5)) == 2
         assert queue.live_workers(session, utcnow() + timedelta(seconds=5)) == 0
+
+
+def test_one_users_backlog_holds_at_most_one_worker_each_while_another_waits(
+    db: Database,
+) -> None:
+    # Two workers; Ann queued ten jobs first, then Bob one: Bob's job is the next one taken as
+    # soon as a worker frees up, not the eleventh.
+    ann_jobs = _jobs(db, _study(db, "ann@example.org"), 10)
+    running = [_claim(db, "w1"), _claim(db, "w2")]
+    assert [c.job_id for c in running if c] == [j.id for j in ann_jobs[:2]]
+    (bob_job,) = _jobs(db, _study(db, "bob@example.org"), 1)
+    with db.session() as session:
+        assert running[0] is not None and queue.finish_failed(session, running[0], "done")
+    after = _claim(db, "w1")
+    assert after is not None and after.job_id == bob_job.id
+    with db.reader() as session:
+        assert [row[0] for row in queue.fair_order(session)][:1] == [ann_jobs[2].id]
+    # With nobody else waiting, Ann's backlog goes on in order.
+    nxt = _claim(db, "w3")
+    assert nxt is not None and nxt.job_id == ann_jobs[2].id
+
+
+def test_claims_can_be_limited_to_the_jobs_a_worker_takes(db: Database) -> None:
+    study = _study(db)
+    with db.session() as session:
+        gpu = job_rows.add_job(
+            session,
+            study,
+            quality="fast",
+            engine="totalsegmentator",
+            series_uid=None,
+            max_attempts=3,
+        )
+    _jobs(db, study, 1)
+    with db.session() as session:
+        claim = queue.claim_next(session, "cpu-worker", lambda engine, q: engine == "tissue")
+    assert claim is not None and claim.engine == "tissue"
+    with db.session() as session:
+        assert queue.claim_next(session, "cpu", lambda engine, q: engine == "tissue") is None
+        gpu_claim = queue.claim_next(session, "gpu")
+    assert gpu_claim is not None and gpu_claim.job_id == gpu.id
+
+
+def test_with_nothing_running_the_owner_served_longest_ago_goes_first(db: Database) -> None:
+    ann_jobs = _jobs(db, _study(db, "ann@example.org"), 3)
+    first = _claim(db)
+    assert first is not None and first.job_id == ann_jobs[0].id
+    with db.session() as session:
+        assert queue.finish_failed(session, first, "done")
+    (bob_job,) = _jobs(db, _study(db, "bob@example.org"), 1)
+    nxt = _claim(db)
+    assert nxt is not None and nxt.job_id == bob_job.id  # not Ann's older second job

@@ -14,9 +14,11 @@ from fastapi.responses import RedirectResponse
 
 from iris3d import __version__
 from iris3d.api.errors import install_error_handlers
+from iris3d.api.hardening import SecurityHeaders
 from iris3d.api.maintenance import run_maintenance
 from iris3d.api.metrics import RequestTimer
 from iris3d.api.routes import (
+    account,
     admin,
     auth,
     comparisons,
@@ -51,21 +53,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await maintenance
             services.close()
 
+    docs = settings.api_docs if settings.api_docs is not None else settings.env == "development"
     app = FastAPI(
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
         title="Iris",
         version=__version__,
         summary="Turn a CT scan into an explorable 3D model of the patient's anatomy.",
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    for module in (auth, admin, studies, uploads, jobs, comparisons, files, events):
+    for module in (auth, account, admin, studies, uploads, jobs, comparisons, files, events):
         app.include_router(module.router, prefix="/api")
     app.include_router(health.router)
     app.add_middleware(RequestTimer)
+    app.add_middleware(SecurityHeaders, settings=settings)
     web_dir = web_app_dir(settings.web_dir)
     if web_dir is not None:
         app.mount("/", WebApp(web_dir), name="web")
-    else:
+    elif docs:
         # Until a web app is configured, the front door is the interactive API documentation.
         app.add_api_route("/", _to_api_docs, include_in_schema=False)
     return app

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, HTTPException, Query, Request, status
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
 from iris3d.api.schemas import Message
@@ -43,12 +43,28 @@ def presented_token(
 TokenDep = Annotated[str | None, Depends(presented_token)]
 
 
+def user_for(services: Services, token: str | None) -> User | None:
+    """The live, enabled account ``token`` signs in as (sessions idle too long are dead); each
+    use is noted, at most once a minute, so the idle timeout runs from the last one."""
+    if not token:
+        return None
+    hashed, now = token_hash(token), utcnow()
+    idle_s = services.settings.session_idle_s
+    every_s = min(60.0, idle_s / 4)
+    with services.db.reader() as session:
+        user = users.user_for_token(session, hashed, now, idle_s)
+        row = users.token_by_hash(session, hashed) if user is not None else None
+        last_used = row.last_used_at if row is not None else None
+    if user is not None and (last_used is None or (now - last_used).total_seconds() > every_s):
+        with services.db.session() as session:
+            users.touch_token(session, hashed, now, every_s=every_s)
+    return user
+
+
 def get_current_user(services: ServicesDep, token: TokenDep) -> User:
-    if token:
-        with services.db.reader() as session:
-            user = users.user_for_token(session, token_hash(token), utcnow())
-        if user is not None:
-            return user
+    user = user_for(services, token)
+    if user is not None:
+        return user
     raise HTTPException(
         status.HTTP_401_UNAUTHORIZED,
         "Sign in first.",
@@ -66,6 +82,10 @@ def get_admin(user: CurrentUser) -> User:
 
 
 AdminUser = Annotated[User, Depends(get_admin)]
+
+
+# Databases hold 64-bit integers at most: a larger OFFSET is an error there, not an empty page.
+Offset = Annotated[int, Query(ge=0, le=2**31 - 1, description="Items to skip.")]
 
 
 def not_found(what: str) -> HTTPException:

@@ -8,28 +8,18 @@ from __future__ import annotations
 
 import shutil
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from iris3d.api.upload_stream import ReceivedFile
 from iris3d.errors import IrisError
-from iris3d.ingest import detect_format, list_series, load_study
 from iris3d.ingest.errors import NoImagesError
+from iris3d.ingest.inspection import Inspection, inspect_upload
+from iris3d.ingest.sandbox import Limits, run_limited
 from iris3d.settings import Settings
 from iris3d.store import studies
 from iris3d.store.blobs import BlobStore
 from iris3d.store.database import Database
-from iris3d.store.models import Study, new_id
-
-
-@dataclass(frozen=True)
-class Inspection:
-    source_format: str
-    metadata: dict[str, Any]
-    series: list[dict[str, Any]]
-    shape: tuple[int, int, int]
-    spacing_mm: tuple[float, float, float]
+from iris3d.store.models import Study, new_id, utcnow
 
 
 def arrange(files: list[ReceivedFile], folder: Path) -> Path:
@@ -48,20 +38,8 @@ def arrange(files: list[ReceivedFile], folder: Path) -> Path:
     return series
 
 
-def inspect(path: Path, series_uid: str | None, settings: Settings) -> Inspection:
-    """Read the study as the pipeline will; raises the ingest error that explains a refusal."""
-    fmt = detect_format(path)
-    series = [s.to_dict() for s in list_series(path, settings=settings)]
-    volume = load_study(path, series_uid=series_uid, settings=settings)
-    metadata = volume.metadata.to_dict()
-    metadata.pop("series", None)
-    return Inspection(
-        source_format=fmt.value,
-        metadata=metadata,
-        series=series,
-        shape=volume.shape,
-        spacing_mm=tuple(round(s, 4) for s in volume.spacing),  # type: ignore[arg-type]
-    )
+def reader_limits(settings: Settings) -> Limits:
+    return Limits.from_settings(settings)
 
 
 def _packed(path: Path) -> Path:
@@ -70,8 +48,8 @@ def _packed(path: Path) -> Path:
         return path
     archive = path.parent / "study.zip"
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
-        for member in sorted(path.iterdir()):
-            zf.write(member, member.name)
+        for member in sorted(p for p in path.rglob("*") if p.is_file()):
+            zf.write(member, member.relative_to(path).as_posix())
     shutil.rmtree(path)
     return archive
 
@@ -88,7 +66,8 @@ def store_study(
 ) -> Study:
     """Inspect ``source`` (a file or DICOM folder in a staging folder) and keep it as a study."""
     try:
-        inspection = inspect(source, series_uid, settings)
+        inspection, source = run_limited(inspect_upload, source, series_uid, settings,
+                                         limits=reader_limits(settings))
     except IrisError as e:
         raise _without_folder(e, source.parent) from e
     packed = _packed(source)
@@ -116,8 +95,11 @@ def store_study(
 
 
 def _default_name(inspection: Inspection) -> str:
-    description = inspection.metadata.get("series_description")
-    return str(description)[:200] if description else "Untitled study"
+    """A neutral name until the user gives one: file and folder names, and DICOM descriptions,
+    often carry the patient's name."""
+    modality = str(inspection.metadata.get("modality") or "CT")
+    shape = "×".join(str(n) for n in inspection.shape)
+    return f"{modality} · {shape} · uploaded {utcnow().date().isoformat()}"
 
 
 def _without_folder(error: IrisError, folder: Path) -> IrisError:

@@ -1,16 +1,23 @@
-"""Failed sign-ins counted per address and per account, in a sliding window."""
+"""Sliding-window counters: failed sign-ins and sign-ups, per client, per account, overall."""
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections import deque
+from dataclasses import dataclass
+
+from fastapi import HTTPException, status
+
+from iris3d.settings import Settings
 
 _SWEEP_ABOVE = 10_000  # keys kept before old ones are swept out
+_HOUR_S = 3600.0
 
 
 class FailureLimiter:
-    """Allows ``limit`` failures per key in ``window_s``; more are refused until some age out.
+    """Allows ``limit`` events per key in ``window_s``; more are refused until some age out.
 
     Kept in the API process: with several API processes each counts on its own, which still
     bounds guessing to ``limit`` times the number of processes.
@@ -34,6 +41,7 @@ class FailureLimiter:
         return wait
 
     def fail(self, *keys: str) -> None:
+        """Count one event against each of ``keys``."""
         now = time.monotonic()
         with self._lock:
             if len(self._failures) > _SWEEP_ABOVE:
@@ -53,3 +61,34 @@ class FailureLimiter:
             del self._failures[key]
             return None
         return times
+
+
+@dataclass(frozen=True)
+class Limiters:
+    """Failed sign-ins per (account, client) and per client: a guesser is slowed, while the
+    owner, signing in from another client, is not. Sign-ups per client and in all: each costs
+    an argon2 hash."""
+
+    signin_pair: FailureLimiter
+    signin_client: FailureLimiter
+    signup_client: FailureLimiter
+    signup_all: FailureLimiter
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Limiters:
+        window = settings.signin_window_s
+        return cls(
+            signin_pair=FailureLimiter(settings.signin_attempts, window),
+            signin_client=FailureLimiter(settings.signin_client_attempts, window),
+            signup_client=FailureLimiter(settings.signup_per_client, _HOUR_S),
+            signup_all=FailureLimiter(settings.signup_per_hour, _HOUR_S),
+        )
+
+
+def too_many(wait_s: float, what: str) -> HTTPException:
+    seconds = max(1, math.ceil(wait_s))
+    return HTTPException(
+        status.HTTP_429_TOO_MANY_REQUESTS,
+        f"Too many {what}; try again in {seconds} s.",
+        headers={"Retry-After": str(seconds)},
+    )

@@ -51,6 +51,7 @@ class UserPublic(BaseModel):
     email: str
     is_admin: bool
     created_at: datetime
+    disabled: bool = False
 
 
 class UsersPublic(BaseModel):

@@ -14,6 +14,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from iris3d.errors import IrisError
+from iris3d.settings import Settings
 
 
 class BadLinkError(IrisError):
@@ -66,21 +67,59 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def _signature(secret: str, payload: str) -> str:
-    digest = hmac.new(secret.encode(), b"iris-download:" + payload.encode(), hashlib.sha256)
-    return _b64(digest.digest())
+def _signature(secret: str, key_id: str, payload: str) -> str:
+    message = f"iris-download:{key_id}:{payload}".encode()
+    return _b64(hmac.new(secret.encode(), message, hashlib.sha256).digest())
 
 
-def sign_link(secret: str, job_id: str, artifact: str, ttl_s: float) -> tuple[str, int]:
-    """A token naming one artifact of one job until it expires; returns (token, expiry)."""
+def key_id(secret: str) -> str:
+    """A short public name for a key (an HMAC of a constant: it tells nothing of the key)."""
+    return _b64(hmac.new(secret.encode(), b"iris-key-id", hashlib.sha256).digest())[:8]
+
+
+@dataclass(frozen=True)
+class LinkKeys:
+    """The key that signs links, and the one before a rotation: accepted (for links it signed)
+    until ``previous_until`` (wall-clock seconds), one link lifetime after this process began."""
+
+    current: str
+    previous: str | None = None
+    previous_until: float = 0.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> LinkKeys:
+        return cls(
+            current=settings.secret_key,
+            previous=settings.previous_secret_key,
+            previous_until=time.time() + settings.signed_url_ttl_s,
+        )
+
+    def for_id(self, wanted: str) -> str | None:
+        if hmac.compare_digest(wanted.encode(), key_id(self.current).encode()):
+            return self.current
+        previous = self.previous if time.time() < self.previous_until else None
+        if previous and hmac.compare_digest(wanted.encode(), key_id(previous).encode()):
+            return previous
+        return None
+
+
+def sign_link(keys: LinkKeys, job_id: str, artifact: str, ttl_s: float) -> tuple[str, int]:
+    """A token naming one artifact of one job until it expires; returns (token, expiry).
+
+    ``<key id>.<payload>.<signature>``: the key id lets a rotated key's links still verify."""
     expires = int(time.time() + ttl_s)
     payload = _b64(json.dumps([job_id, artifact, expires], separators=(",", ":")).encode())
-    return f"{payload}.{_signature(secret, payload)}", expires
+    kid = key_id(keys.current)
+    return f"{kid}.{payload}.{_signature(keys.current, kid, payload)}", expires
 
 
-def verify_link(secret: str, token: str) -> LinkClaims:
-    payload, _, signature = token.partition(".")
-    if not hmac.compare_digest(signature.encode(), _signature(secret, payload).encode()):
+def verify_link(keys: LinkKeys, token: str) -> LinkClaims:
+    kid, _, rest = token.partition(".")
+    payload, _, signature = rest.partition(".")
+    secret = keys.for_id(kid)
+    if secret is None:
+        raise BadLinkError()
+    if not hmac.compare_digest(signature.encode(), _signature(secret, kid, payload).encode()):
         raise BadLinkError()
     try:
         job_id, artifact, expires = json.loads(_unb64(payload))

@@ -7,9 +7,10 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from iris3d.api.clients import ClientResolver
 from iris3d.api.metrics import Metrics
-from iris3d.api.ratelimit import FailureLimiter
-from iris3d.api.security import Passwords
+from iris3d.api.ratelimit import Limiters
+from iris3d.api.security import LinkKeys, Passwords
 from iris3d.jobs.eta import QueueFacts
 from iris3d.jobs.executor import JobExecutor, open_executor
 from iris3d.settings import Settings
@@ -25,12 +26,15 @@ class Services:
     blobs: BlobStore
     executor: JobExecutor
     passwords: Passwords
-    limiter: FailureLimiter
+    limiters: Limiters
+    clients: ClientResolver
+    link_keys: LinkKeys
     metrics: Metrics
     upload_dir: Path
     ingest_slots: threading.BoundedSemaphore
     eta: QueueFacts
     upload_locks: dict[str, asyncio.Lock] = field(default_factory=dict)
+    open_streams: dict[str, int] = field(default_factory=dict)  # per user; event loop only
 
     @property
     def cookie_secure(self) -> bool:
@@ -57,7 +61,9 @@ def open_services(settings: Settings) -> Services:
         blobs=open_blob_store(settings),
         executor=executor,
         passwords=Passwords(),
-        limiter=FailureLimiter(settings.signin_attempts, settings.signin_window_s),
+        limiters=Limiters.from_settings(settings),
+        clients=ClientResolver.from_settings(settings.trusted_proxies),
+        link_keys=LinkKeys.from_settings(settings),
         metrics=metrics,
         upload_dir=upload_dir,
         ingest_slots=threading.BoundedSemaphore(settings.ingest_concurrency),

@@ -1,7 +1,8 @@
 """Multipart uploads streamed straight to files in a staging folder, never whole in memory.
 
 Each file part is written to a name made here (``part-000001``); the name the browser sent is
-used only to guess the file type from its extension, and as a default display name.
+used only to guess the file type from its extension: never as a study's name, since file names
+often carry the patient's name.
 """
 
 from __future__ import annotations
@@ -26,14 +27,6 @@ _BATCH_BYTES = 1 << 20  # parsed in a worker thread a megabyte at a time
 def known_suffix(filename: str) -> str:
     name = filename.lower()
     return next((s for s in KNOWN_SUFFIXES if name.endswith(s)), "")
-
-
-def display_name(filename: str) -> str:
-    """The file's own name without folders or extension, for showing only."""
-    base = filename.replace("\\", "/").rsplit("/", 1)[-1]
-    suffix = known_suffix(base)
-    stem = base[: len(base) - len(suffix)] if suffix else base
-    return "".join(c for c in stem if c.isprintable()).strip()[:200]
 
 
 @dataclass

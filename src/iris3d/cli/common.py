@@ -4,17 +4,31 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import ParamSpec, TypeVar
+from typing import Annotated, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
 
 from iris3d.errors import IrisError
+from iris3d.ingest.itk_header import Detached
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
 EXIT_USER_ERROR = 2
+
+DataFileOption = Annotated[
+    bool,
+    typer.Option(
+        "--data-file-anywhere",
+        help="Let an NRRD/MHA header read its voxels from a file outside its own folder.",
+    ),
+]
+
+
+def detached_policy(anywhere: bool) -> Detached:
+    """On the command line a header's data file may sit beside it; elsewhere only when asked."""
+    return Detached.ANYWHERE if anywhere else Detached.SAME_FOLDER
 
 
 def console() -> Console:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich import box
@@ -12,7 +12,9 @@ from rich.table import Column, Table
 
 from iris3d.cli.common import console, friendly_errors
 from iris3d.cli.progress import stage_bars
-from iris3d.pipeline import ComparisonResult, compare_studies
+
+if TYPE_CHECKING:
+    from iris3d.pipeline import ComparisonResult
 
 TOP_CHANGES = 10
 
@@ -37,6 +39,8 @@ def compare(
 ) -> None:
     """Align FOLLOW_DIR's study to BASE_DIR's and compare every structure: volume, mean HU
     and surface distance (+ where the follow-up's surface lies outside the base's)."""
+    from iris3d.pipeline import compare_studies  # loads SimpleITK: only when comparing
+
     with stage_bars() as progress:
         result = compare_studies(base, follow, output, affine=affine, progress=progress,
                                  overwrite=overwrite)

@@ -38,7 +38,8 @@ def make_admin(
     email: Annotated[str, typer.Argument(help="The account's email address.")],
     revoke: Annotated[bool, typer.Option(help="Take the admin right away instead.")] = False,
 ) -> None:
-    """Let an account list every user and job (or stop it)."""
+    """Let an account list every user and job, disable accounts, set quotas and make invite
+    codes (or stop it). The only way to make an administrator."""
     from iris3d.store import users
     from iris3d.store.database import database_url, open_database
     from iris3d.store.migrate import upgrade
@@ -54,3 +55,28 @@ def make_admin(
     finally:
         database.dispose()
     console().print(f"{email} is {'no longer ' if revoke else ''}an administrator")
+
+
+@db_app.command("invite")
+@friendly_errors
+def invite(
+    days: Annotated[int, typer.Option(min=1, max=90, help="Days the code stays valid.")] = 7,
+) -> None:
+    """Print a one-use sign-up code (for IRIS_SIGNUP_MODE=invite, e.g. the first account)."""
+    from datetime import timedelta
+
+    from iris3d.api.security import new_token, token_hash
+    from iris3d.store import users
+    from iris3d.store.database import database_url, open_database
+    from iris3d.store.migrate import upgrade
+    from iris3d.store.models import utcnow
+
+    database = open_database(database_url(get_settings()))
+    code = new_token()
+    try:
+        upgrade(database)
+        with database.session() as session:
+            users.add_invite(session, token_hash(code), None, utcnow() + timedelta(days=days))
+    finally:
+        database.dispose()
+    typer.echo(code)

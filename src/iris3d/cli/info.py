@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from iris3d.cli.common import console, friendly_errors
+from iris3d.cli.common import DataFileOption, console, detached_policy, friendly_errors
 from iris3d.ingest import detect_format, list_series, load_study
 from iris3d.volume import CTVolume, SeriesSummary
 
@@ -28,6 +28,7 @@ def info(
     allow_non_ct: Annotated[
         bool, typer.Option("--allow-non-ct", help="Load DICOM series that are not CT.")
     ] = False,
+    data_file_anywhere: DataFileOption = False,
 ) -> None:
     """Show a study's format, series, geometry, HU range and memory needs."""
     out = console()
@@ -35,7 +36,8 @@ def info(
     series_list = list_series(path)
     if series_list:
         _print_series(series_list, out)
-    volume = load_study(path, series_uid=series, allow_non_ct=allow_non_ct)
+    volume = load_study(path, series_uid=series, allow_non_ct=allow_non_ct,
+                        detached=detached_policy(data_file_anywhere))
     _print_volume(volume, out)
 
 

@@ -9,10 +9,8 @@ from typing import Annotated
 
 import typer
 
-from iris3d.cli.common import console, friendly_errors
+from iris3d.cli.common import DataFileOption, console, detached_policy, friendly_errors
 from iris3d.cli.progress import stage_bars
-from iris3d.phantom import make_phantom
-from iris3d.phantom.files import write_nifti
 from iris3d.pipeline import ProcessOptions, StudyResult, process_study
 from iris3d.segment.base import Quality
 
@@ -50,6 +48,7 @@ def process(
     series: Annotated[str | None, typer.Option("--series", help="DICOM series UID.")] = None,
     allow_non_ct: Annotated[bool, typer.Option("--allow-non-ct")] = False,
     overwrite: OverwriteOption = False,
+    data_file_anywhere: DataFileOption = False,
 ) -> None:
     """Segment a CT study, mesh every structure, export GLB/OBJ/STL/NIfTI and statistics."""
     options = ProcessOptions(
@@ -58,6 +57,7 @@ def process(
         segmentation=segmentation,
         series_uid=series,
         allow_non_ct=allow_non_ct,
+        detached_data=detached_policy(data_file_anywhere),
     )
     with stage_bars() as progress:
         result = process_study(source, output, options=options, progress=progress,
@@ -76,6 +76,9 @@ def demo(
     By default the phantom's own label map is imported, so the demo shows 40+ structures with no
     model installed; ``--engine tissue`` or ``auto`` segments the phantom's CT instead.
     """
+    from iris3d.phantom import make_phantom  # SimpleITK comes with it: only for the demo
+    from iris3d.phantom.files import write_nifti
+
     phantom = make_phantom(shape=(160, 128, 120), spacing=(2.5, 2.5, 2.5))
     with tempfile.TemporaryDirectory(prefix="iris-demo-") as tmp:
         ct_path = write_nifti(phantom.ct, Path(tmp) / "phantom_ct.nii.gz")

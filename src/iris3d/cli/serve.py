@@ -52,6 +52,10 @@ def serve(
             port=port,
             log_level=log_level,
             timeout_graceful_shutdown=5,
+            # Iris reads forwarded headers itself, only from IRIS_TRUSTED_PROXIES; uvicorn's own
+            # handling (FORWARDED_ALLOW_IPS=*) would let any client choose its address.
+            proxy_headers=False,
+            server_header=False,
         )
     finally:
         supervisor.stop()

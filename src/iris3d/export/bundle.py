@@ -10,6 +10,7 @@ import io
 import re
 import zipfile
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -57,8 +58,12 @@ def obj_text(mesh: StructureMesh, material_file: str) -> str:
     out.write(f"# Iris mesh of {s.name} (label {s.label}, group {s.group})\n")
     out.write(f"# Coordinates: {COORDINATES_NOTE}\n")
     out.write(f"mtllib {material_file}\no {s.name}\nusemtl {s.name}\n")
-    np.savetxt(out, lps_vertices(mesh), fmt="v %.4f %.4f %.4f")
-    np.savetxt(out, mesh.faces.astype(np.int64) + 1, fmt="f %d %d %d")
+    # One %-format over all rows: the same text as np.savetxt, four times faster (it formats
+    # row by row in Python).
+    vertices = lps_vertices(mesh)
+    out.write(("v %.4f %.4f %.4f\n" * len(vertices)) % tuple(vertices.ravel().tolist()))
+    faces = mesh.faces.astype(np.int64) + 1
+    out.write(("f %d %d %d\n" * len(faces)) % tuple(faces.ravel().tolist()))
     return out.getvalue()
 
 
@@ -66,6 +71,12 @@ def mtl_text(mesh: StructureMesh) -> str:
     r, g, b = (c / 255.0 for c in mesh.structure.colour)
     return (f"# Iris material of {mesh.structure.name}\nnewmtl {mesh.structure.name}\n"
             f"Ka 0 0 0\nKd {r:.4f} {g:.4f} {b:.4f}\nKs 0.1 0.1 0.1\nNs 20\nd 1\nillum 2\n")
+
+
+def _structure_files(mesh: StructureMesh) -> list[tuple[str, bytes | str]]:
+    stem = file_stem(mesh)
+    return [(f"{stem}.stl", stl_bytes(mesh)), (f"{stem}.obj", obj_text(mesh, f"{stem}.mtl")),
+            (f"{stem}.mtl", mtl_text(mesh))]
 
 
 def write_mesh_bundle(meshes: Sequence[StructureMesh], path: Path) -> int:
@@ -79,12 +90,21 @@ def write_mesh_bundle(meshes: Sequence[StructureMesh], path: Path) -> int:
         f"Coordinates: {COORDINATES_NOTE}.",
         "Columns: file, structure, label, group, triangles, watertight.",
     ]
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
-        for mesh in meshes:
+    # Level 1: level 6 makes the archive ~11 % smaller in four times the time (meshes of a
+    # whole body are 100+ MB of STL and OBJ). The files of the next structure are made on a
+    # second thread while this one's are compressed (zlib releases the GIL).
+    with (zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf,
+          ThreadPoolExecutor(max_workers=1) as maker):
+        upcoming = maker.submit(_structure_files, meshes[0]) if meshes else None
+        for n, mesh in enumerate(meshes):
+            assert upcoming is not None
+            files = upcoming.result()
+            # One structure ahead, not all: a whole body's files would all be in memory.
+            upcoming = maker.submit(_structure_files, meshes[n + 1]) if n + 1 < len(meshes) \
+                else None
+            for name, content in files:
+                zf.writestr(name, content)
             stem = file_stem(mesh)
-            zf.writestr(f"{stem}.stl", stl_bytes(mesh))
-            zf.writestr(f"{stem}.obj", obj_text(mesh, f"{stem}.mtl"))
-            zf.writestr(f"{stem}.mtl", mtl_text(mesh))
             s = mesh.structure
             readme.append(f"{stem}\t{s.name}\t{s.label}\t{s.group}\t{mesh.triangle_count}\t"
                           f"{'yes' if mesh.closed else 'NO'}")

@@ -7,6 +7,8 @@ structure named with the structure's name, carrying its mesh and a material of i
 Positions are quantized to 16 bits per structure (KHR_mesh_quantization; the structure node's
 scale and translation restore millimetres), normals to 8 bits, and every buffer view is
 compressed with EXT_meshopt_compression (three.js: ``GLTFLoader.setMeshoptDecoder``).
+``plain=True`` writes the same scene with no extension at all (float positions in millimetres,
+float normals, uncompressed), for tools that cannot decode those.
 
 A structure given as an :class:`AnnotatedMesh` may carry a float32 value per vertex, written as
 the application attribute ``_SIGNED_DISTANCE`` (millimetres, losslessly meshopt-encoded; three.js
@@ -69,17 +71,22 @@ class AnnotatedMesh:
 
 
 def write_glb(meshes: Sequence[StructureMesh | AnnotatedMesh], path: Path, *,
-              compress: bool = True) -> int:
+              compress: bool = True, plain: bool = False) -> int:
     """Write the study's GLB to ``path``; returns its size in bytes."""
-    data = encode_glb(meshes, compress=compress)
+    data = encode_glb(meshes, compress=compress, plain=plain)
     Path(path).write_bytes(data)
     return len(data)
 
 
-def encode_glb(meshes: Sequence[StructureMesh | AnnotatedMesh], *, compress: bool = True
-               ) -> bytes:
-    """The GLB bytes for ``meshes`` (meshopt-compressed unless ``compress`` is False)."""
-    builder = _Builder(compress=compress)
+def encode_glb(meshes: Sequence[StructureMesh | AnnotatedMesh], *, compress: bool = True,
+               plain: bool = False) -> bytes:
+    """The GLB bytes for ``meshes`` (meshopt-compressed unless ``compress`` is False).
+
+    ``plain``: no extensions at all (float positions and normals, nothing compressed), for
+    tools without a meshopt decoder or quantization support (some Blender versions, Windows
+    3D Viewer, many web viewers); about three times the size of the compressed file.
+    """
+    builder = _Builder(compress=compress and not plain, quantize=not plain)
     root_children: list[int] = []
     items = [m if isinstance(m, AnnotatedMesh) else AnnotatedMesh(m) for m in meshes]
     for group in GROUPS:
@@ -109,6 +116,7 @@ def _pad4(data: bytes, fill: bytes = b"\0") -> bytes:
 @dataclass
 class _Builder:
     compress: bool
+    quantize: bool = True
     doc: dict[str, Any] = field(default_factory=lambda: {
         "asset": {"version": "2.0", "generator": "Iris"},
         "nodes": [], "meshes": [], "materials": [], "accessors": [], "bufferViews": [],
@@ -126,20 +134,10 @@ class _Builder:
         vertices = np.asarray(mesh.vertices, dtype=np.float64)
         faces = np.asarray(mesh.faces, dtype=np.uint32)
         faces, vertices, normals, kept = _optimise(faces, vertices)
-        low = vertices.min(axis=0) if len(vertices) else np.zeros(3)
-        extent = float((vertices.max(axis=0) - low).max()) if len(vertices) else 0.0
-        step = max(extent / 65535.0, 1e-6)
-        quantized = np.zeros((len(vertices), 4), dtype=np.uint16)  # 4th: padding to 8 bytes
-        quantized[:, :3] = np.clip(np.rint((vertices - low) / step), 0, 65535)
-        packed_normals = np.zeros((len(vertices), 4), dtype=np.int8)
-        packed_normals[:, :3] = np.clip(np.rint(normals * 127.0), -127, 127)
-        position = self._accessor(quantized, stride=8, component=_UNSIGNED_SHORT, kind="VEC3",
-                                  target=_ARRAY_BUFFER, extra={
-            "min": [int(v) for v in quantized[:, :3].min(axis=0)] if len(vertices) else [0] * 3,
-            "max": [int(v) for v in quantized[:, :3].max(axis=0)] if len(vertices) else [0] * 3,
-        })
-        normal = self._accessor(packed_normals, stride=4, component=_BYTE, kind="VEC3",
-                                target=_ARRAY_BUFFER, extra={"normalized": True})
+        if self.quantize:
+            position, normal, placement = self._quantized(vertices, normals)
+        else:
+            position, normal, placement = self._floats(vertices, normals)
         index_type = np.uint16 if len(vertices) <= 65535 else np.uint32
         indices = self._accessor(
             faces.astype(index_type).ravel(), stride=np.dtype(index_type).itemsize,
@@ -168,11 +166,47 @@ class _Builder:
         return self.add_node({
             "name": s.name,
             "mesh": len(self.doc["meshes"]) - 1,
-            "translation": [float(v) for v in low],
-            "scale": [step, step, step],
+            **placement,
             "extras": {"label": s.label, "group": s.group, "colour": s.colour_hex,
                        "display_name": s.display_name, **item.extras},
         })
+
+    def _quantized(self, vertices: npt.NDArray[np.float64], normals: npt.NDArray[np.float32]
+                   ) -> tuple[int, int, dict[str, Any]]:
+        """16-bit positions (the node's scale and translation restore millimetres) and 8-bit
+        normals (KHR_mesh_quantization)."""
+        low = vertices.min(axis=0) if len(vertices) else np.zeros(3)
+        extent = float((vertices.max(axis=0) - low).max()) if len(vertices) else 0.0
+        step = max(extent / 65535.0, 1e-6)
+        quantized = np.zeros((len(vertices), 4), dtype=np.uint16)  # 4th: padding to 8 bytes
+        quantized[:, :3] = np.clip(np.rint((vertices - low) / step), 0, 65535)
+        packed_normals = np.zeros((len(vertices), 4), dtype=np.int8)
+        packed_normals[:, :3] = np.clip(np.rint(normals * 127.0), -127, 127)
+        position = self._accessor(quantized, stride=8, component=_UNSIGNED_SHORT, kind="VEC3",
+                                  target=_ARRAY_BUFFER, extra={
+            "min": [int(v) for v in quantized[:, :3].min(axis=0)] if len(vertices) else [0] * 3,
+            "max": [int(v) for v in quantized[:, :3].max(axis=0)] if len(vertices) else [0] * 3,
+        })
+        normal = self._accessor(packed_normals, stride=4, component=_BYTE, kind="VEC3",
+                                target=_ARRAY_BUFFER, extra={"normalized": True})
+        return position, normal, {"translation": [float(v) for v in low],
+                                  "scale": [step, step, step]}
+
+    def _floats(self, vertices: npt.NDArray[np.float64], normals: npt.NDArray[np.float32]
+                ) -> tuple[int, int, dict[str, Any]]:
+        """Float millimetre positions and float unit normals: core glTF, no extension."""
+        position = np.ascontiguousarray(vertices, dtype=np.float32)
+        unit = np.asarray(normals, dtype=np.float64)
+        # The validator checks that float normals have unit length.
+        unit = unit / np.maximum(np.linalg.norm(unit, axis=1, keepdims=True), 1e-12)
+        bounds = {"min": [float(v) for v in position.min(axis=0)],
+                  "max": [float(v) for v in position.max(axis=0)]} if len(position) else {
+                      "min": [0.0] * 3, "max": [0.0] * 3}
+        accessor = self._accessor(position, stride=12, component=_FLOAT, kind="VEC3",
+                                  target=_ARRAY_BUFFER, extra=bounds)
+        normal = self._accessor(np.ascontiguousarray(unit, dtype=np.float32), stride=12,
+                                component=_FLOAT, kind="VEC3", target=_ARRAY_BUFFER, extra={})
+        return accessor, normal, {}
 
     def _accessor(self, array: npt.NDArray[Any], *, stride: int, component: int, kind: str,
                   target: int, extra: dict[str, Any]) -> int:
@@ -212,7 +246,7 @@ class _Builder:
         doc["scene"] = 0
         doc["scenes"] = [{"name": "study", "nodes": [root]}]
         doc["buffers"] = [{"byteLength": len(self.payload)}]
-        used = [_QUANTIZATION]
+        used = [_QUANTIZATION] if self.quantize else []
         if self.fallback_length:
             doc["buffers"].append({"byteLength": self.fallback_length,
                                    "extensions": {_MESHOPT: {"fallback": True}}})

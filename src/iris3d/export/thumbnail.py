@@ -42,11 +42,14 @@ def thumbnail_image(ct: CTVolume, labels: LabelMap | None, size: int = 512) -> I
 
 
 def _overlay(rgb: npt.NDArray[np.floating], labels: LabelMap) -> npt.NDArray[np.floating]:
-    ids, _ = reorient_to_ras(np.asarray(labels.array), labels.affine)
-    front = ids[:, ::-1, :]  # +y is anterior: look from the front
-    hit = front != 0
-    first = hit.argmax(axis=1)
-    seen = np.take_along_axis(front, first[:, None, :], axis=1)[:, 0, :]
+    ids, _ = reorient_to_ras(labels.array, labels.affine)
+    seen = np.empty((ids.shape[0], ids.shape[2]), dtype=ids.dtype)
+    # In slabs of slices, as the density above: a whole-volume mask would be 100 MB more at
+    # 512x512x400, at the moment the meshes are being built beside it.
+    for k in range(0, ids.shape[2], 32):
+        front = ids[:, ::-1, k:k + 32]  # +y is anterior: look from the front
+        first = (front != 0).argmax(axis=1)
+        seen[:, k:k + 32] = np.take_along_axis(front, first[:, None, :], axis=1)[:, 0, :]
     palette = np.zeros((int(max(ids.max(initial=0), 0)) + 1, 3), dtype=np.float32)
     for label, structure in labels.table.items():
         if label < len(palette):

@@ -22,6 +22,8 @@ from iris3d.ingest.errors import CorruptFileError, UnsafeArchiveError, Unsupport
 from iris3d.settings import Settings
 
 _CHUNK = 1 << 20
+MAX_EXPANSION = 100
+_EXPANSION_FLOOR = 256 * 2**20
 
 
 @contextmanager
@@ -43,17 +45,17 @@ def extract_zip(path: Path, target: Path, settings: Settings) -> int:
     try:
         archive = zipfile.ZipFile(path)
     except zipfile.BadZipFile as e:
-        raise CorruptFileError(f"{path.name}: not a valid zip archive ({e})") from e
-    except OSError as e:
-        raise CorruptFileError(f"{path.name}: the zip archive could not be read ({e})") from e
+        raise CorruptFileError(f"{path.name}: not a valid zip archive") from e
+    except (OSError, ValueError, EOFError, NotImplementedError, RuntimeError) as e:
+        raise CorruptFileError(f"{path.name}: the zip archive could not be read") from e
     with archive:
         members = archive.infolist()
         _check_declared_size(path, members, settings)
-        budget = _Budget(path.name, settings.max_unpacked_bytes)
+        budget = _Budget(path.name, settings.max_unpacked_bytes, path.stat().st_size)
         written = 0
         for info in members:
             relative = _safe_relative_path(path.name, info.filename)
-            if info.is_dir() or _is_symlink(info) or relative is None:
+            if relative is None or info.is_dir() or _is_symlink(info):
                 continue
             destination = target.joinpath(*relative.parts)
             # Belt and braces: the name check above should make this impossible.
@@ -101,13 +103,20 @@ def _is_symlink(info: zipfile.ZipInfo) -> bool:
 class _Budget:
     """Bytes unpacked so far against the limit: counted as written, not as headers claim."""
 
-    def __init__(self, archive_name: str, limit: int) -> None:
+    def __init__(self, archive_name: str, limit: int, archive_bytes: int) -> None:
         self.archive_name = archive_name
         self.limit = limit
+        # DICOM deflates a few-fold; far more, to a large size, is a zip bomb of zeros
+        self.expansion_limit = max(_EXPANSION_FLOOR, MAX_EXPANSION * archive_bytes)
         self.used = 0
 
     def take(self, n: int) -> None:
         self.used += n
+        if self.used > self.expansion_limit and self.used <= self.limit:
+            raise UnsafeArchiveError(
+                f"{self.archive_name}: unpacks to more than {MAX_EXPANSION} times its size: "
+                "refused as a zip bomb"
+            )
         if self.used > self.limit:
             raise UnsafeArchiveError(
                 f"{self.archive_name}: unpacks to more than the limit of {self.limit:,} bytes "
@@ -145,9 +154,7 @@ def _copy_member(
     except NotImplementedError as e:
         raise UnsupportedFormatError(
             f"{budget.archive_name}: entry {info.filename!r} uses a compression method Iris "
-            f"cannot unpack ({e})"
+            "cannot unpack"
         ) from e
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as e:
-        raise CorruptFileError(
-            f"{budget.archive_name}: entry {info.filename!r} is corrupt ({e})"
-        ) from e
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as e:
+        raise CorruptFileError(f"{budget.archive_name}: entry {info.filename!r} is corrupt") from e

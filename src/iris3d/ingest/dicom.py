@@ -9,6 +9,7 @@ JPEG 2000 and JPEG lossless read like uncompressed data). LPS becomes RAS only t
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import cast
@@ -48,6 +49,7 @@ from iris3d.settings import Settings
 from iris3d.volume import CTVolume, StudyMetadata
 
 __all__ = ["SeriesInfo", "choose_series", "load_dicom_series", "scan_series"]
+log = logging.getLogger(__name__)
 
 
 def load_dicom_series(
@@ -55,11 +57,13 @@ def load_dicom_series(
 ) -> CTVolume:
     scan = scan_folder(folder)
     if not scan.series:
+        why = f" ({'; '.join(scan.unplaced)})" if scan.unplaced else ""
         raise NoImagesError(
             f"no DICOM images found: {scan.files_seen} file(s) looked at, none of them a DICOM "
-            "image with a position in patient space"
+            f"image with a valid position in patient space{why}"
         )
     chosen, warnings = choose_series(scan.series, series_uid, allow_non_ct)
+    warnings.extend(f"left out {reason}" for reason in scan.unplaced)
     uid = chosen.summary.uid
     check_uniform(chosen.slices, uid)
     first = chosen.slices[0]
@@ -237,11 +241,16 @@ def _pixels(header: SliceHeader) -> npt.NDArray[np.generic]:
         syntax = ds.file_meta.get("TransferSyntaxUID")
         pixels: npt.NDArray[np.generic] = ds.pixel_array
     except NotImplementedError as e:
+        log.info("cannot decode the pixel data of %s: %s", name, e)
         raise UnsupportedFormatError(
-            f"{name}: its compressed pixel data cannot be decoded here ({e})"
+            f"{name}: its compressed pixel data uses an encoding Iris cannot decode"
         ) from e
     except Exception as e:  # pydicom and its plugins raise many types for damaged data
-        raise CorruptFileError(f"{name}: the pixel data could not be read ({e})") from e
+        log.info("cannot read the pixel data of %s: %s", name, e)
+        raise CorruptFileError(
+            f"{name}: the pixel data could not be read: it is damaged, or does not match the "
+            "image size and pixel type its header gives (Rows, Columns, Bits Allocated)"
+        ) from e
     if pixels.shape != (header.rows, header.columns):
         kind = getattr(syntax, "name", "unknown transfer syntax")
         raise CorruptFileError(

@@ -22,6 +22,7 @@ import pydicom
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 
+from iris3d.ingest.checks import MAX_ORIGIN_MM, MAX_SPACING_MM, MIN_SPACING_MM
 from iris3d.volume import SeriesSummary
 
 NO_UID_PREFIX = "no-uid-"
@@ -80,6 +81,16 @@ class ScanResult:
     series: list[SeriesInfo]
     files_seen: int
     files_skipped: int
+    # Images left out although they are DICOM images, by reason: "3 image(s): ...".
+    unplaced: tuple[str, ...] = ()
+
+
+_KEYWORDS_USED_LATER = ("SeriesInstanceUID", "SeriesNumber", "SeriesDescription", "Modality",
+                        "FrameOfReferenceUID", "Manufacturer", "KVP", "SliceThickness")
+
+
+class _UnplaceableError(Exception):
+    """A DICOM image whose header cannot put it in patient space; the message says why."""
 
 
 def scan_series(folder: Path) -> list[SeriesInfo]:
@@ -89,18 +100,22 @@ def scan_series(folder: Path) -> list[SeriesInfo]:
 
 def scan_folder(folder: Path) -> ScanResult:
     headers: dict[str, list[tuple[Dataset, SliceHeader]]] = defaultdict(list)
+    reasons: Counter[str] = Counter()
     seen = skipped = 0
     for path in _files_under(folder):
         seen += 1
         read = _read_header(path)
-        if read is None:
+        if read is None or isinstance(read, str):
             skipped += 1
+            if isinstance(read, str):
+                reasons[read] += 1
             continue
         ds, header = read
         headers[_series_key(ds)].append((ds, header))
     series = [_series_info(uid, items) for uid, items in headers.items()]
     series.sort(key=lambda s: (-s.summary.slice_count, s.summary.uid))
-    return ScanResult(series=series, files_seen=seen, files_skipped=skipped)
+    unplaced = tuple(f"{n} image(s): {reason}" for reason, n in reasons.most_common())
+    return ScanResult(series=series, files_seen=seen, files_skipped=skipped, unplaced=unplaced)
 
 
 def _files_under(folder: Path) -> list[Path]:
@@ -111,8 +126,9 @@ def _files_under(folder: Path) -> list[Path]:
     return found
 
 
-def _read_header(path: Path) -> tuple[Dataset, SliceHeader] | None:
-    """The file's header as a :class:`SliceHeader`, or None when it is no image we can place."""
+def _read_header(path: Path) -> tuple[Dataset, SliceHeader] | str | None:
+    """The file's header as a :class:`SliceHeader`; None when it is no image, or why an image
+    cannot be placed in patient space."""
     forced = False
     try:
         ds = pydicom.dcmread(path, stop_before_pixels=True)
@@ -128,8 +144,12 @@ def _read_header(path: Path) -> tuple[Dataset, SliceHeader] | None:
         return None
     try:
         header = _slice_header(path, ds, forced)
-    except (AttributeError, KeyError, ValueError, TypeError, IndexError):
-        return None
+        for keyword in _KEYWORDS_USED_LATER:  # pydicom decodes lazily: decode them here
+            ds.get(keyword)
+    except _UnplaceableError as e:
+        return str(e)
+    except Exception:  # pydicom raises many types for values it cannot decode
+        return "a header field holds a value that cannot be decoded"
     return None if header is None else (ds, header)
 
 
@@ -147,17 +167,20 @@ def _slice_header(path: Path, ds: Dataset, forced: bool) -> SliceHeader | None:
     sop_class = str(ds.get("SOPClassUID", ""))
     if sop_class == _DICOMDIR_SOP_CLASS:
         return None
-    if not all(k in ds for k in ("Rows", "Columns", "ImagePositionPatient")):
+    if not all(k in ds for k in ("Rows", "Columns")):
         return None
-    if "ImageOrientationPatient" not in ds or "PixelSpacing" not in ds:
+    if not all(k in ds for k in ("ImagePositionPatient", "ImageOrientationPatient",
+                                 "PixelSpacing")):
+        if "ImageType" in ds and "Rows" in ds and str(ds.get("Modality", "")) == "CT":
+            raise _UnplaceableError("no position, orientation or pixel spacing in patient space")
         return None
     if int(ds.get("SamplesPerPixel", 1)) != 1:
         return None
     position = tuple(float(v) for v in ds.ImagePositionPatient)
     orientation = tuple(float(v) for v in ds.ImageOrientationPatient)
     spacing = tuple(float(v) for v in ds.PixelSpacing)
-    if len(position) != 3 or len(orientation) != 6 or len(spacing) != 2 or min(spacing) <= 0:
-        return None
+    _check_placement(position, orientation, spacing)
+    _check_pixel_description(ds)
     image_type = {str(v).strip().upper() for v in (ds.get("ImageType") or [])}
     number = ds.get("InstanceNumber")
     return SliceHeader(
@@ -169,12 +192,43 @@ def _slice_header(path: Path, ds: Dataset, forced: bool) -> SliceHeader | None:
         columns=int(ds.Columns),
         frames=int(ds.get("NumberOfFrames") or 1),
         position=(position[0], position[1], position[2]),
-        orientation=(*orientation[:3], *orientation[3:6]),
+        orientation=(orientation[0], orientation[1], orientation[2], orientation[3],
+                     orientation[4], orientation[5]),
         pixel_spacing=(spacing[0], spacing[1]),
         slope=float(ds.get("RescaleSlope") or 1.0),
         intercept=float(ds.get("RescaleIntercept") or 0.0),
         localizer=bool(image_type & _LOCALIZER_TYPES),
     )
+
+
+def _check_placement(
+    position: tuple[float, ...], orientation: tuple[float, ...], spacing: tuple[float, ...]
+) -> None:
+    if len(position) != 3 or len(orientation) != 6 or len(spacing) != 2:
+        raise _UnplaceableError("ImagePositionPatient, ImageOrientationPatient or PixelSpacing has "
+                           "the wrong number of values")
+    if not all(math.isfinite(v) for v in (*position, *orientation, *spacing)):
+        raise _UnplaceableError("its position, orientation or pixel spacing is not a finite number")
+    row, col = np.array(orientation[:3]), np.array(orientation[3:])
+    lengths = (float(np.linalg.norm(row)), float(np.linalg.norm(col)))
+    if min(lengths) < 0.9 or max(lengths) > 1.1 or abs(float(row @ col)) > 0.05:
+        raise _UnplaceableError("ImageOrientationPatient is not two perpendicular unit directions")
+    if not all(MIN_SPACING_MM <= v <= MAX_SPACING_MM for v in spacing):
+        raise _UnplaceableError(f"PixelSpacing {spacing[0]:g}\\{spacing[1]:g} mm is zero, negative "
+                           "or implausible")
+    if max(abs(v) for v in position) > MAX_ORIGIN_MM:
+        raise _UnplaceableError("ImagePositionPatient lies implausibly far away")
+
+
+def _check_pixel_description(ds: Dataset) -> None:
+    bits = int(ds.get("BitsAllocated") or 16)
+    if bits not in (8, 16, 32):
+        raise _UnplaceableError(f"{bits}-bit pixels; CT images have 8, 16 or 32")
+    if int(ds.Rows) < 1 or int(ds.Columns) < 1:
+        raise _UnplaceableError("Rows or Columns is zero")
+    slope, intercept = float(ds.get("RescaleSlope") or 1.0), float(ds.get("RescaleIntercept") or 0)
+    if not (math.isfinite(slope) and math.isfinite(intercept)) or slope == 0:
+        raise _UnplaceableError("RescaleSlope or RescaleIntercept is zero or not a finite number")
 
 
 def _series_key(ds: Dataset) -> str:

@@ -42,3 +42,12 @@ class SeriesNotFoundError(IngestError):
 
 class IrregularGeometryError(IngestError):
     """The slices do not form a regular volume."""
+
+
+class InvalidGeometryError(IngestError):
+    """The image's geometry is invalid: its voxel spacing or orientation is zero, not a number,
+    or not a real 3D grid."""
+
+
+class UnsafeReferenceError(IngestError):
+    """The header names another file to read the voxels from, which this server does not do."""

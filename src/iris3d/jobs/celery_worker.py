@@ -16,7 +16,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from iris3d.jobs.celery_executor import TASK_NAME, CeleryExecutor, make_celery, worker_queues
+from iris3d.jobs.celery_executor import (
+    TASK_NAME,
+    CeleryExecutor,
+    make_celery,
+    queue_name,
+    worker_queues,
+)
 from iris3d.jobs.engines import EngineCache
 from iris3d.jobs.reaper import reap_abandoned
 from iris3d.jobs.runner import WorkerContext, clean_scratch, run_claimed
@@ -29,6 +35,7 @@ from iris3d.store.models import utcnow
 
 if TYPE_CHECKING:
     from celery import Celery, Task
+    from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 
@@ -83,14 +90,30 @@ def _beat(process: _Process) -> None:
         log.warning("worker heartbeat failed: %s", type(e).__name__)
 
 
+def _claim_fairly(session: Session, job_id: str, worker_id: str) -> queue.Claim | None:
+    """The fairest queued job on ``job_id``'s broker queue, else ``job_id`` itself.
+
+    Messages arrive first come first served; jobs of one queue are interchangeable, so each
+    delivery takes whichever job of its queue is due in fair order (``queue.fair_order``). Every
+    job still gets a delivery: a queue's messages and its queued jobs are equal in number."""
+    route = queue.route_of(session, job_id)
+    if route is not None:
+        wanted = queue_name(*route)
+        claim = queue.claim_next(session, worker_id, lambda e, q: queue_name(e, q) == wanted)
+        if claim is not None:
+            return claim
+    return queue.claim_job(session, job_id, worker_id)
+
+
 def run_job(task: Task[Any, Any], job_id: str) -> str:
-    """Claim and run ``job_id``; any other state means another delivery already did (or will)."""
+    """Claim and run a job of ``job_id``'s queue (fair order); when none is queued, ``job_id``'s
+    other states mean another delivery already did (or will)."""
     settings = get_settings()
     process = _context(settings)
     ctx = process.ctx
     state: str | None = None
     with ctx.db.session() as session:
-        claim = queue.claim_job(session, job_id, ctx.worker_id)
+        claim = _claim_fairly(session, job_id, ctx.worker_id)
     if claim is None:
         for requeued, state in reap_abandoned(ctx.db, settings).items():
             if state == "queued" and requeued != job_id:
@@ -104,6 +127,7 @@ def run_job(task: Task[Any, Any], job_id: str) -> str:
             raise task.retry(countdown=settings.worker_stale_s, max_retries=None)
         log.info("job %s is %s: nothing to do", job_id, state or "gone")
         return state or "gone"
+    job_id = claim.job_id
     process.job_id = job_id
     _beat(process)
     try:

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from iris3d.errors import IrisError
+from iris3d.ingest.isolated import check_in_fresh_process
 from iris3d.jobs.comparison import run_comparison
 from iris3d.jobs.engines import EngineCache
 from iris3d.jobs.errors import JobCancelledError, LeaseLostError, WorkerStoppingError
@@ -148,12 +149,16 @@ def _compare(claim: Claim, ctx: WorkerContext, reporter: JobReporter, workdir: P
 def _process(claim: Claim, ctx: WorkerContext, reporter: JobReporter, workdir: Path) -> Outcome:
     source = workdir / claim.source_key.rsplit("/", 1)[-1]
     ctx.blobs.download(claim.source_key, source)
+    # Read first in a limited child: a file that would exhaust memory or CPU fails this job
+    # with a reason instead of taking the worker down.
+    check_in_fresh_process(source, claim.series_uid, ctx.settings)
     segmentation = None
     if claim.engine == "import":
         if claim.segmentation_key is None:
             raise IrisError("engine 'import' needs a segmentation uploaded with the study")
         segmentation = workdir / claim.segmentation_key.rsplit("/", 1)[-1]
         ctx.blobs.download(claim.segmentation_key, segmentation)
+        check_in_fresh_process(segmentation, None, ctx.settings, label_map=True)
     options = ProcessOptions(
         quality=Quality(claim.quality),
         engine=claim.engine,

@@ -8,15 +8,17 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 import numpy as np
+import numpy.typing as npt
 
 from iris3d.anatomy import Structure, group_of
 from iris3d.mesh.detail import NORMAL, MeshDetail
 from iris3d.mesh.finish import finish_surface
-from iris3d.mesh.grid import crop_to_labels, native_grid
+from iris3d.mesh.grid import LabelCrop, crop_to_labels, native_grid
+from iris3d.mesh.intensity import intensity_guide
 from iris3d.mesh.model import StructureMesh
 from iris3d.mesh.surfacenets import LabelledSurfaces, extract_surfaces
 from iris3d.mesh.topology import compact, is_closed_manifold
-from iris3d.volume import LabelMap
+from iris3d.volume import CTVolume, LabelMap
 
 Progress = Callable[[int, int], None]
 """Called with (structures done, structures in all) as meshes finish."""
@@ -31,6 +33,8 @@ def build_meshes(
     *,
     workers: int | None = None,
     progress: Progress | None = None,
+    grid: LabelCrop | None = None,
+    ct: CTVolume | None = None,
 ) -> list[StructureMesh]:
     """One smoothed, decimated surface per structure present, in label-id order.
 
@@ -43,8 +47,14 @@ def build_meshes(
     :func:`iris3d.mesh.printable_meshes` before writing files for printing. Ids missing from
     ``labels.table`` are meshed as ``label_<id>``. A label map resampled from a coarser grid
     with nearest neighbour is meshed at that grid's resolution (see :mod:`iris3d.mesh.grid`).
+    ``grid``: ``meshing_grid(labels.array)`` when the caller has it already (it copies the
+    labels' box: give it to :func:`iris3d.mesh.printable_meshes` too).
+    ``ct``, the scan on the labels' grid, places each surface at sub-voxel precision from its
+    partial-volume intensities where the structure stands out from its surroundings (see
+    :mod:`iris3d.mesh.intensity`).
     """
-    return mesh_structures(labels, detail, workers=workers, progress=progress)
+    return mesh_structures(labels, detail, workers=workers, progress=progress, grid=grid,
+                           ct=ct)
 
 
 def mesh_structures(
@@ -54,13 +64,15 @@ def mesh_structures(
     workers: int | None = None,
     progress: Progress | None = None,
     merge_repeats: bool = True,
+    grid: LabelCrop | None = None,
+    ct: CTVolume | None = None,
 ) -> list[StructureMesh]:
     """:func:`build_meshes`; ``merge_repeats=False`` meshes every voxel of the label map even
     where it repeats the slices of a coarser grid (for comparisons)."""
-    crop = crop_to_labels(labels.array)
+    crop = grid or crop_to_labels(labels.array)
     if crop is None:
         return []
-    if merge_repeats:
+    if merge_repeats and grid is None:
         crop = native_grid(crop)
     threads = workers or os.cpu_count() or 1
     top = int(crop.array.max())
@@ -70,20 +82,25 @@ def mesh_structures(
     surfaces = extract_surfaces(crop, wanted, threads)
     present = [label for label in wanted if surfaces.quad_count(label) > 0]
     cell_mm = crop.cell_mm(labels.affine)
+    scan = ct if ct is not None and labels.matches(ct) else None
 
     def one(label: int) -> StructureMesh:
-        return _structure_mesh(labels, label, surfaces, detail, cell_mm)
+        return _structure_mesh(labels, label, surfaces, detail, cell_mm, scan,
+                               crop.voxels_per_cell())
 
     return run_largest_first(one, present, surfaces.quad_count, threads, progress)
 
 
 def _structure_mesh(
-    labels: LabelMap, label: int, surfaces: LabelledSurfaces, detail: MeshDetail, cell_mm: float
+    labels: LabelMap, label: int, surfaces: LabelledSurfaces, detail: MeshDetail, cell_mm: float,
+    ct: CTVolume | None, voxels_per_cell: npt.NDArray[np.float64],
 ) -> StructureMesh:
     vertices_ijk, quads = compact(surfaces.points_ijk, surfaces.faces(label))
+    guide = None if ct is None else intensity_guide(ct.array, labels.array, labels.affine,
+                                                    label, vertices_ijk, voxels_per_cell)
     vertices, faces = finish_surface(vertices_ijk, quads, labels.affine, detail,
                                      raw_measures=surfaces.raw_measures(label, labels.affine),
-                                     cell_mm=cell_mm)
+                                     cell_mm=cell_mm, guide=guide)
     return StructureMesh(
         structure=structure_of(labels, label),
         vertices=vertices.astype("float32"),

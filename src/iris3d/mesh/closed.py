@@ -17,10 +17,11 @@ from iris3d.mesh import _vtk
 from iris3d.mesh.build import Progress, run_largest_first
 from iris3d.mesh.detail import NORMAL, MeshDetail
 from iris3d.mesh.finish import finish_surface
-from iris3d.mesh.grid import LabelCrop, crop_to_labels, native_grid
+from iris3d.mesh.grid import LabelCrop, meshing_grid
+from iris3d.mesh.intensity import intensity_guide
 from iris3d.mesh.model import StructureMesh
 from iris3d.mesh.topology import compact, is_closed_manifold
-from iris3d.volume import LabelMap
+from iris3d.volume import CTVolume, LabelMap
 
 
 def printable_meshes(
@@ -30,35 +31,44 @@ def printable_meshes(
     *,
     workers: int | None = None,
     progress: Progress | None = None,
+    grid: LabelCrop | None = None,
+    ct: CTVolume | None = None,
 ) -> list[StructureMesh]:
     """``meshes`` with every non-manifold one rebuilt by marching cubes (``method`` says which).
+    ``grid``: the one given to :func:`iris3d.mesh.build_meshes`, if any.
+
+    ``ct``: as for :func:`iris3d.mesh.build_meshes` (give both the same).
 
     A mesh that is still not closed afterwards keeps ``closed=False``: report it, do not hide it.
     """
     todo = [m for m in meshes if not m.closed]
     if not todo:
         return list(meshes)
-    crop = crop_to_labels(labels.array)
+    crop = grid or meshing_grid(labels.array)  # the grid build_meshes meshed on
     if crop is None:
         return list(meshes)
-    crop = native_grid(crop)  # the grid build_meshes meshed on
     cell_mm = crop.cell_mm(labels.affine)
     threads = workers or os.cpu_count() or 1
+    scan = ct if ct is not None and labels.matches(ct) else None
 
     def rebuild(mesh: StructureMesh) -> StructureMesh:
         points, triangles = marching_cubes_surface(crop, mesh.structure.label)
         if len(triangles) == 0:
             return mesh
         vertices_ijk, raw = compact(points, triangles)
+        guide = None if scan is None else intensity_guide(
+            scan.array, labels.array, labels.affine, mesh.structure.label, vertices_ijk,
+            crop.voxels_per_cell())
         vertices, faces = finish_surface(vertices_ijk, raw, labels.affine, detail,
-                                         target_volume_mm3=mesh.volume_mm3, cell_mm=cell_mm)
+                                         target_volume_mm3=mesh.volume_mm3, cell_mm=cell_mm,
+                                         guide=guide)
         if not is_closed_manifold(faces, len(vertices)):
             # Decimation very rarely pinches a thin part; smoothing alone never changes
             # topology, so the undecimated surface is closed.
             vertices, faces = finish_surface(vertices_ijk, raw, labels.affine,
                                              replace(detail, max_error_mm=0.0),
                                              target_volume_mm3=mesh.volume_mm3,
-                                             cell_mm=cell_mm)
+                                             cell_mm=cell_mm, guide=guide)
         if not is_closed_manifold(faces, len(vertices)):
             return mesh
         return replace(mesh, vertices=vertices.astype(np.float32), faces=faces, closed=True,

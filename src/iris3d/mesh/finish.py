@@ -7,7 +7,9 @@ import numpy.typing as npt
 
 from iris3d.mesh.decimate import decimate
 from iris3d.mesh.detail import MeshDetail
+from iris3d.mesh.intensity import IntensityGuide
 from iris3d.mesh.measure import mean_edge_length, volume_and_area
+from iris3d.mesh.selfcross import undo_crossings
 from iris3d.mesh.smooth import restore_volume, structure_passband, windowed_sinc
 
 
@@ -55,6 +57,7 @@ def finish_surface(
     target_volume_mm3: float | None = None,
     raw_measures: tuple[float, float] | None = None,
     cell_mm: float | None = None,
+    guide: IntensityGuide | None = None,
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int32]]:
     """Map voxel indices through ``affine``, smooth, triangulate, decimate, restore volume.
 
@@ -64,6 +67,9 @@ def finish_surface(
     already (Surface Nets: from the quads), to save measuring millions of triangles.
     ``cell_mm``: the edge of the cells the surface was extracted on (default: the affine's
     voxel; larger where runs of repeated slices were merged).
+    ``guide``: places the smoothed, decimated surface on the CT's own boundary (see
+    :mod:`iris3d.mesh.intensity`) and restores the CT's partial-volume estimate of the volume
+    instead of the voxels'.
 
     ``faces`` (quads or triangles, counter-clockwise from outside in voxel index space) come
     out as triangles counter-clockwise from outside in patient space: a left-handed affine
@@ -88,4 +94,11 @@ def finish_surface(
     # most half a voxel so that a structure the filter nearly removed is not blown up.
     if cell_mm is None:
         cell_mm = float(np.prod(np.linalg.norm(affine[:3, :3], axis=0))) ** (1.0 / 3.0)
-    return restore_volume(vertices, triangles, target, 0.5 * cell_mm), triangles
+    if guide is None:
+        return restore_volume(vertices, triangles, target, 0.5 * cell_mm), triangles
+    volume = target if guide.volume_mm3 is None else guide.volume_mm3
+    # Moving vertices one by one can push a thin part through itself, and so can the offset
+    # that gives the volume back: undo what crosses after each, keep it printable.
+    placed = undo_crossings(vertices, guide.refine(vertices, triangles), triangles)
+    restored = restore_volume(placed, triangles, volume, 0.5 * cell_mm)
+    return undo_crossings(placed, restored, triangles), triangles

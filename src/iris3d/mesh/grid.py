@@ -21,6 +21,7 @@ import numpy.typing as npt
 _PROBES = 24  # neighbouring slice pairs looked at before an axis is compared in full
 _MIN_RUNS = 4  # interior runs needed to tell a resampled grid from chance repeats
 _CHUNK_VOXELS = 1 << 22  # working set of one comparison step (~4 MB of uint8)
+_COPY_SLAB = 8  # slices per step of a transposing copy
 
 Knots = npt.NDArray[np.float64]
 
@@ -44,8 +45,12 @@ class LabelCrop:
         """Mean edge of the cells in millimetres (geometric mean over the axes; the background
         border's cells, one voxel thick, left out)."""
         voxel = np.linalg.norm(affine[:3, :3], axis=0)
-        cells = [1.0 if k is None else float(k[-2] - k[1]) / (len(k) - 3) for k in self.knots]
-        return float(np.cbrt(np.prod(voxel * np.asarray(cells))))
+        return float(np.cbrt(np.prod(voxel * self.voxels_per_cell())))
+
+    def voxels_per_cell(self) -> npt.NDArray[np.float64]:
+        """Mean voxels of the full volume per cell along each axis (1 where none merged)."""
+        return np.asarray([1.0 if k is None else float(k[-2] - k[1]) / (len(k) - 3)
+                           for k in self.knots])
 
     def to_volume(self, points: npt.NDArray[np.floating]) -> npt.NDArray[np.float32]:
         """[i, j, k] indices of the full volume for (N, 3) points in ``array``'s indices."""
@@ -79,8 +84,29 @@ def crop_to_labels(array: npt.NDArray[np.integer]) -> LabelCrop | None:
     padded = np.zeros(tuple(int(n) for n in high - low + 2), dtype=dtype)
     inner = array[low[0]:high[0], low[1]:high[1], low[2]:high[2]]
     # Negative labels are not structures: treat them as background.
-    padded[1:-1, 1:-1, 1:-1] = np.where(inner > 0, inner, 0) if array.min() < 0 else inner
+    _copy_into(padded[1:-1, 1:-1, 1:-1], np.where(inner > 0, inner, 0) if array.min() < 0
+               else inner)
     return LabelCrop(array=padded, offset=low - 1)
+
+
+def _copy_into(target: npt.NDArray[np.generic], source: npt.NDArray[np.generic]) -> None:
+    """``target[...] = source``, in slabs along the axis ``source`` varies slowest along in
+    memory: a label map read from NIfTI is in Fortran order, and one transposing copy of a whole
+    volume into C order is ~6x slower than slabs of a few slices (which stay in cache)."""
+    axis = int(np.argmax(np.abs(source.strides)))
+    if axis == 0 or source.ndim != 3:
+        target[...] = source
+        return
+    for start in range(0, source.shape[axis], _COPY_SLAB):
+        index = [slice(None)] * 3
+        index[axis] = slice(start, start + _COPY_SLAB)
+        target[tuple(index)] = source[tuple(index)]
+
+
+def meshing_grid(array: npt.NDArray[np.integer]) -> LabelCrop | None:
+    """The grid surfaces are extracted on: :func:`crop_to_labels`, then :func:`native_grid`."""
+    crop = crop_to_labels(array)
+    return None if crop is None else native_grid(crop)
 
 
 def native_grid(crop: LabelCrop) -> LabelCrop:

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from iris3d import __version__
-from iris3d.ingest import load_study
-from iris3d.labelio import write_label_map
+from iris3d.ingest import Detached, load_study
 from iris3d.pipeline.atomic import atomic_directory
-from iris3d.pipeline.outputs import write_outputs
+from iris3d.pipeline.outputs import FILE_NAMES, write_ct_nifti, write_outputs
 from iris3d.pipeline.progress import ProgressSink, Stage, ignore_progress
 from iris3d.segment import get_engine
 from iris3d.segment.base import Engine, Quality, SegmentationResult
@@ -27,6 +29,7 @@ class ProcessOptions:
     segmentation: Path | None = None  # with engine "import": the user's own label map or masks
     series_uid: str | None = None
     allow_non_ct: bool = False
+    detached_data: Detached = Detached.REFUSE  # where an NRRD/MHA header may find its voxels
 
 
 @dataclass(frozen=True)
@@ -52,25 +55,37 @@ def process_study(
     """
     options = options or ProcessOptions()
     timings: dict[str, float] = {}
-    with atomic_directory(output_dir, overwrite=overwrite) as staging:
+    with atomic_directory(output_dir, overwrite=overwrite) as staging, _background() as writer:
         started = time.perf_counter()
         progress(Stage.INGEST, 0.0, "reading the study")
         volume = load_study(source, series_uid=options.series_uid,
-                            allow_non_ct=options.allow_non_ct)
+                            allow_non_ct=options.allow_non_ct, detached=options.detached_data)
         progress(Stage.INGEST, 1.0, f"loaded {'x'.join(map(str, volume.shape))} voxels")
+        # The CT's file needs nothing but the CT: compressed while the study is segmented.
+        ct_written = writer.submit(write_ct_nifti, volume, staging / FILE_NAMES["ct_nifti"])
         timings["ingest"] = time.perf_counter() - started
 
         segmentation = _segment(volume, options, engine, progress, timings)
         files = write_outputs(volume, segmentation.labels, options.quality, staging, progress,
-                              timings)
-        files.update(dict(zip(("labels_nifti", "labels_json"),
-                              write_label_map(segmentation.labels, staging / "labels.nii.gz"),
-                              strict=True)))
-        manifest = _manifest(volume, segmentation, options, files, timings)
-        (staging / MANIFEST).write_text(json.dumps(manifest, indent=2))
+                              timings, background=writer, ct_written=ct_written)
+        # The stages' timings cover the run; only this JSON (milliseconds) comes after them.
         files["manifest"] = staging / MANIFEST
+        manifest = _manifest(volume, segmentation, options, files, timings)
+        files["manifest"].write_text(json.dumps(manifest, indent=2))
     final = {name: output_dir / path.relative_to(staging) for name, path in files.items()}
     return StudyResult(output_dir=output_dir, files=final, manifest=manifest)
+
+
+@contextmanager
+def _background() -> Iterator[ThreadPoolExecutor]:
+    """One thread for the files written beside the main work; on the way out (also on errors and
+    cancellation) what has not started is dropped and what has is waited for, so nothing writes
+    into the staging folder once it is renamed or removed."""
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="iris-files")
+    try:
+        yield pool
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _segment(
@@ -98,6 +113,7 @@ def _manifest(
     files: dict[str, Path],
     timings: dict[str, float],
 ) -> dict[str, object]:
+    present = set(segmentation.labels.present_ids())
     return {
         "iris_version": __version__,
         "quality": options.quality.value,
@@ -109,7 +125,7 @@ def _manifest(
         },
         "segmentation": segmentation.describe(),
         "structures": [s.to_dict() for s in segmentation.labels.table.values()
-                       if s.label in set(segmentation.labels.present_ids())],
+                       if s.label in present],
         "files": {name: path.name for name, path in sorted(files.items())},
         "timings_s": {k: round(v, 3) for k, v in timings.items()},
     }

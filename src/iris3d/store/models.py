@@ -84,6 +84,15 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # A disabled account cannot sign in and its tokens stop working; its data stays.
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Per-user quota overrides (names of ``QuotaName``); absent names use the settings' defaults.
+    limits: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class TokenKind(StrEnum):
+    SESSION = "session"  # a sign-in: ends when idle for IRIS_SESSION_IDLE_S
+    API = "api"  # made for a script, named, listed and revocable; no idle timeout
 
 
 class AuthToken(Base):
@@ -96,6 +105,26 @@ class AuthToken(Base):
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(16), default=TokenKind.SESSION.value)
+    name: Mapped[str] = mapped_column(String(100), default="")
+    last_used_at: Mapped[datetime | None] = mapped_column(default=utcnow)
+
+
+class Invite(Base):
+    """A one-use code an administrator hands out when sign-up is invite-only."""
+
+    __tablename__ = "invites"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by: Mapped[str | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_by: Mapped[str | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
 
 
 class Study(Base):
@@ -135,7 +164,10 @@ class Upload(Base):
 
 class Job(Base):
     __tablename__ = "jobs"
-    __table_args__ = (Index("ix_jobs_state_created", "state", "created_at"),)
+    __table_args__ = (
+        Index("ix_jobs_state_created", "state", "created_at"),
+        Index("ix_jobs_state_owner", "state", "owner_id"),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     owner_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)

@@ -7,6 +7,7 @@ new holder's work: its updates match no row and it stops.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -53,18 +54,48 @@ def _bump(**values: Any) -> dict[str, Any]:
     return {**values, "updated_at": utcnow(), "revision": Job.revision + 1}
 
 
-def claim_next(session: Session, worker_id: str) -> Claim | None:
-    """Take the oldest queued job; two workers racing for it cannot both win."""
-    for _ in range(5):
-        job_id = session.scalar(
-            select(Job.id)
-            .where(Job.state == JobState.QUEUED.value)
-            .order_by(Job.created_at, Job.id)
-            .limit(1)
+def fair_order(session: Session, limit: int = 50) -> list[tuple[str, str, str]]:
+    """Queued jobs as (id, engine, quality) in the order workers take them: first the owners
+    with the fewest jobs running, then the owner served longest ago (round robin), then the
+    oldest job. One user's backlog so holds at most one worker each while someone else waits
+    (``docs/security.md``)."""
+    waiting = select(Job.owner_id).where(Job.state == JobState.QUEUED.value).distinct()
+    owners = (
+        select(
+            Job.owner_id,
+            func.count().filter(Job.state == JobState.RUNNING.value).label("running"),
+            func.max(Job.started_at).label("served"),
         )
-        if job_id is None:
+        .where(Job.owner_id.in_(waiting))
+        .group_by(Job.owner_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Job.id, Job.engine, Job.quality)
+        .join(owners, owners.c.owner_id == Job.owner_id)
+        .where(Job.state == JobState.QUEUED.value)
+        .order_by(
+            owners.c.running, owners.c.served.asc().nulls_first(), Job.created_at, Job.id
+        )
+        .limit(limit)
+    ).all()
+    return [(str(r[0]), str(r[1]), str(r[2])) for r in rows]
+
+
+def claim_next(
+    session: Session, worker_id: str, accepts: Callable[[str, str], bool] | None = None
+) -> Claim | None:
+    """Take the next queued job in fair order (that ``accepts(engine, quality)``, if given);
+    two workers racing for it cannot both win."""
+    for _ in range(5):
+        candidates = [
+            job_id
+            for job_id, engine, quality in fair_order(session)
+            if accepts is None or accepts(engine, quality)
+        ]
+        if not candidates:
             return None
-        claim = claim_job(session, job_id, worker_id)
+        claim = claim_job(session, candidates[0], worker_id)
         if claim is not None:
             return claim
     return None

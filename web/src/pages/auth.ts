@@ -10,6 +10,7 @@ export function authPage(mode: "signin" | "signup", go: (url: string) => void) {
       id: "email" });
     const password = h("input", { type: "password", name: "password", required: true, minlength: 8,
       id: "password", autocomplete: mode === "signup" ? "new-password" : "current-password" });
+    const invite = h("input", { type: "text", name: "invite", id: "invite", autocomplete: "off" });
     const submit = h("button", { type: "submit", class: "primary" },
       mode === "signup" ? "Create account" : "Sign in");
     const form = h("form", { class: "auth-card", novalidate: true },
@@ -19,7 +20,11 @@ export function authPage(mode: "signin" | "signup", go: (url: string) => void) {
       h("label", { for: "email" }, "Email"), email,
       h("label", { for: "password" }, "Password",
         mode === "signup" ? h("span", { class: "muted" }, " (8 characters or more)") : null),
-      password, error, submit,
+      password,
+      mode === "signup" ? h("label", { for: "invite" }, "Invite code",
+        h("span", { class: "muted" }, " (if your administrator gave you one)")) : null,
+      mode === "signup" ? invite : null,
+      error, submit,
       mode === "signup"
         ? h("p", {}, "Already registered? ", h("a", { href: "/signin", "data-link": true }, "Sign in"))
         : h("p", {}, "New here? ", h("a", { href: "/signup", "data-link": true }, "Create an account")),
@@ -32,7 +37,8 @@ export function authPage(mode: "signin" | "signup", go: (url: string) => void) {
         const body = { email: email.value.trim(), password: password.value };
         try {
           if (mode === "signup") {
-            const made = await api.POST("/api/auth/register", { body });
+            const code = invite.value.trim();
+            const made = await api.POST("/api/auth/register", { body: code ? { ...body, invite: code } : body });
             if (!made.response.ok) throw new Error(describe(made.response.status, made.error));
           }
           const signed = await api.POST("/api/auth/signin", { body });

@@ -20,11 +20,6 @@ export function checkSelection(files: File[]): string | null {
   return null;
 }
 
-/** The study's name from a file name: "chest ct.nii.gz" -> "chest ct". */
-export function displayName(fileName: string): string {
-  return fileName.replace(/\.(nii\.gz|nii|nrrd|mha|mhd|zip|dcm)$/i, "") || fileName;
-}
-
 function putChunk(url: string, chunk: Blob, onProgress: (sent: number) => void): Promise<number> {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
@@ -63,7 +58,7 @@ async function sendResumable(file: File, onProgress: (sent: number, total: numbe
   }
   onProgress(file.size, file.size);
   return unwrap(await api.POST("/api/uploads/{upload_id}/complete", {
-    params: { path: { upload_id: upload.id } }, body: { name: displayName(file.name) },
+    params: { path: { upload_id: upload.id } }, body: {},  // the server names it neutrally: file names often carry the patient's name
   }));
 }
 

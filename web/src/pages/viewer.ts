@@ -11,7 +11,9 @@ import * as T from "../viewer/tree";
 import { decodeView, encodeView, type ClipAxis, type ViewState } from "../viewer/viewstate";
 
 const DOWNLOADS: [string, string][] = [
-  ["glb", "3D model (GLB)"], ["meshes_zip", "Meshes for printing (STL/OBJ zip)"],
+  ["glb", "3D model (GLB)"],
+  ["glb_plain", "3D model, plain GLB (Blender, Windows 3D Viewer, other tools)"],
+  ["meshes_zip", "Meshes for printing (STL/OBJ zip)"],
   ["statistics_csv", "Statistics (CSV)"], ["statistics_json", "Statistics (JSON)"],
   ["labels_nifti", "Label map (NIfTI)"],
 ];

@@ -16,6 +16,6 @@ export function topBar(user: User, go: (url: string) => void, ...extra: (Node | 
     h("a", { href: "/", "data-link": true, class: "brand" }, h("span", { class: "logo" }), "Iris"),
     ...extra,
     h("span", { class: "spacer" }),
-    h("span", { class: "muted user" }, user.email),
+    h("a", { href: "/account", "data-link": true, class: "muted user", title: "Your account" }, user.email),
     signOut);
 }

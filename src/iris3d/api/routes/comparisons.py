@@ -13,6 +13,7 @@ from fastapi import APIRouter, HTTPException, Query, status
 
 from iris3d.api.deps import NOT_FOUND, CurrentUser, ServicesDep, not_found
 from iris3d.api.present import comparison_public
+from iris3d.api.quotas import check_new_job
 from iris3d.api.schemas import ComparisonCreate, ComparisonPublic, ComparisonsPublic, Message
 from iris3d.api.services import Services
 from iris3d.store import comparisons, studies
@@ -60,7 +61,11 @@ def _results(session_study: Study | None, which: str, job: Job | None) -> tuple[
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
-    responses={**NOT_FOUND, 422: {"model": Message}},
+    responses={
+        **NOT_FOUND,
+        403: {"model": Message, "description": "A quota is reached."},
+        422: {"model": Message},
+    },
 )
 def create_comparison(
     body: ComparisonCreate, user: CurrentUser, services: ServicesDep
@@ -70,6 +75,7 @@ def create_comparison(
     if body.base_study_id == body.follow_study_id:
         raise _unprocessable("Choose two different studies to compare.")
     with services.db.session() as session:
+        check_new_job(session, user, services.settings)
         sides = []
         for which, study_id in (("earlier", body.base_study_id), ("later", body.follow_study_id)):
             study = studies.owned_study(session, user.id, study_id)

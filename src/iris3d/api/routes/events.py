@@ -9,9 +9,10 @@ import anyio
 from fastapi import APIRouter, Request
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
-from iris3d.api.deps import CurrentUser, ServicesDep
+from iris3d.api.deps import CurrentUser, ServicesDep, TokenDep
 from iris3d.api.present import job_public, study_public
 from iris3d.api.services import Services
+from iris3d.api.streams import SessionWatch, StreamSlot
 from iris3d.store import jobs as job_rows
 from iris3d.store import studies
 from iris3d.store.models import JobState
@@ -70,13 +71,16 @@ def _changes(services: Services, owner_id: str, seen: _Seen, first: bool) -> lis
     },
 )
 async def user_events(
-    request: Request, user: CurrentUser, services: ServicesDep
+    request: Request, user: CurrentUser, token: TokenDep, slot: StreamSlot, services: ServicesDep
 ) -> AsyncIterator[ServerSentEvent]:
     """Server-Sent Events for the study list: each study, job or comparison (a job) of yours
-    when it changes or is deleted."""
+    when it changes or is deleted. The stream ends when its session does."""
     seen = _Seen()
     first = True
+    watch = SessionWatch(services, token)
     while not await request.is_disconnected():
+        if await watch.ended():
+            return
         for event in await anyio.to_thread.run_sync(_changes, services, user.id, seen, first):
             yield event
         first = False

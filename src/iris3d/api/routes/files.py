@@ -39,8 +39,9 @@ def _artifact(job: Job, name: str) -> dict[str, Any]:
 def download_artifact(
     job: OwnedJob, name: str, request: Request, services: ServicesDep
 ) -> Response:
-    """One result file: ``glb``, ``meshes_zip``, ``labels_nifti``, ``ct_nifti``, ``labels_json``,
-    ``statistics_json``, ``statistics_csv``, ``thumbnail`` or ``manifest``."""
+    """One result file: ``glb``, ``glb_plain`` (no extensions, for any glTF tool),
+    ``meshes_zip``, ``labels_nifti``, ``ct_nifti``, ``labels_json``, ``statistics_json``,
+    ``statistics_csv``, ``thumbnail`` or ``manifest``."""
     return blob_response(services.blobs, _artifact(job, name), request)
 
 
@@ -50,7 +51,7 @@ def link_artifact(job: OwnedJob, name: str, services: ServicesDep) -> DownloadLi
     record = _artifact(job, name)
     ttl = services.settings.signed_url_ttl_s
     presigned = services.blobs.presigned_url(str(record["key"]), ttl, str(record["filename"]))
-    token, expires = sign_link(services.settings.secret_key, job.id, name, ttl)
+    token, expires = sign_link(services.link_keys, job.id, name, ttl)
     return DownloadLink(
         url=presigned or f"/api/files/{token}",
         expires_at=datetime.fromtimestamp(expires, UTC),
@@ -61,7 +62,7 @@ def link_artifact(job: OwnedJob, name: str, services: ServicesDep) -> DownloadLi
 def download_signed(token: str, request: Request, services: ServicesDep) -> Response:
     """A file through a link from ``.../link``; no cookie or token needed."""
     try:
-        claims = verify_link(services.settings.secret_key, token)
+        claims = verify_link(services.link_keys, token)
     except BadLinkError as e:
         raise not_found("file (the link is invalid or expired)") from e
     with services.db.reader() as session:

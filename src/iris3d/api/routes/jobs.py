@@ -9,10 +9,12 @@ import anyio
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
-from iris3d.api.deps import NOT_FOUND, CurrentUser, ServicesDep, not_found
+from iris3d.api.deps import NOT_FOUND, CurrentUser, Offset, ServicesDep, TokenDep, not_found
 from iris3d.api.present import job_public
+from iris3d.api.quotas import check_new_job
 from iris3d.api.schemas import EngineChoice, JobCreate, JobPublic, JobsPublic, Message
 from iris3d.api.services import Services
+from iris3d.api.streams import SessionWatch, StreamSlot
 from iris3d.store import jobs as job_rows
 from iris3d.store import studies
 from iris3d.store.models import Job, JobState, User
@@ -40,11 +42,16 @@ OwnedJob = Annotated[Job, Depends(owned_job)]
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
-    responses={**_NOT_FOUND, 422: {"model": Message}},
+    responses={
+        **_NOT_FOUND,
+        403: {"model": Message, "description": "A quota is reached."},
+        422: {"model": Message},
+    },
 )
 def create_job(body: JobCreate, user: CurrentUser, services: ServicesDep) -> JobPublic:
     """Queue the study for processing."""
     with services.db.session() as session:
+        check_new_job(session, user, services.settings)
         study = studies.owned_study(session, user.id, body.study_id)
         if study is None:
             raise not_found("study")
@@ -78,7 +85,7 @@ def list_jobs(
     services: ServicesDep,
     study_id: str | None = None,
     state: JobState | None = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> JobsPublic:
     with services.db.reader() as session:
@@ -109,10 +116,19 @@ def cancel_job(job: OwnedJob, services: ServicesDep) -> JobPublic:
     return _public(services, cancelled)
 
 
-@router.post("/{job_id}/retry", responses={**_NOT_FOUND, 409: {"model": Message}})
-def retry_job(job: OwnedJob, services: ServicesDep) -> JobPublic:
+@router.post(
+    "/{job_id}/retry",
+    responses={
+        **_NOT_FOUND,
+        403: {"model": Message, "description": "A quota is reached."},
+        409: {"model": Message},
+    },
+)
+def retry_job(job: OwnedJob, user: CurrentUser, services: ServicesDep) -> JobPublic:
     """Queue a failed or cancelled job again."""
     with services.db.session() as session:
+        if job.state in (JobState.FAILED.value, JobState.CANCELLED.value):  # else: a 409 below
+            check_new_job(session, user, services.settings)
         requeued = job_rows.requeue_finished(session, job.id, services.settings.job_max_attempts)
         fresh = job_rows.job_by_id(session, job.id)
     if fresh is None:
@@ -136,14 +152,30 @@ def _snapshot(services: Services, user: User, job_id: str) -> JobPublic | None:
 @router.get(
     "/{job_id}/events",
     response_class=EventSourceResponse,
-    responses={**_NOT_FOUND, 200: {"description": "`job` events, each a JobPublic."}},
+    responses={
+        200: {"description": "`job` events, each a JobPublic."},
+        # Spelled out: the route's own media type (text/event-stream) is not this answer's.
+        404: {
+            "description": "Missing, or not yours.",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Message"}}},
+        },
+    },
 )
 async def job_events(
-    job: OwnedJob, request: Request, user: CurrentUser, services: ServicesDep
+    job: OwnedJob,
+    request: Request,
+    user: CurrentUser,
+    token: TokenDep,
+    slot: StreamSlot,
+    services: ServicesDep,
 ) -> AsyncIterator[ServerSentEvent]:
-    """Server-Sent Events: the job's status whenever it changes, until it finishes."""
+    """Server-Sent Events: the job's status whenever it changes, until it finishes (or the
+    session ends)."""
     last: tuple[object, ...] | None = None
+    watch = SessionWatch(services, token)
     while not await request.is_disconnected():
+        if await watch.ended():
+            return
         current = await anyio.to_thread.run_sync(_snapshot, services, user, job.id)
         if current is None:
             yield ServerSentEvent(event="deleted", data={"id": job.id})

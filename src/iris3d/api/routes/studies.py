@@ -10,15 +10,17 @@ from typing import Annotated, Any
 import anyio
 from fastapi import APIRouter, Query, Request, Response, status
 
-from iris3d.api.deps import CurrentUser, ServicesDep, not_found
+from iris3d.api.deps import CurrentUser, Offset, ServicesDep, not_found
 from iris3d.api.downloads import blob_response
-from iris3d.api.intake import arrange, store_study
+from iris3d.api.intake import arrange, reader_limits, store_study
 from iris3d.api.present import study_public
+from iris3d.api.quotas import check_new_study
 from iris3d.api.schemas import Message, StudiesPublic, StudyPublic, StudyUpdate
 from iris3d.api.services import Services
-from iris3d.api.upload_stream import ReceivedForm, display_name, receive_form
+from iris3d.api.upload_stream import ReceivedForm, receive_form
 from iris3d.errors import IrisError
-from iris3d.labelio import LabelFileError, read_nifti_labels
+from iris3d.ingest.sandbox import run_limited
+from iris3d.labelio import LabelFileError, check_label_file
 from iris3d.store import comparisons, studies
 from iris3d.store import jobs as job_rows
 from iris3d.store.models import JobState, Study, User
@@ -56,18 +58,16 @@ def _ingest(services: Services, user: User, form: ReceivedForm, folder: Path) ->
             settings=services.settings,
             owner_id=user.id,
             source=source,
-            name=form.fields.get("name") or _default_name(form),
+            name=form.fields.get("name") or "",  # never the file's name: it may name the patient
             series_uid=form.fields.get("series_uid") or None,
         )
 
 
-def _default_name(form: ReceivedForm) -> str:
-    """A single file's own name; a series of DICOM files is named from its description."""
-    return display_name(form.files[0].client_name) if len(form.files) == 1 else ""
-
-
 @router.post(
-    "", status_code=status.HTTP_201_CREATED, openapi_extra=_UPLOAD_BODY, responses=_REFUSALS
+    "",
+    status_code=status.HTTP_201_CREATED,
+    openapi_extra=_UPLOAD_BODY,
+    responses={**_REFUSALS, 403: {"model": Message, "description": "A quota is reached."}},
 )
 async def upload_study(request: Request, user: CurrentUser, services: ServicesDep) -> StudyPublic:
     """Upload a NIfTI/NRRD/MHA file, a DICOM zip, or the many files of one DICOM series.
@@ -75,6 +75,7 @@ async def upload_study(request: Request, user: CurrentUser, services: ServicesDe
     The study is read at once; if it cannot be processed the answer says why and nothing is
     kept. For files over a few hundred megabytes, prefer the resumable ``/api/uploads``.
     """
+    await anyio.to_thread.run_sync(check_new_study, user, services, _announced_bytes(request))
     folder = _staging(services)
     try:
         form = await receive_form(request, folder, services.settings.max_upload_bytes)
@@ -87,6 +88,12 @@ async def upload_study(request: Request, user: CurrentUser, services: ServicesDe
         await anyio.to_thread.run_sync(shutil.rmtree, folder, True)
     services.metrics.uploads.labels("accepted").inc()
     return await anyio.to_thread.run_sync(public_study, services, study)
+
+
+def _announced_bytes(request: Request) -> int:
+    """The body's declared size, for the stored-bytes quota (0 when not declared)."""
+    length = request.headers.get("content-length", "")
+    return int(length) if length.isdigit() else 0
 
 
 def public_study(services: Services, study: Study) -> StudyPublic:
@@ -108,7 +115,7 @@ def list_studies(
     user: CurrentUser,
     services: ServicesDep,
     search: Annotated[str | None, Query(max_length=200)] = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> StudiesPublic:
     with services.db.reader() as session:
@@ -206,7 +213,8 @@ def _keep_segmentation(services: Services, study: Study, form: ReceivedForm) -> 
         raise LabelFileError("Send one NIfTI label map (.nii or .nii.gz).")
     received = form.files[0]
     path = received.path.rename(received.path.with_name(f"segmentation{received.suffix}"))
-    read_nifti_labels(path)
+    run_limited(check_label_file, path, services.settings.max_voxels,
+                limits=reader_limits(services.settings))
     info = services.blobs.put_file(
         f"studies/{study.id}/segmentation/segmentation{received.suffix}", path, move=True
     )

@@ -19,6 +19,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, status
 
 from iris3d.api.deps import NOT_FOUND, CurrentUser, ServicesDep, not_found
 from iris3d.api.intake import store_study
+from iris3d.api.quotas import check_new_upload
 from iris3d.api.routes.studies import public_study
 from iris3d.api.schemas import Message, StudyPublic, UploadComplete, UploadCreate, UploadPublic
 from iris3d.api.services import Services
@@ -54,13 +55,21 @@ def _owned(services: Services, user: User, upload_id: str) -> Upload:
     return upload
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, responses={413: {"model": Message}})
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        403: {"model": Message, "description": "A quota is reached."},
+        413: {"model": Message},
+    },
+)
 def create_upload(body: UploadCreate, user: CurrentUser, services: ServicesDep) -> UploadPublic:
     """Announce a file of ``size`` bytes; its name only tells its kind (.nii.gz, .zip...)."""
     if body.size > services.settings.max_upload_bytes:
         raise TooLargeError(too_large_message(services.settings.max_upload_bytes))
     expires = utcnow() + timedelta(seconds=services.settings.upload_expiry_s)
     with services.db.session() as session:
+        check_new_upload(session, user, services.settings, body.size)
         upload = studies.add_upload(
             session,
             owner_id=user.id,

@@ -26,6 +26,7 @@ from iris3d.segment.imported.nifti import (
     is_nifti,
     mask_files,
 )
+from iris3d.settings import get_settings
 from iris3d.volume import CTVolume, LabelMap
 
 __all__ = ["GeometryMismatchError", "ImportEngine"]
@@ -36,9 +37,12 @@ class ImportEngine:
 
     name = "import"
 
-    def __init__(self, source: Path, table: Path | None = None) -> None:
+    def __init__(
+        self, source: Path, table: Path | None = None, max_voxels: int | None = None
+    ) -> None:
         self.source = Path(source)
         self.table = Path(table) if table is not None else None
+        self.max_voxels = max_voxels if max_voxels is not None else get_settings().max_voxels
 
     def segment(
         self, volume: CTVolume, quality: Quality, progress: ProgressCallback = no_progress
@@ -64,17 +68,17 @@ class ImportEngine:
             raise SegmentationError(f"{source}: no such file or folder")
         if source.is_dir():
             if mask_files(source):
-                return import_mask_folder(source, volume, progress)
+                return import_mask_folder(source, volume, progress, self.max_voxels)
             seg_file = find_dicom_seg(source)
             if seg_file is not None:
-                return import_dicom_seg(seg_file, volume, progress)
+                return import_dicom_seg(seg_file, volume, progress, self.max_voxels)
             raise SegmentationError(
                 f"{source}: no NIfTI masks and no DICOM-SEG in this folder"
             )
         if is_nifti(source):
-            return import_label_map(source, volume, self.table, progress)
+            return import_label_map(source, volume, self.table, progress, self.max_voxels)
         if is_dicom_seg(source):
-            return import_dicom_seg(source, volume, progress)
+            return import_dicom_seg(source, volume, progress, self.max_voxels)
         raise SegmentationError(
             f"{source.name}: not a segmentation Iris imports; give a NIfTI label map, a folder "
             "of NIfTI masks, or a DICOM-SEG file"

@@ -3,6 +3,7 @@ highdicom. Geometry comes from the SEG's own frame positions, in LPS, turned to 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,11 +12,14 @@ import numpy.typing as npt
 
 from iris3d.anatomy import LabelTable
 from iris3d.geometry import lps_to_ras
+from iris3d.ingest.checks import affine_problem
 from iris3d.segment.base import ProgressCallback, SegmentationError
 from iris3d.segment.imported.grid import paint_masks
 from iris3d.segment.imported.nifti import clean_name, ids_for_names
 from iris3d.volume import CTVolume, LabelMap
 
+log = logging.getLogger(__name__)
+_UNCOMPRESSED = frozenset({"1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.2"})
 SEG_SOP_CLASS_UIDS = frozenset({
     "1.2.840.10008.5.1.4.1.1.66.4",  # Segmentation Storage
     "1.2.840.10008.5.1.4.1.1.66.7",  # Label Map Segmentation Storage
@@ -25,14 +29,13 @@ SEG_SOP_CLASS_UIDS = frozenset({
 def is_dicom_seg(path: Path) -> bool:
     """True for a DICOM file whose modality is SEG (reads the header only)."""
     import pydicom
-    from pydicom.errors import InvalidDicomError
 
-    try:
+    try:  # values decode lazily, so reading them may raise too
         header = pydicom.dcmread(str(path), stop_before_pixels=True)
-    except (InvalidDicomError, OSError, ValueError, AttributeError, EOFError):
+        sop_class = str(getattr(header, "SOPClassUID", ""))
+        return header.get("Modality") == "SEG" or sop_class in SEG_SOP_CLASS_UIDS
+    except Exception:  # pydicom raises many types for damaged files: not a SEG we can read
         return False
-    sop_class = str(getattr(header, "SOPClassUID", ""))
-    return header.get("Modality") == "SEG" or sop_class in SEG_SOP_CLASS_UIDS
 
 
 def find_dicom_seg(folder: Path) -> Path | None:
@@ -46,16 +49,54 @@ def find_dicom_seg(folder: Path) -> Path | None:
     return found[0] if found else None
 
 
+def check_seg_claims(path: Path, max_voxels: int) -> None:
+    """Frames x rows x columns x segments within the limit, and the pixel data really there,
+    read from the header before highdicom allocates anything."""
+    import pydicom
+
+    try:
+        header = pydicom.dcmread(str(path), stop_before_pixels=True)
+        rows, columns = int(header.Rows), int(header.Columns)
+        frames = int(header.get("NumberOfFrames") or 1)
+        segments = max(1, len(header.get("SegmentSequence") or []))
+        bits = int(header.get("BitsAllocated") or 1)
+        syntax = str(header.file_meta.get("TransferSyntaxUID", ""))
+    except Exception as e:
+        log.info("could not read the header of %s: %s", path.name, e)
+        raise SegmentationError(f"{path.name}: the DICOM-SEG header cannot be read") from e
+    voxels = rows * columns * frames
+    if min(rows, columns, frames) < 1 or bits not in (1, 8, 16):
+        raise SegmentationError(f"{path.name}: the DICOM-SEG header describes no valid image")
+    if voxels * segments > max_voxels:
+        raise SegmentationError(
+            f"{path.name}: {frames:,} frames of {columns}x{rows} for {segments} segment(s) is "
+            f"more than the limit of {max_voxels:,} voxels (IRIS_MAX_VOXELS)"
+        )
+    if syntax in _UNCOMPRESSED and path.stat().st_size < voxels * bits // 8:
+        raise SegmentationError(
+            f"{path.name}: the header describes {voxels:,} pixels but the file is too short to "
+            "hold them: it is truncated"
+        )
+
+
+def check_affine_of(affine_lps: object, name: str) -> None:
+    problem = affine_problem(np.asarray(affine_lps, dtype=np.float64))
+    if problem is not None:
+        raise SegmentationError(f"{name}: the DICOM-SEG's geometry is invalid: {problem}")
+
+
 def import_dicom_seg(
-    path: Path, volume: CTVolume, progress: ProgressCallback
+    path: Path, volume: CTVolume, progress: ProgressCallback, max_voxels: int
 ) -> tuple[LabelMap, dict[str, object]]:
     import highdicom as hd
 
     progress(0.1, f"reading {path.name}")
+    check_seg_claims(path, max_voxels)
     try:
         seg = hd.seg.segread(str(path))
     except Exception as e:  # highdicom/pydicom raise many types for files they cannot use
-        raise SegmentationError(f"{path.name}: not a readable DICOM-SEG ({e})") from e
+        log.info("highdicom could not read %s: %s", path.name, e)
+        raise SegmentationError(f"{path.name}: not a readable DICOM-SEG") from e
     numbers = [int(n) for n in seg.segment_numbers]
     if not numbers:
         raise SegmentationError(f"{path.name}: the DICOM-SEG has no segments")
@@ -65,9 +106,11 @@ def import_dicom_seg(
         # One binary channel per segment, so overlapping segments are kept and resolved here.
         stacked = seg.get_volume(combine_segments=False, rescale_fractional=True)
     except Exception as e:
+        log.info("highdicom could not stack %s: %s", path.name, e)
         raise SegmentationError(
-            f"{path.name}: the DICOM-SEG's frames do not form a regular volume ({e})"
+            f"{path.name}: the DICOM-SEG's frames do not form a regular volume"
         ) from e
+    check_affine_of(stacked.affine, path.name)
     affine_ras = lps_to_ras(np.asarray(stacked.affine, dtype=np.float64))
     channels = np.asarray(stacked.array)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -60,28 +61,33 @@ def ids_for_names(names: list[str]) -> dict[str, int]:
 
 
 def import_label_map(
-    path: Path, volume: CTVolume, table_path: Path | None, progress: ProgressCallback
+    path: Path,
+    volume: CTVolume,
+    table_path: Path | None,
+    progress: ProgressCallback,
+    max_voxels: int | None = None,
 ) -> tuple[LabelMap, dict[str, object]]:
     progress(0.1, f"reading {path.name}")
     try:
-        array, affine, header_names = read_nifti_labels(path)
+        array, affine, header_names = read_nifti_labels(path, max_voxels)
         table, source = _choose_table(path, table_path, header_names)
     except LabelFileError as e:
         raise SegmentationError(str(e)) from e
-    present = [int(i) for i in np.flatnonzero(np.bincount(array.ravel())) if i]
-    unnamed = [i for i in present if i not in table]
+    progress(0.5, "matching the CT's grid")
+    on_grid, resampled = onto_ct_grid(array, affine, volume, path.name)
+    labels = LabelMap(array=on_grid, affine=volume.affine, table=table)
+    # The label map's census (its one pass over the voxels) is kept for every later stage.
+    unnamed = [i for i in labels.present_ids() if i not in table]
     if unnamed:
         shown = ", ".join(str(i) for i in unnamed[:10])
         raise SegmentationError(
             f"{path.name}: label ids {shown} are not in the label table ({source}); give a "
             "table that names every id (JSON, CSV id,name, or a 3D Slicer colour table)"
         )
-    progress(0.5, "matching the CT's grid")
-    on_grid, resampled = onto_ct_grid(array, affine, volume, path.name)
     parameters: dict[str, object] = {
         "format": "nifti-labelmap", "source": path.name, "table": source, "resampled": resampled
     }
-    return LabelMap(array=on_grid, affine=volume.affine, table=table), parameters
+    return labels, parameters
 
 
 def _choose_table(
@@ -98,7 +104,7 @@ def _choose_table(
 
 
 def import_mask_folder(
-    folder: Path, volume: CTVolume, progress: ProgressCallback
+    folder: Path, volume: CTVolume, progress: ProgressCallback, max_voxels: int | None = None
 ) -> tuple[LabelMap, dict[str, object]]:
     files = mask_files(folder)
     if not files:
@@ -109,7 +115,7 @@ def import_mask_folder(
     def masks() -> Iterator[tuple[str, npt.NDArray[np.uint8], npt.NDArray[np.float64], str]]:
         for n, (path, name) in enumerate(zip(files, names, strict=True)):
             progress(n / len(files), f"reading {path.name}")
-            mask, affine = _read_mask(path)
+            mask, affine = _read_mask(path, max_voxels)
             yield name, mask.view(np.uint8), affine, path.name
 
     painted = paint_masks(masks(), volume, ids)
@@ -124,17 +130,20 @@ def import_mask_folder(
     return LabelMap(array=labels, affine=volume.affine, table=table), parameters
 
 
-def _read_mask(path: Path) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.float64]]:
+def _read_mask(
+    path: Path, max_voxels: int | None
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.float64]]:
     """A binary mask in the file's own voxel order (``onto_ct_grid`` reorients), and its affine."""
     try:
-        image, data = open_nifti(path)
+        nifti = open_nifti(path, max_voxels)
     except LabelFileError as e:
         raise SegmentationError(str(e)) from e
+    data: npt.NDArray[Any] = nifti.stored
     if data.ndim == 4 and data.shape[3] == 1:
         data = data[..., 0]
     if data.ndim != 3:
         raise SegmentationError(f"{path.name}: expected a 3D mask, got shape {data.shape}")
-    affine = np.asarray(image.affine, dtype=np.float64)
+    affine = nifti.affine
     if np.issubdtype(data.dtype, np.floating):
         return np.asarray(data >= 0.5), affine  # soft masks from other tools: majority vote
     return np.asarray(data != 0), affine

@@ -51,4 +51,5 @@ def _s3(settings: Settings, bucket: str, prefix: str) -> BlobStore:
         region=settings.s3_region,
         access_key_id=settings.s3_access_key_id,
         secret_access_key=settings.s3_secret_access_key,
+        presign=settings.s3_presign,
     )

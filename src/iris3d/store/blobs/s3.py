@@ -30,8 +30,11 @@ class S3BlobStore:
         *,
         public_client: Any = None,
         multipart_bytes: int = MULTIPART_BYTES,
+        presign: bool = True,
     ) -> None:
         self._client = client
+        # Off when browsers cannot reach the store: the API then streams files itself.
+        self._presign = presign
         # Presigned URLs name the host browsers reach, which may differ from the one we use.
         self._public = public_client or client
         self.bucket = bucket
@@ -115,6 +118,8 @@ class S3BlobStore:
             raise BlobError(f"could not list the bucket {self.bucket}: {_reason(e)}") from e
 
     def presigned_url(self, key: str, ttl_s: float, filename: str) -> str | None:
+        if not self._presign:
+            return None
         params = {
             "Bucket": self.bucket,
             "Key": self._key(key),
@@ -143,6 +148,7 @@ def open_s3(
     region: str | None,
     access_key_id: str | None,
     secret_access_key: str | None,
+    presign: bool = True,
 ) -> S3BlobStore:
     import boto3
     from botocore.config import Config
@@ -162,7 +168,7 @@ def open_s3(
     public = None
     if public_endpoint_url and public_endpoint_url != endpoint_url:
         public = session.client("s3", endpoint_url=public_endpoint_url, config=config)
-    return S3BlobStore(client, bucket, prefix, public_client=public)
+    return S3BlobStore(client, bucket, prefix, public_client=public, presign=presign)
 
 
 def _chunks(body: Any) -> Iterator[bytes]:

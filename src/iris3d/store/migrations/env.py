@@ -19,6 +19,9 @@ with database.writers.kw["bind"].connect() as connection:
         target_metadata=Base.metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        # SQLite runs DDL in transactions too; without this Alembic commits after each step,
+        # letting a second process in between with a stale idea of the current revision.
+        transactional_ddl=True,
     )
     with context.begin_transaction():
         lock_migrations(connection)  # before Alembic reads the current revision

@@ -1,0 +1,304 @@
+"""Sub-voxel surfaces from the CT's own partial-volume intensities.
+
+A label map only says on which side of a voxel's centre the boundary lies; the CT says more.
+A voxel that the boundary crosses holds a mix of the structure's HU and its surroundings', so
+along the surface normal the intensity passes the mid level between the two where the
+boundary is (exactly for a flat boundary blurred by any symmetric point-spread function). Each
+vertex of the smoothed label surface is moved along its normal to the nearest such crossing,
+no further than about one voxel (the label boundary stays the constraint), and the moves are
+then averaged over the mesh where the noise is not negligible against the contrast; a
+triangle that would fold over takes its neighbours' moves. The guide also estimates the
+structure's volume from the partial volumes of its boundary voxels. Where a structure differs
+too little from its surroundings for the CT to tell (low contrast against the noise), or has
+no core to read its own HU from, the label surface is kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from scipy.ndimage import map_coordinates
+
+from iris3d.mesh.measure import face_normals, vertex_normals
+from iris3d.mesh.smooth import umbrella_operator
+
+Vertices = npt.NDArray[np.float64]
+Faces = npt.NDArray[np.integer]
+
+_MIN_CONTRAST_TO_NOISE = 4.0  # below this the crossing is mostly noise: keep the label surface
+_NOISY_ROUNDS = 1  # neighbourhood averages of the moves where the noise is not negligible
+_SAMPLES = 17  # points along each normal (every ~1/8 of the search range)
+_FOLD_ROUNDS = 6  # rounds of neighbours' means for a folding triangle's corners
+_FULL_RESOLUTION_VOXELS = 1 << 21  # larger boxes: their levels read on every second voxel
+_QUIET_CONTRAST_TO_NOISE = 30.0  # above this (bone, contrast) the moves are used unaveraged
+
+
+@dataclass(frozen=True, eq=False)
+class IntensityGuide:
+    """One structure's HU inside and outside, and the CT to read the crossings from.
+
+    ``ct`` is the scan on the label map's grid; ``to_index`` maps RAS mm to its [i, j, k];
+    ``cell_axes_mm`` (the affine's linear part, scaled where the labels' own cells span several
+    voxels) gives the extent of a label cell along a normal: the search range either side.
+    """
+
+    ct: npt.NDArray[np.floating] | npt.NDArray[np.integer]
+    to_index: npt.NDArray[np.float64]
+    cell_axes_mm: npt.NDArray[np.float64]
+    inside_hu: float
+    outside_hu: float
+    noise_hu: float
+    # The partial-volume estimate (each boundary voxel counts its fraction), None where the
+    # structure is thinner than the slices (the voxels' volume is restored instead).
+    volume_mm3: float | None
+    coarse: bool = False  # the labels' cells span several of the CT's voxels
+
+    def refine(self, vertices: Vertices, faces: Faces) -> Vertices:
+        """``vertices`` moved along their normals to the CT's mid-level crossing: a first pass
+        searching a label cell either side, then shorter ones along the corrected normals."""
+        v = np.asarray(vertices, dtype=np.float64)
+        f = np.asarray(faces)
+        if len(v) == 0 or len(f) == 0:
+            return v
+        cells = np.linalg.norm(self.cell_axes_mm, axis=0)
+        # Thick slices or coarse labels: the normals of the label surface are far off, so
+        # search again along the corrected ones.
+        for reach in (1.0, 0.5) if cells.max() >= 2.0 * cells.min() or self.coarse else (1.0,):
+            v = self._step(v, f, reach)
+        return v
+
+    def _step(self, v: Vertices, f: Faces, scale: float) -> Vertices:
+        normals = vertex_normals(v, f).astype(np.float64)
+        # A label cell's extent along the normal either side: the label boundary lies within
+        # half a cell of the truth, and the smoothed surface within about as much of the labels.
+        reach = scale * (np.abs(normals @ self.cell_axes_mm) @ np.ones(3))
+        steps = np.linspace(-1.0, 1.0, _SAMPLES)
+        offsets = reach[:, None] * steps[None, :]  # mm along the normal, (N, S)
+        points = v[:, None, :] + offsets[..., None] * normals[:, None, :]
+        ijk = points.reshape(-1, 3) @ self.to_index[:3, :3].T + self.to_index[:3, 3]
+        values = map_coordinates(self.ct, ijk.T, order=1, mode="nearest", prefilter=False)
+        level = (values.reshape(len(v), _SAMPLES) - self.outside_hu) / (
+            self.inside_hu - self.outside_hu)
+        move, found = _nearest_crossing(level - 0.5, offsets)
+        quiet = abs(self.inside_hu - self.outside_hu) > _QUIET_CONTRAST_TO_NOISE * self.noise_hu
+        move = _smoothed(move, found, f, len(v), 0 if quiet else _NOISY_ROUNDS)
+        return _without_folds(v, f, move[:, None] * normals)
+
+
+def _without_folds(vertices: Vertices, faces: Faces, moves: Vertices) -> Vertices:
+    """``vertices + moves``, where the corners of any triangle that turned more than ~80 degrees
+    (a fold, which could make the surface cross itself) take their neighbours' mean move
+    instead, round by round, and finally half of it and none."""
+    f = np.asarray(faces)
+    before = face_normals(vertices, f)
+    w = umbrella_operator(f, len(vertices))
+    m = np.array(moves, dtype=np.float64)
+    for round_ in range(_FOLD_ROUNDS + 2):
+        moved = vertices + m
+        folded = np.einsum("ij,ij->i", face_normals(moved, f), before) < 0.2
+        if not folded.any():
+            return moved
+        corners = np.unique(f[folded])
+        if round_ < _FOLD_ROUNDS:
+            m[corners] = (w @ m)[corners]
+        else:
+            m[corners] *= 0.5 if round_ == _FOLD_ROUNDS else 0.0
+    result: Vertices = vertices + m
+    return result
+
+
+def _nearest_crossing(signed: npt.NDArray[np.float64], offsets: npt.NDArray[np.float64]
+                      ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+    """Per row, the offset where ``signed`` (inside positive) falls through 0 going outward,
+    nearest the middle, linearly interpolated; ``found`` False where there is none."""
+    a, b = signed[:, :-1], signed[:, 1:]
+    falls = (a > 0) & (b <= 0)
+    middle = 0.5 * (offsets[:, :-1] + offsets[:, 1:])
+    score = np.where(falls, np.abs(middle), np.inf)
+    best = np.argmin(score, axis=1)
+    rows = np.arange(len(signed))
+    found = np.isfinite(score[rows, best])
+    ta, tb = offsets[rows, best], offsets[rows, best + 1]
+    va, vb = a[rows, best], b[rows, best]
+    fraction = np.where(found, va / np.where(va - vb > 0, va - vb, 1.0), 0.0)
+    return np.where(found, ta + fraction * (tb - ta), 0.0), found
+
+
+def _smoothed(move: npt.NDArray[np.float64], found: npt.NDArray[np.bool_], faces: Faces,
+              vertex_count: int, rounds: int) -> npt.NDArray[np.float64]:
+    """Moves averaged over neighbourhoods ``rounds`` times; vertices without a crossing take
+    the mean of their neighbours' (ring by ring; none left: no move)."""
+    w = umbrella_operator(faces, vertex_count)
+    weight = found.astype(np.float64)
+    value = move * weight
+    for _ in range(rounds):
+        value = 0.5 * (value + w @ value)
+        weight = 0.5 * (weight + w @ weight)
+    known = weight > 1e-6
+    result: npt.NDArray[np.float64] = np.divide(value, weight, out=np.zeros_like(value),
+                                                where=known)
+    for _ in range(32):
+        if known.all():
+            break
+        total, count = w @ np.where(known, result, 0.0), w @ known.astype(np.float64)
+        reached = ~known & (count > 0)
+        if not reached.any():
+            break
+        result[reached] = total[reached] / count[reached]
+        known |= reached
+    return result
+
+
+def intensity_guide(
+    ct: npt.NDArray[np.floating] | npt.NDArray[np.integer],
+    labels: npt.NDArray[np.integer],
+    affine: npt.NDArray[np.float64],
+    label: int,
+    surface_ijk: npt.NDArray[np.floating],
+    voxels_per_cell: npt.NDArray[np.float64] | None = None,
+) -> IntensityGuide | None:
+    """The guide for ``label``, whose raw surface has the points ``surface_ijk`` (voxel
+    indices), or None where the CT cannot place its boundary better than the labels.
+    ``voxels_per_cell``: per axis, where the labels come from a coarser grid (see
+    :meth:`iris3d.mesh.grid.LabelCrop.voxels_per_cell`)."""
+    if len(surface_ijk) == 0:
+        return None
+    low = np.maximum(np.floor(surface_ijk.min(axis=0)).astype(int) - 2, 0)
+    high = np.minimum(np.ceil(surface_ijk.max(axis=0)).astype(int) + 3, labels.shape)
+    box = (slice(low[0], high[0]), slice(low[1], high[1]), slice(low[2], high[2]))
+    mask = labels[box] == label
+    hu = ct[box]
+    if np.count_nonzero(mask) < 2:
+        return None
+    levels = _levels(hu, mask, affine)
+    if levels is None:
+        return None
+    inside, outside, noise, whole = levels
+    # Not finite (a float scan with holes in it): the CT cannot say, keep the labels' surface.
+    if not np.isfinite(levels[:3]).all() or not (
+            abs(inside - outside) >= _MIN_CONTRAST_TO_NOISE * max(noise, 1.0)):
+        return None
+    # A diluted inside level would count every boundary voxel as too full.
+    voxels = _partial_volume(hu, labels[box], label, mask, inside, outside) if whole else None
+    if voxels is not None and not np.isfinite(voxels):
+        return None
+    to_index = np.asarray(np.linalg.inv(affine), dtype=np.float64)
+    cells = np.ones(3) if voxels_per_cell is None else np.asarray(voxels_per_cell)
+    return IntensityGuide(ct=ct, to_index=to_index, cell_axes_mm=affine[:3, :3] * cells,
+                          inside_hu=inside, outside_hu=outside, noise_hu=max(noise, 1.0),
+                          coarse=bool(cells.max() >= 2.0),
+                          volume_mm3=None if voxels is None else
+                          voxels * abs(float(np.linalg.det(affine[:3, :3]))))
+
+
+def _partial_volume(hu: npt.NDArray[np.generic], labels: npt.NDArray[np.integer], label: int,
+                    mask: npt.NDArray[np.bool_], inside: float, outside: float) -> float:
+    """The structure's volume in voxels, from the CT: the voxels on either side of its
+    boundary count their share of the contrast, clipped to [0, 1] so that a brighter or
+    darker neighbour counts as no more or less than none (voxels of other structures count
+    nothing); the core counts whole. Large boxes are read on every second voxel (their
+    boundary shells, two voxels thick there, sampled one voxel in eight)."""
+    scale = 1.0
+    if mask.size > _FULL_RESOLUTION_VOXELS:
+        sampled = mask[::2, ::2, ::2]
+        scale = mask.size / sampled.size
+        hu, labels, mask_read = hu[::2, ::2, ::2], labels[::2, ::2, ::2], sampled
+    else:
+        mask_read = mask
+    inner = mask_read & ~_shrunk(mask_read)
+    band = (_grown(mask_read) & ~mask_read) | inner
+    owner = labels[band]
+    values = hu[band][(owner == label) | (owner == 0)].astype(np.float32)
+    fraction = np.clip((values - outside) / (inside - outside), 0.0, 1.0)
+    return float(np.count_nonzero(mask)) + scale * (float(fraction.sum())
+                                                   - np.count_nonzero(inner))
+
+
+def _levels(hu: npt.NDArray[np.generic], mask: npt.NDArray[np.bool_],
+            affine: npt.NDArray[np.float64]) -> tuple[float, float, float, bool] | None:
+    """The structure's HU inside and outside, the noise inside, and whether its core is
+    whole (False: only within the slices, thinner than them across: its HU is then diluted
+    by the slice's partial volume); None when it has no core at all (its own HU is unknown,
+    and so is the mid level).
+
+    The voxels next to the boundary are partly both: the surroundings are read a voxel
+    further out and the inside a voxel further in. Large boxes are read on every second
+    voxel (one step there is two voxels: the same shells, an eighth of the work).
+    """
+    if mask.size > _FULL_RESOLUTION_VOXELS:
+        hu, mask = hu[::2, ::2, ::2], mask[::2, ::2, ::2]
+        ring = _grown(mask) & ~mask
+        interior = _shrunk(mask)
+    else:
+        near = _grown(mask)
+        ring = _grown(near) & ~near
+        interior = _shrunk(_shrunk(mask))
+    whole = bool(np.count_nonzero(interior) >= 8)
+    if not whole:
+        interior = _shrunk(mask, _fine_axes(affine))
+    if np.count_nonzero(ring) < 8 or np.count_nonzero(interior) < 8:
+        return None
+    core = _sample(hu, interior)
+    return (float(np.median(core)), float(np.median(_sample(hu, ring))),
+            min(_noise(hu, interior, axis) for axis in range(3)), whole)
+
+
+def _noise(hu: npt.NDArray[np.generic], where: npt.NDArray[np.bool_], axis: int) -> float:
+    """The scanner's noise inside: from the differences of neighbouring voxels along ``axis``,
+    which a tissue's texture, smooth at the voxel's scale, hardly changes (bone's marrow and
+    cortex differ by hundreds of HU; its noise does not). The caller takes the least over the
+    axes: along a thin bone's length its cortex does not change at all."""
+    hu, where = np.moveaxis(hu, axis, -1), np.moveaxis(where, axis, -1)
+    pairs = where[:, :, 1:] & where[:, :, :-1]
+    if np.count_nonzero(pairs) < 8:
+        return _robust_std(_sample(hu, where))
+    steps = (hu[:, :, 1:].astype(np.float32) - hu[:, :, :-1].astype(np.float32))[pairs]
+    return _robust_std(steps[:: max(1, len(steps) // 200_000)]) / float(np.sqrt(2.0))
+
+
+def _grown(mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
+    """``mask`` and its 6-neighbours (a dilation by slicing: no kernel, no copies per axis)."""
+    out = mask.copy()
+    out[1:] |= mask[:-1]
+    out[:-1] |= mask[1:]
+    out[:, 1:] |= mask[:, :-1]
+    out[:, :-1] |= mask[:, 1:]
+    out[:, :, 1:] |= mask[:, :, :-1]
+    out[:, :, :-1] |= mask[:, :, 1:]
+    return out
+
+
+def _shrunk(mask: npt.NDArray[np.bool_], axes: tuple[int, ...] = (0, 1, 2)
+            ) -> npt.NDArray[np.bool_]:
+    """``mask`` where all its neighbours along ``axes`` are too (outside the box is not)."""
+    out = mask.copy()
+    for axis in axes:
+        view = np.moveaxis(out, axis, 0)
+        source = np.moveaxis(mask, axis, 0)
+        view[1:] &= source[:-1]
+        view[:-1] &= source[1:]
+        view[0] = False
+        view[-1] = False
+    return out
+
+
+def _sample(values: npt.NDArray[np.generic], where: npt.NDArray[np.bool_],
+            limit: int = 200_000) -> npt.NDArray[np.float32]:
+    """The values at ``where``, evenly thinned to at most ``limit`` (for medians)."""
+    picked = values[where]
+    step = max(1, len(picked) // limit)
+    return np.asarray(picked[::step], dtype=np.float32)
+
+
+def _fine_axes(affine: npt.NDArray[np.float64]) -> tuple[int, ...]:
+    """The axes that are not across thick slices (a structure a slice or two thick still has
+    a core within its slices)."""
+    spacing = np.linalg.norm(affine[:3, :3], axis=0)
+    return tuple(a for a in range(3) if spacing[a] < 1.5 * spacing.min())
+
+
+def _robust_std(values: npt.NDArray[np.floating]) -> float:
+    median = np.median(values)
+    return float(1.4826 * np.median(np.abs(values - median)))
