@@ -39,7 +39,7 @@ DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
 class Account:
     token: str
     tissue: str  # a study processed by the tissue engine
-    tissue_again: str  # the same CT again: a comparison that shares every structure
+    tissue_again: str  # the same CT, engine "auto" (no models: tissue), for a comparison
     imported: str  # the phantom with its own label map
 
 
@@ -47,7 +47,10 @@ class Account:
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveService]:
     require(browser_available(), "needs Playwright for Python, node and /usr/bin/chromium")
     require(web_built(), "needs the built web app (scripts/setup.sh builds web/dist)")
-    live = LiveService(tmp_path_factory.mktemp("web-first") / "data", workers=1)
+    # No TotalSegmentator models, whatever this machine has installed.
+    models = tmp_path_factory.mktemp("no-models")
+    live = LiveService(tmp_path_factory.mktemp("web-first") / "data", workers=1,
+                       TOTALSEG_HOME_DIR=str(models), TOTALSEG_WEIGHTS_PATH=str(models))
     live.start()
     yield live
     live.stop()
@@ -82,7 +85,7 @@ def account(service: LiveService, tmp_path_factory: pytest.TempPathFactory) -> A
     labels = write_nifti(phantom.labels, folder / "labels.nii.gz").read_bytes()
     token = service.sign_up(EMAIL, PASSWORD)
     with service.client(token) as http:
-        made = Account(token, _upload(http, ct, "tissue"), _upload(http, ct, "tissue"),
+        made = Account(token, _upload(http, ct, "tissue"), _upload(http, ct, "auto"),
                        _upload(http, ct, "import", labels))
         for study_id in (made.tissue, made.tissue_again, made.imported):
             _wait_done(http, study_id)
@@ -161,4 +164,25 @@ def test_selecting_the_skeleton_in_a_comparison_keeps_both_views(
         page.wait_for_timeout(400)
         for panel in page.locator(".compare-stage canvas").all():
             assert drawn_pixels(panel.screenshot()) > 2000, "a 3D panel went blank"
+        assert errors == [], errors
+
+
+def test_only_engines_that_can_run_are_offered(service: LiveService, account: Account) -> None:
+    with chromium() as browser, service.explained():
+        page, errors = watched_page(browser, viewport={"width": 1440, "height": 900})
+        enter(page, service.url, EMAIL, PASSWORD, new_account=False)
+        wait_until(page, "document.querySelector('[data-testid=engine-forecast]').textContent")
+        offered = page.eval_on_selector_all("#engine option", "os => os.map(o => o.value)")
+        assert offered == ["auto", "tissue"], offered
+        forecast = page.inner_text("[data-testid=engine-forecast]")
+        assert forecast.startswith("The built-in tissue engine will run"), forecast
+        assert "lungs" in forecast and "not installed" in forecast
+        assert page.locator("[data-testid=admin-models]").is_hidden()  # not an administrator
+
+        # "auto" fell back to the tissue engine: said once, in words, no command line.
+        page.goto(f"{service.url}/studies/{account.tissue_again}")
+        page.wait_for_selector("body[data-viewer-ready]", timeout=60_000)
+        notice = page.inner_text("[data-testid=engine-notice]")
+        assert notice.lower().count("tissue engine") == 1, notice
+        assert "iris " not in notice and "`" not in notice and "/" not in notice, notice
         assert errors == [], errors

@@ -20,7 +20,7 @@ const DOWNLOADS: [string, string][] = [
 
 export function engineNotice(job: Job): string {
   const engine = job.engine_used === "totalsegmentator" ? "TotalSegmentator"
-    : job.engine_used === "tissue" ? "built-in tissue engine"
+    : job.engine_used === "tissue" ? "the built-in tissue engine"
       : job.engine_used === "import" ? "imported segmentation" : (job.engine_used ?? "unknown engine");
   return job.engine_reason ? `Segmented by ${engine}: ${job.engine_reason}` : `Segmented by ${engine}.`;
 }
