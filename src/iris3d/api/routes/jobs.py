@@ -12,6 +12,7 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 from iris3d.api.deps import NOT_FOUND, CurrentUser, Offset, ServicesDep, TokenDep, not_found
 from iris3d.api.present import job_public
 from iris3d.api.quotas import check_new_job
+from iris3d.api.routes.engines import totalseg_qualities
 from iris3d.api.schemas import EngineChoice, JobCreate, JobPublic, JobsPublic, Message
 from iris3d.api.services import Services
 from iris3d.api.streams import SessionWatch, StreamSlot
@@ -73,6 +74,13 @@ def _check_request(body: JobCreate, series: list[dict[str, object]], seg: str | 
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
             "Engine 'import' needs your segmentation: PUT it to /api/studies/{id}/segmentation.",
+        )
+    if body.engine is EngineChoice.TOTALSEGMENTATOR and body.quality not in totalseg_qualities():
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            f"TotalSegmentator is not installed on this server for {body.quality.value!r} "
+            "quality. Choose Automatic or the built-in tissue engine; an administrator can "
+            "install its models.",
         )
     if body.series_uid is not None and body.series_uid not in {s.get("uid") for s in series}:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "No such series in the study.")
