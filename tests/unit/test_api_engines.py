@@ -54,3 +54,20 @@ def test_totalsegmentator_is_offered_only_where_installed(
         assert client.post("/api/jobs", headers=headers, json=body).status_code == 201
         body["quality"] = "high"
         assert client.post("/api/jobs", headers=headers, json=body).status_code == 422
+
+
+def test_workers_on_other_machines_declare_their_models(
+    tmp_path: Path, small_phantom: Phantom, weights: Path
+) -> None:
+    """The API of a scaled-out deployment holds no models: its settings say what workers have."""
+    settings = service_settings(tmp_path / "data", workers=0, worker_totalseg_qualities=["fast"])
+    with api_client(settings) as client:
+        headers = sign_up(client, "a@example.org")
+        engines = _engines(client, headers)
+        assert engines["totalsegmentator"]["available"]
+        assert engines["totalsegmentator"]["qualities"] == ["fast"]
+        study = upload_study(client, headers, phantom_nifti(small_phantom, tmp_path))
+        body = {"study_id": study["id"], "engine": "totalsegmentator", "quality": "fast"}
+        assert client.post("/api/jobs", headers=headers, json=body).status_code == 201
+        body["quality"] = "normal"
+        assert client.post("/api/jobs", headers=headers, json=body).status_code == 422

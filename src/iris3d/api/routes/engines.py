@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from iris3d.api.deps import CurrentUser
+from iris3d.api.deps import CurrentUser, ServicesDep
 from iris3d.api.schemas import EngineInfo, EnginesPublic
 from iris3d.segment.base import Quality
+from iris3d.settings import Settings
 
 router = APIRouter(prefix="/engines", tags=["engines"])
 
@@ -15,15 +16,21 @@ TISSUE_FINDS = ("the body outline, lungs, airways, skeleton, fat and muscle wall
 TOTALSEG_FINDS = "over 100 structures: organs, vessels, every bone and muscle"
 
 
-def totalseg_qualities() -> list[Quality]:
-    """The quality levels whose TotalSegmentator models are installed (none without the package)."""
-    from iris3d.segment.totalseg.weights import installed_qualities
+def totalseg_qualities(settings: Settings) -> list[Quality]:
+    """The quality levels whose TotalSegmentator models the workers have: as the settings say
+    when the workers run elsewhere (the API's machine need not hold the models), else those
+    installed here (none without the package)."""
+    if settings.worker_totalseg_qualities is not None:
+        levels = {Quality(name) for name in settings.worker_totalseg_qualities}
+    else:
+        from iris3d.segment.totalseg.weights import installed_qualities
 
-    return sorted(installed_qualities(), key=list(Quality).index)
+        levels = installed_qualities()
+    return sorted(levels, key=list(Quality).index)
 
 
-def engines_now() -> EnginesPublic:
-    qualities = totalseg_qualities()
+def engines_now(settings: Settings) -> EnginesPublic:
+    qualities = totalseg_qualities(settings)
     return EnginesPublic(items=[
         EngineInfo(name="auto", label="Automatic", available=True, qualities=list(Quality),
                    finds="TotalSegmentator where its models are installed, else the tissue engine"),
@@ -37,7 +44,7 @@ def engines_now() -> EnginesPublic:
 
 
 @router.get("")
-def list_engines(user: CurrentUser) -> EnginesPublic:
+def list_engines(user: CurrentUser, services: ServicesDep) -> EnginesPublic:
     """The engines and, for each, whether it can run here and at which quality levels."""
     del user  # signed-in users only: what a server has installed is not public
-    return engines_now()
+    return engines_now(services.settings)
