@@ -1,7 +1,7 @@
 """The first hour in the web app (issue 19), in headless Chromium against a real ``iris serve``:
 the tissue engine's first view (context faint or hidden, the skeleton named and measured), a
-comparison of two tissue studies whose skeleton is selected, engines offered only when they can
-run, renaming, bring-your-own segmentation, and the phone layout."""
+comparison of two tissue studies whose skeleton is selected, and engines offered only when they
+can run."""
 
 from __future__ import annotations
 
