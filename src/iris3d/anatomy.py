@@ -15,6 +15,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 
+from iris3d.anatomy_colours import anatomical_colour
+
 GROUPS: tuple[str, ...] = (
     "skeleton",
     "cardiovascular",
@@ -162,25 +164,9 @@ _GROUP_RULES: tuple[tuple[str, str], ...] = (
     (r"^(brain|spinal_cord)", "nervous"),
 )
 
-# Colours a clinician recognises (close to 3D Slicer's anatomical conventions); the rest are
-# spread in hue within their group so neighbours stay distinguishable.
+# The tissue engine's context structures; organs, vessels and bone follow
+# iris3d.anatomy_colours; anything else is spread in hue within its group.
 _NAMED_COLOURS: Mapping[str, Colour] = {
-    "spleen": (157, 108, 162),
-    "liver": (221, 130, 101),
-    "gallbladder": (139, 150, 98),
-    "stomach": (216, 132, 105),
-    "pancreas": (249, 180, 111),
-    "kidney_left": (185, 102, 83),
-    "kidney_right": (185, 102, 83),
-    "heart": (206, 110, 84),
-    "aorta": (224, 97, 76),
-    "inferior_vena_cava": (0, 151, 206),
-    "superior_vena_cava": (0, 151, 206),
-    "trachea": (182, 228, 255),
-    "esophagus": (211, 171, 143),
-    "urinary_bladder": (222, 154, 132),
-    "brain": (250, 250, 225),
-    "spinal_cord": (244, 214, 49),
     "body": (177, 122, 101),
     "subcutaneous_fat": (230, 220, 70),
     "torso_fat": (255, 230, 140),
@@ -259,8 +245,11 @@ class LabelTable(Mapping[int, Structure]):
         structures = []
         for label, name in items:
             group = group_of(name)
-            colour = _NAMED_COLOURS.get(name) or _spread_colour(
-                group, group_members[group].index(label), len(group_members[group])
+            colour = (
+                _NAMED_COLOURS.get(name)
+                or anatomical_colour(name, group)
+                or _spread_colour(group, group_members[group].index(label),
+                                  len(group_members[group]))
             )
             structures.append(Structure(label, name, group, colour))
         return cls(structures)
@@ -309,7 +298,9 @@ def _parse_colour(value: object) -> Colour | None:
 
 def _default_colour(name: str) -> Colour:
     known = total_table()._by_name.get(name)
-    return known.colour if known else _NAMED_COLOURS.get(name, (200, 200, 200))
+    if known:
+        return known.colour
+    return _NAMED_COLOURS.get(name) or anatomical_colour(name, group_of(name)) or (200, 200, 200)
 
 
 @cache

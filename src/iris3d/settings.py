@@ -80,6 +80,11 @@ class Settings(BaseSettings):
     signin_window_s: float = Field(default=300.0, gt=0)
     cookie_secure: bool | None = Field(default=None, description="Default: on outside development.")
     workers: int = Field(default=1, ge=0, description="Worker processes `iris serve` starts.")
+    worker_totalseg_qualities: list[Literal["fastest", "fast", "normal", "high"]] | None = Field(
+        default=None,
+        description="TotalSegmentator quality levels the workers have installed, when they run on "
+        "other machines than the API (a JSON list); unset: the levels installed on this machine.",
+    )
     job_max_attempts: int = Field(default=3, gt=0, description="Tries before a job fails.")
     worker_heartbeat_s: float = Field(default=5.0, gt=0)
     worker_stale_s: float = Field(default=60.0, gt=0, description="Silent this long: requeued.")

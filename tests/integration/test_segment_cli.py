@@ -61,9 +61,11 @@ def test_auto_without_weights_says_it_used_the_tissue_engine(
     out = tmp_path / "seg.nii.gz"
     result = run_iris("segment", str(ct), "-o", str(out), "--quality", "fast", home=home)
     assert result.returncode == 0, result.stderr
-    assert "weights for 'fast' are not installed" in result.stdout
+    assert "models for 'fast' quality are not installed" in result.stdout
+    assert "iris models install" in result.stdout  # the command line says how
     about = json.loads((tmp_path / "seg.json").read_text())["segmentation"]
-    assert about["engine"] == "tissue" and "iris models install" in about["reason"]
+    assert about["engine"] == "tissue" and "not installed" in about["reason"]
+    assert "iris models" not in about["reason"]  # what the web app shows its users
 
 
 def test_several_inputs_share_one_engine_into_a_folder(tmp_path: Path, home: Path) -> None:

@@ -152,6 +152,7 @@ def finish_next_job(settings: Settings, files: dict[str, bytes], seconds: float 
 # Every file a finished job offers for download, by artifact name.
 ARTIFACTS = {
     "glb",
+    "glb_plain",
     "meshes_zip",
     "labels_nifti",
     "ct_nifti",

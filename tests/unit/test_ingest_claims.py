@@ -198,3 +198,26 @@ def test_compressed_nrrd_that_ends_early_is_counted_not_trusted(
     path.write_bytes(head.encode() + packed)
     with pytest.raises(CorruptFileError, match="truncated"):
         load_study(path)
+
+
+def test_a_compressed_dicom_series_bomb_is_refused_before_decoding(tmp_path: Path) -> None:
+    """JPEG 2000 slices of pure air: 320 MiB of pixels in a few hundred KiB of files."""
+    from pydicom.uid import JPEG2000Lossless
+
+    from iris3d.volume import CTVolume
+
+    air = CTVolume(np.full((1024, 1024, 1), -1024, np.int16), np.eye(4))
+    first = write_dicom_series(air, tmp_path / "one", transfer_syntax=JPEG2000Lossless)[0]
+    series = tmp_path / "series"
+    series.mkdir()
+    template = pydicom.dcmread(first)
+    for k in range(160):
+        template.SOPInstanceUID = generate_uid()
+        template.InstanceNumber = k + 1
+        template.ImagePositionPatient = [0.0, 0.0, float(k)]
+        template.save_as(series / f"IM{k:04d}.dcm", enforce_file_format=True)
+    assert sum(p.stat().st_size for p in series.iterdir()) < 3 * 2**20
+    outcome, extra = _peak_extra_mib(series)
+    assert outcome.startswith("refused: TooLargeError"), outcome
+    assert "decompression bomb" in outcome
+    assert extra < MAX_EXTRA_MIB

@@ -37,9 +37,10 @@ def test_auto_without_weights_runs_tissue_and_says_why(
 ) -> None:
     result = get_engine("auto").segment(small_phantom.ct, Quality.FAST)
     assert result.engine == "tissue"
+    # Shown after "Segmented by the built-in tissue engine": no repeat, no command line, no path.
     assert result.reason == (
-        "built-in tissue engine: TotalSegmentator weights for 'fast' are not installed "
-        "(run `iris models install`)"
+        "TotalSegmentator's models for 'fast' quality are not installed on this server "
+        "(an administrator can install them)"
     )
     assert result.describe()["reason"] == result.reason
 

@@ -25,7 +25,7 @@ describe("what a user reads about a job", () => {
 
   it("names the engine and why it was chosen", () => {
     expect(engineNotice(job({ engine_used: "tissue", engine_reason: "TotalSegmentator weights not installed" })))
-      .toBe("Segmented by built-in tissue engine: TotalSegmentator weights not installed");
+      .toBe("Segmented by the built-in tissue engine: TotalSegmentator weights not installed");
     expect(engineNotice(job({ engine_used: "totalsegmentator" }))).toBe("Segmented by TotalSegmentator.");
   });
 });

@@ -65,3 +65,23 @@ describe("structure tree", () => {
     expect(T.structureLabel("rib_left_1")).toBe("Rib left 1");
   });
 });
+
+describe("the first view", () => {
+  const tissue = ["body", "torso_fat", "subcutaneous_fat", "skeletal_muscle", "skeleton", "lung_left"]
+    .map((name) => ({ name, group: "other", colour: "#ffffff" }));
+
+  it("hides fat, fades the other context and keeps findings opaque", () => {
+    const s = T.initialState(tissue);
+    expect(s.styles.torso_fat).toMatchObject({ visible: false });
+    expect(s.styles.subcutaneous_fat).toMatchObject({ visible: false });
+    expect(s.styles.body!.opacity).toBeLessThan(0.3);
+    expect(s.styles.skeletal_muscle!.opacity).toBeLessThan(0.3);
+    expect(s.styles.skeleton).toEqual({ visible: true, colour: "#ffffff", opacity: 1 });
+    expect(T.defaultHidden(tissue)).toEqual(["subcutaneous_fat", "torso_fat"]);
+  });
+
+  it("frames the findings, or everything when there is nothing else", () => {
+    expect(T.framedNames(tissue)).toEqual(["skeleton", "lung_left"]);
+    expect(T.framedNames(tissue.slice(0, 2))).toEqual(["body", "torso_fat"]);
+  });
+});

@@ -19,6 +19,15 @@ describe("view state in the URL", () => {
     expect(encodeView({ ...EMPTY_VIEW, opacity: { body: 1 } }, { body: 0.12 }).toString()).toBe("op=body%3A1");
   });
 
+  it("leaves the default hidden set out, and says when the user shows everything", () => {
+    const fat = ["torso_fat"];
+    expect(encodeView({ ...EMPTY_VIEW, hidden: ["torso_fat"] }, {}, fat).toString()).toBe("");
+    const all = encodeView({ ...EMPTY_VIEW, hidden: [] }, {}, fat).toString();
+    expect(all).toBe("hide=");
+    expect(decodeView(all).hidden).toEqual([]);
+    expect(decodeView("").hidden).toBeNull();
+  });
+
   it("ignores malformed or unknown parts instead of failing", () => {
     const v = decodeView("hide=liver,<script>,heart&clip=oblique,2&cam=1,2,x&op=liver:abc&solo=x y",
       new Set(["liver"]));

@@ -22,6 +22,7 @@ from iris3d.api.routes import (
     admin,
     auth,
     comparisons,
+    engines,
     events,
     files,
     health,
@@ -63,7 +64,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    for module in (auth, account, admin, studies, uploads, jobs, comparisons, files, events):
+    for module in (auth, account, admin, studies, uploads, jobs, comparisons, files, events,
+                   engines):
         app.include_router(module.router, prefix="/api")
     app.include_router(health.router)
     app.add_middleware(RequestTimer)

@@ -19,6 +19,18 @@ class EngineChoice(StrEnum):
     IMPORT = "import"
 
 
+class EngineInfo(BaseModel):
+    name: str = Field(description="What POST /api/jobs takes as ``engine``.")
+    label: str
+    available: bool = Field(description="Whether this server can run it now.")
+    qualities: list[str] = Field(description="The quality levels it can run at.")
+    finds: str = Field(description="What it segments, in plain words.")
+
+
+class EnginesPublic(BaseModel):
+    items: list[EngineInfo]
+
+
 class JobStage(StrEnum):
     """Where a job is: waiting, one of the pipeline's stages, or finished."""
 

@@ -122,4 +122,6 @@ def _segment_one(
               f"{len(present)} structures in {result.timings_s.get('total', 0.0):.1f} s")
     if result.reason:
         out.print(f"  {result.reason}")
+    if result.engine == "tissue" and result.reason:  # auto fell back: say how to do better
+        out.print("  install TotalSegmentator's models with `iris models install`")
     out.print(f"  wrote {nifti} and {sidecar.name}")

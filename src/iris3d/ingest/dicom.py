@@ -19,6 +19,7 @@ import numpy.typing as npt
 import pydicom
 
 from iris3d.geometry import lps_to_ras, reorient_to_ras
+from iris3d.ingest.checks import check_expansion
 from iris3d.ingest.dicom_geometry import (
     StackPlan,
     check_uniform,
@@ -69,6 +70,9 @@ def load_dicom_series(
     first = chosen.slices[0]
     # An upper bound from the headers, before any pixel is decoded (duplicates included).
     check_volume_shape((first.columns, first.rows, len(chosen.slices)), settings.max_voxels)
+    # Compressed transfer syntaxes (JPEG 2000, RLE...) can declare far more pixels than they hold.
+    declared = sum(2 * h.rows * h.columns * h.frames for h in chosen.slices)
+    check_expansion(declared, sum(h.path.stat().st_size for h in chosen.slices), "the DICOM series")
     slices, dropped = _drop_duplicates(sort_along_normal(chosen.slices), uid)
     warnings.extend(dropped)
     plan = plan_stack(slices, uid)

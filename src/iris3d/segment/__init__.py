@@ -87,12 +87,11 @@ class AutoEngine:
         from iris3d.segment.totalseg.weights import is_installed
 
         if is_installed(quality):
-            return "totalsegmentator", (
-                f"TotalSegmentator: its weights for {quality.value!r} are installed"
-            )
+            return "totalsegmentator", f"its models for {quality.value!r} quality are installed"
+        # Shown to web users under "Segmented by the built-in tissue engine": no command line.
         return "tissue", (
-            f"built-in tissue engine: TotalSegmentator weights for {quality.value!r} are not "
-            "installed (run `iris models install`)"
+            f"TotalSegmentator's models for {quality.value!r} quality are not installed on this "
+            "server (an administrator can install them)"
         )
 
     def segment(

@@ -107,7 +107,7 @@ export function studiesPage(go: (url: string) => void) {
     root.append(
       topBar(user, go),
       h("main", { class: "studies-page" },
-        uploadPanel(),
+        uploadPanel(user.is_admin),
         h("section", { class: "panel list", "aria-labelledby": "studies-title" },
           h("div", { class: "row" }, h("h2", { id: "studies-title" }, "Studies"), h("span", { class: "spacer" }), search),
           empty, list)));

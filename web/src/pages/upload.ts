@@ -3,6 +3,7 @@
 import { api, describe, unwrap, type Study } from "../api/client";
 import type { paths } from "../api/schema";
 import { formatBytes, h, toast } from "../ui/dom";
+import { engineForecast, offeredEngines, type EngineInfo } from "./engines";
 
 type UploadPath = keyof paths & "/api/studies";
 const UPLOAD_PATH: UploadPath = "/api/studies";
@@ -98,7 +99,7 @@ async function filesFromDrop(items: DataTransferItemList): Promise<File[]> {
   return out.filter((f) => !f.name.startsWith("."));
 }
 
-export function uploadPanel(): HTMLElement {
+export function uploadPanel(isAdmin = false): HTMLElement {
   const fileInput = h("input", { type: "file", accept: ACCEPT, class: "sr-only", id: "file-input",
     "data-testid": "file-input" });
   const folderInput = h("input", { type: "file", class: "sr-only", id: "folder-input", multiple: true });
@@ -109,8 +110,24 @@ export function uploadPanel(): HTMLElement {
     h("option", { value: "high" }, "High (finest surfaces)"));
   const engine = h("select", { id: "engine", "aria-label": "Engine" },
     h("option", { value: "auto" }, "Automatic"),
-    h("option", { value: "totalsegmentator" }, "TotalSegmentator"),
     h("option", { value: "tissue" }, "Built-in tissue engine"));
+  const forecast = h("p", { class: "notice engine-forecast", "data-testid": "engine-forecast", role: "status" });
+  const adminNote = h("p", { class: "notice", "data-testid": "admin-models", hidden: true },
+    "Administrators: TotalSegmentator is not installed on this server, so studies get the built-in "
+    + "tissue engine. Install its models on the machines that run jobs with “iris models install” "
+    + "(see the deployment guide, “Segmentation models”).");
+  let engines: EngineInfo[] = [];
+  const explain = (): void => { forecast.textContent = engines.length ? engineForecast(engines, engine.value, quality.value) : ""; };
+  void api.GET("/api/engines").then((r) => {
+    engines = unwrap(r).items;
+    const chosen = engine.value;
+    engine.replaceChildren(...offeredEngines(engines).map((e) => h("option", { value: e.name }, e.label)));
+    engine.value = [...engine.options].some((o) => o.value === chosen) ? chosen : "auto";
+    adminNote.hidden = !isAdmin || engines.some((e) => e.name === "totalsegmentator" && e.available);
+    explain();
+  }).catch(() => undefined);
+  engine.addEventListener("change", explain);
+  quality.addEventListener("change", explain);
   const bar = h("progress", { max: 1, value: 0, "aria-label": "Upload progress" });
   const status = h("p", { class: "upload-status", role: "status", "aria-live": "polite" },
     "NIfTI (.nii/.nii.gz), NRRD, MHA, a DICOM zip, or a DICOM folder.");
@@ -196,5 +213,6 @@ export function uploadPanel(): HTMLElement {
     h("h2", { id: "upload-title" }, "New study"),
     zone,
     h("div", { class: "row" }, h("label", {}, "Quality ", quality), h("label", {}, "Engine ", engine)),
+    forecast, adminNote,
     bar, status, seriesBox);
 }

@@ -20,7 +20,7 @@ const DOWNLOADS: [string, string][] = [
 
 export function engineNotice(job: Job): string {
   const engine = job.engine_used === "totalsegmentator" ? "TotalSegmentator"
-    : job.engine_used === "tissue" ? "built-in tissue engine"
+    : job.engine_used === "tissue" ? "the built-in tissue engine"
       : job.engine_used === "import" ? "imported segmentation" : (job.engine_used ?? "unknown engine");
   return job.engine_reason ? `Segmented by ${engine}: ${job.engine_reason}` : `Segmented by ${engine}.`;
 }
@@ -79,7 +79,7 @@ export function viewerPage(go: (url: string) => void) {
         camera: scene.cameraState(),
         opacity: Object.fromEntries(Object.entries(state.styles).map(([n, s]) => [n, s.opacity])),
       };
-      const q = encodeView(view, T.DEFAULT_OPACITY).toString();
+      const q = encodeView(view, T.DEFAULT_OPACITY, T.defaultHidden(state.structures)).toString();
       history.replaceState(null, "", `${location.pathname}${q ? `?${q}` : ""}`);
     };
     let urlTimer = 0;
@@ -235,7 +235,11 @@ export function viewerPage(go: (url: string) => void) {
       const structures = await scene.load(glb.url);
       const view = decodeView(location.search, new Set(structures.map((s) => s.name)));
       let next = T.initialState(structures);
-      for (const n of view.hidden) next = T.setVisible(next, n, false);
+      if (view.hidden) {
+        const hidden = new Set(view.hidden);
+        for (const s of structures) next = T.setVisible(next, s.name, !hidden.has(s.name));
+      }
+      scene.frameOn(T.framedNames(structures));
       for (const [n, o] of Object.entries(view.opacity)) next = T.setOpacity(next, [n], o);
       if (view.solo) next = T.toggleSolo(next, view.solo);
       next = T.select(next, view.selected);

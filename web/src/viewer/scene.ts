@@ -4,7 +4,7 @@ import {
   type Object3D, PerspectiveCamera, Plane, Raycaster, Scene, SRGBColorSpace, Vector2, Vector3,
   WebGLRenderer,
 } from "three";
-import { GLTFLoader } from "three/examples/jsm/loaders/GLTFLoader.js";
+import { GLTFLoader, type GLTFParser } from "three/examples/jsm/loaders/GLTFLoader.js";
 import { MeshoptDecoder } from "three/examples/jsm/libs/meshopt_decoder.module.js";
 import { OrbitControls } from "three/examples/jsm/controls/OrbitControls.js";
 import type { StructureInfo, StructureStyle } from "./tree";
@@ -36,6 +36,15 @@ export interface CameraPose {
   far: number;
 }
 
+/** A node's name as the file spells it: three.js makes names unique in the scene ("skeleton"
+ * the structure inside "skeleton" the group becomes "skeleton_1"), which would break every
+ * lookup by name (statistics, links, comparisons). */
+function fileName(parser: GLTFParser, node: Object3D): string {
+  const index = parser.associations.get(node)?.nodes;
+  const json = parser.json as { nodes?: { name?: string }[] };
+  return (index !== undefined ? json.nodes?.[index]?.name : undefined) ?? node.name;
+}
+
 /** Loads a GLB (meshopt): each structure's meshes get their own double-sided material. */
 export async function loadModel(url: string): Promise<LoadedModel> {
   const loader = new GLTFLoader();
@@ -48,8 +57,9 @@ export async function loadModel(url: string): Promise<LoadedModel> {
     const mesh = o as Mesh;
     // One primitive: the structure's node is the mesh; several: the mesh's parent group.
     const node = mesh.parent?.parent?.name === "patient" || !mesh.parent ? mesh : mesh.parent;
-    const name = node.name;
-    const group = node.parent?.name ?? "other";
+    const name = fileName(gltf.parser, node);
+    const group = typeof node.userData.group === "string" ? node.userData.group
+      : node.parent ? fileName(gltf.parser, node.parent) : "other";
     const material = (mesh.material as MeshStandardMaterial).clone();
     material.side = 2; // DoubleSide: clipped organs show their inside
     material.clippingPlanes = [];
@@ -96,6 +106,7 @@ export class AnatomyScene {
   private disposed = false;
   private box = new Box3();
   private frameBox = new Box3(); // what the views fit: the whole model, or the focused structure
+  private homeBox = new Box3(); // what they fit with nothing focused
   private clipPlane = new Plane(new Vector3(0, -1, 0), 0);
   private frameRequested = false;
   private resizeObserver: ResizeObserver;
@@ -138,6 +149,7 @@ export class AnatomyScene {
     this.primary = model;
     this.box.setFromObject(model.root);
     this.frameBox.copy(this.box);
+    this.homeBox.copy(this.box);
     this.view("anterior");
     return true;
   }
@@ -171,6 +183,17 @@ export class AnatomyScene {
     this.requestFrame();
   }
 
+  /** Makes the standard views fit these structures of the main model (the first view frames
+   * what the user came for, not the body's outline); the clipping plane still spans it all. */
+  frameOn(names: string[]): void {
+    const meshes = names.flatMap((n) => this.primary?.meshes.get(n) ?? []);
+    if (!meshes.length) return;
+    this.frameBox.makeEmpty();
+    for (const mesh of meshes) this.frameBox.expandByObject(mesh);
+    this.homeBox.copy(this.frameBox);
+    this.view("anterior");
+  }
+
   view(which: StandardView): void {
     const [dir, up] = VIEW_DIRECTIONS[which];
     this.look(dir, up);
@@ -182,7 +205,7 @@ export class AnatomyScene {
     if (meshes.length) {
       this.frameBox.makeEmpty();
       for (const mesh of meshes) this.frameBox.expandByObject(mesh);
-    } else this.frameBox.copy(this.box);
+    } else this.frameBox.copy(this.homeBox);
     const dir = this.camera.position.clone().sub(this.controls.target).normalize();
     this.look(dir, this.camera.up.clone());
   }

@@ -39,15 +39,35 @@ export function structureLabel(name: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
-// Shells that hide every organ inside them start see-through.
+// Context: shells that hide every organ inside them start see-through (where shown at all),
+// so the first view shows what the user came for.
 export const DEFAULT_OPACITY: Record<string, number> = {
-  body: 0.12, subcutaneous_fat: 0.12, skin: 0.12, skeletal_muscle: 0.3,
+  body: 0.1, skin: 0.1, subcutaneous_fat: 0.1, torso_fat: 0.1, skeletal_muscle: 0.25,
 };
+// Fat wraps everything in yellow layers: off until asked for.
+export const DEFAULT_HIDDEN: ReadonlySet<string> = new Set(["subcutaneous_fat", "torso_fat"]);
+
+/** Whether a structure is context (body outline, fat, muscle wall) rather than a finding. */
+export function isContext(name: string): boolean {
+  return name in DEFAULT_OPACITY;
+}
+
+/** The structures a model hides by default, sorted (what a link leaves out). */
+export function defaultHidden(structures: StructureInfo[]): string[] {
+  return structures.map((s) => s.name).filter((n) => DEFAULT_HIDDEN.has(n)).sort();
+}
+
+/** What the first view frames: everything but context, unless the model has nothing else. */
+export function framedNames(structures: StructureInfo[]): string[] {
+  const focus = structures.map((s) => s.name).filter((n) => !isContext(n));
+  return focus.length ? focus : structures.map((s) => s.name);
+}
 
 export function initialState(structures: StructureInfo[]): TreeState {
   const styles: Record<string, StructureStyle> = {};
   for (const s of structures) {
-    styles[s.name] = { visible: true, colour: s.colour, opacity: DEFAULT_OPACITY[s.name] ?? 1 };
+    styles[s.name] = { visible: !DEFAULT_HIDDEN.has(s.name), colour: s.colour,
+      opacity: DEFAULT_OPACITY[s.name] ?? 1 };
   }
   return { structures, styles, solo: null, selected: null };
 }

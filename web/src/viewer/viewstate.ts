@@ -3,7 +3,7 @@
 export type ClipAxis = "axial" | "coronal" | "sagittal";
 
 export interface ViewState {
-  hidden: string[];
+  hidden: string[] | null; // null: the model's default (context structures off)
   solo: string | null;
   selected: string | null;
   clip: { axis: ClipAxis; at: number; flip: boolean } | null; // at: 0..1 across the model
@@ -12,7 +12,7 @@ export interface ViewState {
 }
 
 export const EMPTY_VIEW: ViewState = {
-  hidden: [], solo: null, selected: null, clip: null, camera: null, opacity: {},
+  hidden: null, solo: null, selected: null, clip: null, camera: null, opacity: {},
 };
 
 const AXES: ClipAxis[] = ["axial", "coronal", "sagittal"];
@@ -24,10 +24,13 @@ function numbers(text: string | null, count: number): number[] | null {
   return values.length === count && values.every(Number.isFinite) ? values : null;
 }
 
-/** The query for ``view``; opacities equal to ``defaults`` (else 1) are left out. */
-export function encodeView(view: ViewState, defaults: Record<string, number> = {}): URLSearchParams {
+/** The query for ``view``; opacities equal to ``defaults`` (else 1) and a hidden set equal to
+ * ``hiddenByDefault`` are left out (an empty ``hide=`` says "everything shown"). */
+export function encodeView(view: ViewState, defaults: Record<string, number> = {},
+  hiddenByDefault: string[] = []): URLSearchParams {
   const q = new URLSearchParams();
-  if (view.hidden.length) q.set("hide", [...view.hidden].sort().join(","));
+  const hidden = [...(view.hidden ?? hiddenByDefault)].sort().join(",");
+  if (hidden !== [...hiddenByDefault].sort().join(",")) q.set("hide", hidden);
   if (view.solo) q.set("solo", view.solo);
   if (view.selected) q.set("sel", view.selected);
   if (view.clip) q.set("clip", `${view.clip.axis},${round(view.clip.at)}${view.clip.flip ? ",f" : ""}`);
@@ -61,7 +64,7 @@ export function decodeView(query: URLSearchParams | string, known?: Set<string>)
     }
   }
   return {
-    hidden: [...new Set(hidden)],
+    hidden: q.has("hide") ? [...new Set(hidden)] : null,
     solo: solo && keep(solo) ? solo : null,
     selected: selected && keep(selected) ? selected : null,
     clip,

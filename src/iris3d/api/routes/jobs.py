@@ -12,9 +12,11 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 from iris3d.api.deps import NOT_FOUND, CurrentUser, Offset, ServicesDep, TokenDep, not_found
 from iris3d.api.present import job_public
 from iris3d.api.quotas import check_new_job
+from iris3d.api.routes.engines import totalseg_qualities
 from iris3d.api.schemas import EngineChoice, JobCreate, JobPublic, JobsPublic, Message
 from iris3d.api.services import Services
 from iris3d.api.streams import SessionWatch, StreamSlot
+from iris3d.settings import Settings
 from iris3d.store import jobs as job_rows
 from iris3d.store import studies
 from iris3d.store.models import Job, JobState, User
@@ -55,7 +57,7 @@ def create_job(body: JobCreate, user: CurrentUser, services: ServicesDep) -> Job
         study = studies.owned_study(session, user.id, body.study_id)
         if study is None:
             raise not_found("study")
-        _check_request(body, study.series, study.segmentation_key)
+        _check_request(body, study.series, study.segmentation_key, services.settings)
         job = job_rows.add_job(
             session,
             study,
@@ -68,11 +70,21 @@ def create_job(body: JobCreate, user: CurrentUser, services: ServicesDep) -> Job
     return _public(services, job)
 
 
-def _check_request(body: JobCreate, series: list[dict[str, object]], seg: str | None) -> None:
+def _check_request(
+    body: JobCreate, series: list[dict[str, object]], seg: str | None, settings: Settings
+) -> None:
     if body.engine is EngineChoice.IMPORT and seg is None:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
             "Engine 'import' needs your segmentation: PUT it to /api/studies/{id}/segmentation.",
+        )
+    if (body.engine is EngineChoice.TOTALSEGMENTATOR
+            and body.quality not in totalseg_qualities(settings)):
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            f"TotalSegmentator is not installed on this server for {body.quality.value!r} "
+            "quality. Choose Automatic or the built-in tissue engine; an administrator can "
+            "install its models.",
         )
     if body.series_uid is not None and body.series_uid not in {s.get("uid") for s in series}:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "No such series in the study.")

@@ -1,0 +1,188 @@
+"""The first hour in the web app (issue 19), in headless Chromium against a real ``iris serve``:
+the tissue engine's first view (context faint or hidden, the skeleton named and measured), a
+comparison of two tissue studies whose skeleton is selected, and engines offered only when they
+can run."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+from PIL import Image
+from tests.support.browser import (
+    browser_available,
+    chromium,
+    colourful_pixels,
+    enter,
+    wait_until,
+    watched_page,
+    web_built,
+)
+from tests.support.live_server import LiveService, wait_for
+from tests.support.requirements import require
+
+from iris3d.phantom import make_phantom
+from iris3d.phantom.files import write_nifti
+
+pytestmark = pytest.mark.slow
+EMAIL = "eve@example.org"
+PASSWORD = "correct horse battery"
+DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
+
+
+@dataclass(frozen=True)
+class Account:
+    token: str
+    tissue: str  # a study processed by the tissue engine
+    tissue_again: str  # the same CT, engine "auto" (no models: tissue), for a comparison
+    imported: str  # the phantom with its own label map
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveService]:
+    require(browser_available(), "needs Playwright for Python, node and /usr/bin/chromium")
+    require(web_built(), "needs the built web app (scripts/setup.sh builds web/dist)")
+    # No TotalSegmentator models, whatever this machine has installed.
+    models = tmp_path_factory.mktemp("no-models")
+    live = LiveService(tmp_path_factory.mktemp("web-first") / "data", workers=1,
+                       TOTALSEG_HOME_DIR=str(models), TOTALSEG_WEIGHTS_PATH=str(models))
+    live.start()
+    yield live
+    live.stop()
+
+
+def _upload(http: httpx.Client, ct: bytes, engine: str, labels: bytes | None = None) -> str:
+    files = [("files", ("scan.nii.gz", ct, "application/octet-stream"))]
+    study = http.post("/api/studies", files=files)
+    assert study.status_code == 201, study.text
+    study_id: str = study.json()["id"]
+    if labels is not None:
+        attached = http.put(f"/api/studies/{study_id}/segmentation",
+                            files=[("file", ("labels.nii.gz", labels, "application/gzip"))])
+        assert attached.status_code == 200, attached.text
+    job = http.post("/api/jobs", json={"study_id": study_id, "engine": engine, "quality": "fast"})
+    assert job.status_code == 201, job.text
+    return study_id
+
+
+def _wait_done(http: httpx.Client, study_id: str) -> None:
+    job = http.get(f"/api/studies/{study_id}").json()["latest_job"]
+    # Generous: the test machine's cores are shared.
+    done = wait_for(http, job["id"], {"done", "failed"}, timeout_s=600)
+    assert done["state"] == "done", done["error"]
+
+
+@pytest.fixture(scope="module")
+def account(service: LiveService, tmp_path_factory: pytest.TempPathFactory) -> Account:
+    folder = tmp_path_factory.mktemp("first")
+    phantom = make_phantom(shape=(64, 56, 48), spacing=(6.0, 6.0, 6.0))
+    ct = write_nifti(phantom.ct, folder / "ct.nii.gz").read_bytes()
+    labels = write_nifti(phantom.labels, folder / "labels.nii.gz").read_bytes()
+    token = service.sign_up(EMAIL, PASSWORD)
+    with service.client(token) as http:
+        made = Account(token, _upload(http, ct, "tissue"), _upload(http, ct, "auto"),
+                       _upload(http, ct, "import", labels))
+        for study_id in (made.tissue, made.tissue_again, made.imported):
+            _wait_done(http, study_id)
+    return made
+
+
+def drawn_pixels(png: bytes) -> int:
+    """Pixels clearly lighter than the 3D view's dark background (an ivory bone counts)."""
+    image = np.asarray(Image.open(io.BytesIO(png)).convert("L"))
+    return int((image > 60).sum())
+
+
+def _tree_names(page: object) -> list[str]:
+    names: list[str] = page.eval_on_selector_all(  # type: ignore[attr-defined]
+        ".leaf input[type=checkbox]", "boxes => boxes.map(b => b.dataset.structure)")
+    return names
+
+
+def test_the_tissue_engine_opens_on_what_the_user_came_for(
+    service: LiveService, account: Account, tmp_path: Path
+) -> None:
+    with chromium() as browser, service.explained():
+        page, errors = watched_page(browser, viewport={"width": 1440, "height": 900})
+        enter(page, service.url, EMAIL, PASSWORD, new_account=False)
+        page.goto(f"{service.url}/studies/{account.tissue}")
+        page.wait_for_selector("body[data-viewer-ready]", timeout=60_000)
+        names = _tree_names(page)
+        assert "skeleton" in names and not any(n.startswith("skeleton_") for n in names), names
+        assert page.locator(".leaf button.name:text-is('Skeleton 1')").count() == 0
+
+        # Context: fat hidden, the body and the muscle wall faint; the findings opaque.
+        fats = [n for n in ("torso_fat", "subcutaneous_fat") if n in names]
+        assert fats, names
+        for fat in fats:
+            assert not page.is_checked(f"input[data-structure={fat}]"), fat
+        for name in names:
+            opacity = float(page.get_attribute(f"input[aria-label='Opacity of "
+                                               f"{name.replace('_', ' ').capitalize()}']", "value")
+                            or "nan")
+            context = name in {"body", "skeletal_muscle", "torso_fat", "subcutaneous_fat"}
+            assert (opacity <= 0.25) if context else (opacity == 1.0), (name, opacity)
+        assert "hide=" not in page.url  # the default view needs nothing in the link
+        page.wait_for_timeout(300)
+        canvas = page.locator(".viewport canvas").screenshot()
+        assert colourful_pixels(canvas) > 2000, "no coloured structure in the first view"
+
+        # The skeleton, picked from the tree, shows its statistics.
+        page.click(".leaf button.name:text-is('Skeleton')")
+        info = page.inner_text(".pick-info")
+        assert "Skeleton" in info and " mL " in info and "HU" in info, info
+
+        # Showing the fat again is kept in the link; the link reopens it shown.
+        page.check(f"input[data-structure={fats[0]}]")
+        wait_until(page, "location.search.includes('hide=')")
+        page.goto(page.url)
+        page.wait_for_selector("body[data-viewer-ready]", timeout=60_000)
+        assert page.is_checked(f"input[data-structure={fats[0]}]")
+        assert errors == [], errors
+
+
+def test_selecting_the_skeleton_in_a_comparison_keeps_both_views(
+    service: LiveService, account: Account
+) -> None:
+    with service.client(account.token) as http:
+        started = http.post("/api/comparisons", json={
+            "base_study_id": account.tissue, "follow_study_id": account.tissue_again})
+        assert started.status_code in (200, 201), started.text
+        comparison = started.json()
+    with chromium() as browser, service.explained():
+        page, errors = watched_page(browser, viewport={"width": 1440, "height": 900})
+        enter(page, service.url, EMAIL, PASSWORD, new_account=False)
+        page.goto(f"{service.url}/comparisons/{comparison['id']}")
+        page.wait_for_selector("body[data-compare-ready]", timeout=120_000)
+        page.click("tr[data-structure=skeleton] button")
+        wait_until(page, "location.search.includes('sel=skeleton')")
+        page.wait_for_timeout(400)
+        for panel in page.locator(".compare-stage canvas").all():
+            assert drawn_pixels(panel.screenshot()) > 2000, "a 3D panel went blank"
+        assert errors == [], errors
+
+
+def test_only_engines_that_can_run_are_offered(service: LiveService, account: Account) -> None:
+    with chromium() as browser, service.explained():
+        page, errors = watched_page(browser, viewport={"width": 1440, "height": 900})
+        enter(page, service.url, EMAIL, PASSWORD, new_account=False)
+        wait_until(page, "document.querySelector('[data-testid=engine-forecast]').textContent")
+        offered = page.eval_on_selector_all("#engine option", "os => os.map(o => o.value)")
+        assert offered == ["auto", "tissue"], offered
+        forecast = page.inner_text("[data-testid=engine-forecast]")
+        assert forecast.startswith("The built-in tissue engine will run"), forecast
+        assert "lungs" in forecast and "not installed" in forecast
+        assert page.locator("[data-testid=admin-models]").is_hidden()  # not an administrator
+
+        # "auto" fell back to the tissue engine: said once, in words, no command line.
+        page.goto(f"{service.url}/studies/{account.tissue_again}")
+        page.wait_for_selector("body[data-viewer-ready]", timeout=60_000)
+        notice = page.inner_text("[data-testid=engine-notice]")
+        assert notice.lower().count("tissue engine") == 1, notice
+        assert "iris " not in notice and "`" not in notice and "/" not in notice, notice
+        assert errors == [], errors
