@@ -23,6 +23,7 @@ from tests.support.scale import postgres_database, redis_url, seaweedfs, stored_
 from tests.support.service import ARTIFACTS, COMPARISON_ARTIFACTS
 from tests.unit.test_api_isolation import OWNED, REQUESTS
 
+from iris3d.labelio import write_label_map
 from iris3d.phantom import Phantom, make_phantom
 from iris3d.phantom.dicom import write_dicom_series
 from iris3d.phantom.files import write_nifti
@@ -365,3 +366,43 @@ def test_the_remote_cli_uploads_follows_and_downloads(
     iris("remote", "download", comparison_id, "--out", str(tmp_path / "comparison"))
     files = {p.name for p in (tmp_path / "comparison").iterdir()}
     assert files == {"comparison.json", "comparison.csv", "comparison.glb"}
+
+
+def test_the_remote_cli_brings_its_own_segmentation(
+    service: LiveService, small_phantom: Phantom, tmp_path: Path
+) -> None:
+    token = service.sign_up("cli-labels@example.org", "cli password 1")
+    nifti = write_nifti(small_phantom.ct, tmp_path / "ct.nii.gz")
+    labels, _ = write_label_map(small_phantom.labels, tmp_path / "mine" / "labels.nii.gz")
+    env = {**service.env, "IRIS_DATA_DIR": str(tmp_path / "client")}
+
+    def iris(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            iris_command(*args), env=env, capture_output=True, text=True, timeout=180, check=False
+        )
+
+    login = iris("remote", "login", service.url, "--email", "cli-labels@example.org",
+                 "--password", "cli password 1")
+    assert login.returncode == 0, login.stderr
+    done = iris("remote", "upload", str(nifti), "--segmentation", str(labels))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "with import" in done.stdout
+    job_id = done.stdout.split("job ")[1].split()[0]
+    http = service.client(token)
+    assert http.get(f"/api/jobs/{job_id}").json()["engine_used"] == "import"
+
+    # Refused before anything is sent: a wrong kind of file, a contradicting engine.
+    wrong_kind = tmp_path / "labels.txt"
+    wrong_kind.write_text("not a label map")
+    for args in (("--segmentation", str(wrong_kind)),
+                 ("--segmentation", str(labels), "--engine", "tissue"),
+                 ("--engine", "import")):
+        refused = iris("remote", "upload", str(nifti), *args)
+        assert refused.returncode == 2 and "Traceback" not in refused.stderr, refused.stderr
+    # A NIfTI name over garbage: the server refuses it and the study goes with it.
+    garbage = tmp_path / "broken.nii.gz"
+    garbage.write_bytes(b"\x1f\x8b not really gzip")
+    refused = iris("remote", "upload", str(nifti), "--segmentation", str(garbage))
+    assert refused.returncode == 2 and "broken.nii.gz was refused" in refused.stderr
+    assert "Traceback" not in refused.stderr and "/" not in refused.stderr.split("refused")[1]
+    assert len(http.get("/api/studies").json()["items"]) == 1

@@ -85,12 +85,17 @@ def upload(
     *,
     name: Annotated[str | None, typer.Option(help="The study's name.")] = None,
     quality: Annotated[str, typer.Option(help="fastest, fast, normal or high.")] = "fast",
-    engine: Annotated[str, typer.Option(help="auto, totalsegmentator, tissue.")] = "auto",
+    engine: Annotated[str, typer.Option(help="auto, totalsegmentator, tissue, import.")] = "auto",
+    segmentation: Annotated[
+        Path | None,
+        typer.Option(exists=True, dir_okay=False, help="Your label map (NIfTI): engine import."),
+    ] = None,
     series: Annotated[str | None, typer.Option(help="DICOM SeriesInstanceUID.")] = None,
     wait: Annotated[bool, typer.Option(help="Follow the job until it ends.")] = True,
     server: ServerOption = None,
 ) -> None:
-    """Upload a study and start a job for it."""
+    """Upload a study and start a job for it (with --segmentation: meshes of your own labels)."""
+    engine = _engine_for(engine, segmentation)
     client = _client(server)
     try:
         with as_single_file(path) as single, _bytes_progress() as bar:
@@ -100,6 +105,8 @@ def upload(
             f"/api/uploads/{upload_id}/complete",
             {"name": name or path.name.split(".")[0], "series_uid": series},
         )
+        if segmentation is not None:
+            _attach_segmentation(client, study["id"], segmentation)
         job = client.post(
             "/api/jobs",
             {"study_id": study["id"], "quality": quality, "engine": engine, "series_uid": series},
@@ -109,6 +116,28 @@ def upload(
             _follow(client, job["id"])
     finally:
         client.close()
+
+
+def _engine_for(engine: str, segmentation: Path | None) -> str:
+    """The engine a job runs: ``import`` with a segmentation; refused before any upload."""
+    if segmentation is None:
+        if engine == "import":
+            raise RemoteError("engine import needs your label map: add --segmentation FILE")
+        return engine
+    if not segmentation.name.endswith((".nii", ".nii.gz")):
+        raise RemoteError(f"{segmentation.name}: send a NIfTI label map (.nii or .nii.gz)")
+    if engine not in ("auto", "import"):
+        raise RemoteError(f"--segmentation runs engine import, not {engine}: leave --engine out")
+    return "import"
+
+
+def _attach_segmentation(client: RemoteClient, study_id: str, segmentation: Path) -> None:
+    """Attach the label map; a refused one takes its just-uploaded study with it."""
+    try:
+        client.put_segmentation(study_id, segmentation)
+    except RemoteError as e:
+        client.delete(f"/api/studies/{study_id}")
+        raise RemoteError(f"{segmentation.name} was refused ({e}); nothing was kept") from None
 
 
 @remote_app.command("compare")

@@ -57,6 +57,16 @@ class RemoteClient:
     def post(self, path: str, body: dict[str, Any] | None = None) -> Any:
         return _check(self.http.post(path, json=body or {})).json()
 
+    def delete(self, path: str) -> None:
+        _check(self.http.delete(path))
+
+    def put_segmentation(self, study_id: str, path: Path) -> Any:
+        """Attach a label map to a study (the server checks it; engine ``import`` uses it)."""
+        with path.open("rb") as f:
+            files = {"file": (path.name, f, "application/octet-stream")}
+            response = self.http.put(f"/api/studies/{study_id}/segmentation", files=files)
+        return _check(response).json()
+
     def upload_file(self, path: Path, on_bytes: Callable[[int], None]) -> str:
         """Send one file through the resumable upload API; returns the upload id."""
         size = path.stat().st_size
