@@ -186,3 +186,37 @@ def test_only_engines_that_can_run_are_offered(service: LiveService, account: Ac
         assert notice.lower().count("tissue engine") == 1, notice
         assert "iris " not in notice and "`" not in notice and "/" not in notice, notice
         assert errors == [], errors
+
+
+def test_studies_are_renamed_and_told_apart(service: LiveService, account: Account) -> None:
+    with chromium() as browser, service.explained():
+        page, errors = watched_page(browser, viewport={"width": 1440, "height": 900})
+        enter(page, service.url, EMAIL, PASSWORD, new_account=False)
+        card = page.locator(f"li[data-study='{account.tissue}']")
+        card.wait_for(timeout=30_000)
+        assert card.locator(".study-engine").inner_text() == "Tissue engine · fast quality"
+        imported = page.locator(f"li[data-study='{account.imported}'] .study-engine")
+        assert imported.inner_text() == "Your segmentation · fast quality"
+
+        # Rename on the card: a blank name is refused in words, a real one kept by the server.
+        card.get_by_role("button", name="Rename").click()
+        field = card.locator("input.rename-input")
+        field.fill("   ")
+        field.press("Enter")
+        assert card.locator(".rename .form-error").inner_text() == "Type a name for the study."
+        field.fill("Chest, tissue engine")
+        field.press("Enter")
+        card.locator(".name:text-is('Chest, tissue engine')").wait_for(timeout=10_000)
+        with service.client(account.token) as http:
+            stored = http.get(f"/api/studies/{account.tissue}").json()
+        assert stored["name"] == "Chest, tissue engine"
+
+        # The Compare dialog says which engine and quality made each study.
+        card.get_by_role("button", name="Compare").click()
+        options = page.eval_on_selector_all("#compare-other option", "os => os.map(o => o.text)")
+        assert options and all(" quality" in o for o in options), options
+        engines = page.inner_text("[data-testid=compare-before-engine]") + page.inner_text(
+            "[data-testid=compare-after-engine]")
+        assert "Tissue engine · fast quality" in engines, engines
+        page.get_by_role("button", name="Cancel").click()
+        assert errors == [], errors

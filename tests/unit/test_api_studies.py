@@ -71,6 +71,19 @@ def test_upload_a_nifti_study(tmp_path: Path, small_phantom: Phantom) -> None:
     assert [p.name for p in _stored_files(settings)] == ["study.nii.gz"]
 
 
+def test_rename_a_study_keeps_a_real_name(tmp_path: Path, small_phantom: Phantom) -> None:
+    settings = service_settings(tmp_path / "data")
+    with api_client(settings) as client:
+        headers = sign_up(client, "a@example.org")
+        study = upload_study(client, headers, phantom_nifti(small_phantom, tmp_path), "ct.nii.gz")
+        route = f"/api/studies/{study['id']}"
+        renamed = client.patch(route, json={"name": "  Liver follow-up  "}, headers=headers)
+        assert renamed.status_code == 200 and renamed.json()["name"] == "Liver follow-up"
+        for bad in ("   ", "", "x" * 201):
+            assert client.patch(route, json={"name": bad}, headers=headers).status_code == 422
+        assert client.get(route, headers=headers).json()["name"] == "Liver follow-up"
+
+
 def test_upload_the_files_of_a_dicom_series(tmp_path: Path, small_phantom: Phantom) -> None:
     settings = service_settings(tmp_path / "data")
     paths = _dicom_files(small_phantom, tmp_path / "dicom", series_description="Abdomen")

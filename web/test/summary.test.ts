@@ -1,5 +1,8 @@
 import { describe, expect, it } from "vitest";
-import type { Job } from "../src/api/client";
+import type { Job, Study } from "../src/api/client";
+import { studyChoiceLabel } from "../src/pages/comparelist";
+import { checkStudyName } from "../src/pages/rename";
+import { engineAndQuality } from "../src/ui/jobs";
 import { jobSummary } from "../src/pages/studies";
 import { engineNotice } from "../src/pages/viewer";
 
@@ -20,7 +23,26 @@ describe("what a user reads about a job", () => {
       .toBe("Segmenting 42% · 12 s left");
     expect(jobSummary(job({ state: "failed", error: "out of memory" }))).toBe("Failed: out of memory");
     expect(jobSummary(job({ state: "done", engine_used: "tissue", duration_s: 4 })))
-      .toBe("Ready · tissue engine, fast in 4 s");
+      .toBe("Ready in 4 s");
+  });
+
+  it("says which engine at which quality made a study, to tell studies of one scan apart", () => {
+    expect(engineAndQuality(null)).toBe("");
+    expect(engineAndQuality(job({ kind: "comparison", quality: null, engine: null }))).toBe("");
+    expect(engineAndQuality(job({ engine: "auto" }))).toBe("Engine chosen when it runs · fast quality");
+    expect(engineAndQuality(job({ engine: "auto", engine_used: "tissue", quality: "normal" })))
+      .toBe("Tissue engine · normal quality");
+    expect(engineAndQuality(job({ engine: "import", engine_used: "import" }))).toBe("Your segmentation · fast quality");
+    const study = { name: "Chest", created_at: "2026-01-02", latest_job: job({ engine_used: "totalsegmentator" }) };
+    expect(studyChoiceLabel(study as Study, (iso) => iso)).toBe("Chest — 2026-01-02 · TotalSegmentator · fast quality");
+    expect(studyChoiceLabel({ ...study, name: "", latest_job: null } as Study, (iso) => iso))
+      .toBe("Untitled study — 2026-01-02");
+  });
+
+  it("names a study in plain words before it is sent", () => {
+    expect(checkStudyName("  ")).toBe("Type a name for the study.");
+    expect(checkStudyName("x".repeat(201))).toMatch(/200 characters or fewer \(this one has 201\)/);
+    expect(checkStudyName(" Liver follow-up ")).toBeNull();
   });
 
   it("names the engine and why it was chosen", () => {

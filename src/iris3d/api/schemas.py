@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from iris3d.segment.base import Quality
 from iris3d.store.models import JobKind, JobState
@@ -156,8 +156,12 @@ class StudiesPublic(BaseModel):
     items: list[StudyPublic]
 
 
+# Stripped first: a name of spaces only is no name.
+StudyName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
 class StudyUpdate(BaseModel):
-    name: str | None = Field(default=None, min_length=1, max_length=200)
+    name: StudyName | None = None
     labels: list[str] | None = Field(default=None, max_length=50)
 
 

@@ -1,11 +1,18 @@
 // Comparisons on the studies page: the "Compare…" dialog and each study's comparisons.
 import { api, describe, unwrap, type Comparison, type Study } from "../api/client";
-import { h } from "../ui/dom";
-import { jobSummary } from "../ui/jobs";
+import { formatDate, h } from "../ui/dom";
+import { engineAndQuality, jobSummary } from "../ui/jobs";
 
 /** The pair in time order: the study uploaded first is the baseline ("before"). */
 export function defaultPair(a: Study, b: Study): [Study, Study] {
   return a.created_at <= b.created_at ? [a, b] : [b, a];
+}
+
+/** A study as the Compare dialog offers it: name, when, and which engine at which quality, so
+ * studies of the same name can be told apart. */
+export function studyChoiceLabel(study: Study, when: (iso: string) => string = formatDate): string {
+  const made = engineAndQuality(study.latest_job);
+  return `${study.name || "Untitled study"} — ${when(study.created_at)}${made ? ` · ${made}` : ""}`;
 }
 
 export const finished = (s: Study): boolean => s.latest_job?.state === "done";
@@ -22,9 +29,11 @@ export function openCompareDialog(study: Study, others: Study[], go: (url: strin
   const candidates = others.filter((s) => s.id !== study.id && finished(s))
     .sort((a, b) => b.created_at.localeCompare(a.created_at));
   const other = h("select", { id: "compare-other", "aria-label": "Compare with" },
-    ...candidates.map((s) => h("option", { value: s.id }, s.name || "Untitled study")));
+    ...candidates.map((s) => h("option", { value: s.id }, studyChoiceLabel(s))));
   const before = h("strong", { "data-testid": "compare-before" });
   const after = h("strong", { "data-testid": "compare-after" });
+  const beforeMade = h("span", { class: "muted small", "data-testid": "compare-before-engine" });
+  const afterMade = h("span", { class: "muted small", "data-testid": "compare-after-engine" });
   const swap = h("button", { type: "button", title: "Swap before and after", "aria-label": "Swap before and after" }, "⇄ Swap");
   const affine = h("input", { type: "checkbox", id: "compare-affine" });
   const error = h("p", { class: "error", role: "alert" });
@@ -39,6 +48,8 @@ export function openCompareDialog(study: Study, others: Study[], go: (url: strin
   const show = (): void => {
     before.textContent = pair?.[0].name ?? "–";
     after.textContent = pair?.[1].name ?? "–";
+    beforeMade.textContent = pair ? engineAndQuality(pair[0].latest_job) : "";
+    afterMade.textContent = pair ? engineAndQuality(pair[1].latest_job) : "";
     submit.disabled = pair === null;
     swap.disabled = pair === null;
   };
@@ -48,9 +59,9 @@ export function openCompareDialog(study: Study, others: Study[], go: (url: strin
       ? h("label", { class: "field" }, "With", other)
       : h("p", { class: "muted" }, "No other finished study to compare with: upload and process another one first."),
     h("div", { class: "pair" },
-      h("div", {}, h("span", { class: "muted small" }, "Before (baseline)"), before),
+      h("div", {}, h("span", { class: "muted small" }, "Before (baseline)"), before, beforeMade),
       swap,
-      h("div", {}, h("span", { class: "muted small" }, "After (follow-up)"), after)),
+      h("div", {}, h("span", { class: "muted small" }, "After (follow-up)"), after, afterMade)),
     h("label", { class: "check" }, affine,
       " Allow scaling (affine alignment) ", h("span", { class: "muted small" },
         "— for different scanners or a patient whose size changed; rigid otherwise")),

@@ -2,10 +2,11 @@
 // study's comparisons with another.
 import { api, describe, unwrap, type Comparison, type Job, type Study } from "../api/client";
 import { formatDate, h, toast } from "../ui/dom";
-import { jobSummary } from "../ui/jobs";
+import { engineAndQuality, jobSummary } from "../ui/jobs";
 import { currentUser, topBar } from "../ui/shell";
 import type { Leave } from "../router";
 import { comparisonItem, comparisonsOf, finished, openCompareDialog } from "./comparelist";
+import { renameForm } from "./rename";
 import { uploadPanel } from "./upload";
 
 export { jobSummary };
@@ -13,11 +14,12 @@ export { jobSummary };
 interface CardActions {
   remove(s: Study): void;
   compare(s: Study): void;
+  rename(s: Study): void;
   removeComparison(c: Comparison): void;
 }
 
 function card(study: Study, go: (url: string) => void, act: CardActions, compared: Comparison[],
-  canCompare: boolean): HTMLElement {
+  canCompare: boolean, renaming: HTMLElement | undefined): HTMLElement {
   const job = study.latest_job;
   const done = job?.state === "done";
   const thumb = done && study.thumbnail_url
@@ -28,6 +30,9 @@ function card(study: Study, go: (url: string) => void, act: CardActions, compare
   const del = h("button", { class: "ghost danger", type: "button",
     "aria-label": `Delete ${study.name}` }, "Delete");
   del.addEventListener("click", (e) => { e.stopPropagation(); act.remove(study); });
+  const rename = renaming ? null : h("button", { type: "button", class: "ghost",
+    "aria-label": `Rename ${study.name || "Untitled study"}` }, "Rename");
+  rename?.addEventListener("click", () => act.rename(study));
   const compare = done ? h("button", { type: "button", "aria-label": `Compare ${study.name} with another study`,
     title: canCompare ? "Compare with another of your studies" : "Process another study to compare with", disabled: !canCompare },
   "Compare…") : null;
@@ -50,12 +55,13 @@ function card(study: Study, go: (url: string) => void, act: CardActions, compare
   const el = h("li", { class: `study state-${job?.state ?? "none"}`, "data-study": study.id },
     h("div", { class: "thumb" }, thumb),
     h("div", { class: "info" },
-      h("div", { class: "name" }, study.name || "Untitled study"),
+      renaming ?? h("div", { class: "name" }, study.name || "Untitled study"),
+      h("div", { class: "muted small study-engine" }, engineAndQuality(job)),
       h("div", { class: "muted small" },
         `${formatDate(study.created_at)} · ${study.source_format} · ${study.shape.join("×")}`),
       h("div", { class: "job-status", "data-state": job?.state ?? "none" }, jobSummary(job)),
       job && !done && job.state !== "failed" ? progress : null),
-    h("div", { class: "actions" }, open, compare, retry, del),
+    h("div", { class: "actions" }, open, compare, retry, rename, del),
     comparisons);
   if (done) el.addEventListener("dblclick", () => go(`/studies/${study.id}`));
   return el;
@@ -89,8 +95,15 @@ export function studiesPage(go: (url: string) => void) {
           draw();
         }).catch((e: unknown) => toast(String(e), "error"));
     };
+    // Open rename forms survive the redraws that live progress makes.
+    const renaming = new Map<string, HTMLElement>();
+    const rename = (study: Study): void => {
+      const close = (): void => { renaming.delete(study.id); draw(); };
+      renaming.set(study.id, renameForm(study, (s) => { studies.set(s.id, s); close(); }, close));
+      draw();
+    };
     const actions: CardActions = {
-      remove, removeComparison, compare: (s) => openCompareDialog(s, [...studies.values()], go),
+      remove, removeComparison, rename, compare: (s) => openCompareDialog(s, [...studies.values()], go),
     };
     const draw = (): void => {
       const needle = search.value.trim().toLowerCase();
@@ -99,7 +112,7 @@ export function studiesPage(go: (url: string) => void) {
         .sort((a, b) => b.created_at.localeCompare(a.created_at));
       const ready = [...studies.values()].filter(finished).length;
       list.replaceChildren(...shown.map((s) =>
-        card(s, go, actions, comparisonsOf(comparisons.values(), s.id), ready > 1)));
+        card(s, go, actions, comparisonsOf(comparisons.values(), s.id), ready > 1, renaming.get(s.id))));
       empty.hidden = studies.size > 0;
     };
     search.addEventListener("input", draw);

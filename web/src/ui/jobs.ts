@@ -21,8 +21,20 @@ export function jobSummary(job: Job | null | undefined): string {
   if (job.state === "failed") return `Failed: ${job.error ?? job.message}`;
   if (job.state === "done") {
     const took = job.duration_s ? ` in ${formatDuration(job.duration_s)}` : "";
-    if (job.kind === "comparison") return `Ready${took}`;
-    return `Ready · ${job.engine_used ?? "unknown"} engine, ${job.quality}${took}`;
+    return `Ready${took}`; // a study's engine and quality are on their own line
   }
   return STAGE_LABEL[job.state] ?? job.state;
+}
+
+const ENGINE_NAME: Record<string, string> = {
+  totalsegmentator: "TotalSegmentator", tissue: "Tissue engine", import: "Your segmentation",
+  auto: "Engine chosen when it runs",
+};
+
+/** Which engine made (or will make) a study's model, and at which quality: what tells two
+ * studies of the same scan apart. Empty for comparisons and unprocessed studies. */
+export function engineAndQuality(job: Job | null | undefined): string {
+  if (!job || job.kind === "comparison") return "";
+  const engine = job.engine_used ?? job.engine ?? "auto";
+  return `${ENGINE_NAME[engine] ?? engine} · ${job.quality ?? "fast"} quality`;
 }
