@@ -1,7 +1,8 @@
 """The first hour in the web app (issue 19), in headless Chromium against a real ``iris serve``:
 the tissue engine's first view (context faint or hidden, the skeleton named and measured), a
-comparison of two tissue studies whose skeleton is selected, and engines offered only when they
-can run."""
+comparison of two tissue studies whose skeleton is selected, engines offered only when they
+can run, forms that answer in plain words, and studies renamed and told apart by engine and
+quality."""
 
 from __future__ import annotations
 
@@ -188,10 +189,29 @@ def test_only_engines_that_can_run_are_offered(service: LiveService, account: Ac
         assert errors == [], errors
 
 
-def test_studies_are_renamed_and_told_apart(service: LiveService, account: Account) -> None:
+def test_messages_in_words_and_studies_renamed_and_told_apart(
+    service: LiveService, account: Account, tmp_path: Path
+) -> None:
     with chromium() as browser, service.explained():
         page, errors = watched_page(browser, viewport={"width": 1440, "height": 900})
+        # Messages for humans: a bad e-mail and a short password, in words, nothing sent.
+        page.goto(f"{service.url}/signup")
+        page.fill("#email", "bob")
+        page.fill("#password", "x")
+        page.click("button[type=submit]")
+        assert page.inner_text(".form-error") == "Enter an e-mail address like name@example.org."
+        page.fill("#email", "bob@example.org")
+        page.click("button[type=submit]")
+        assert page.inner_text(".form-error") == "Choose a password of 8 characters or more."
         enter(page, service.url, EMAIL, PASSWORD, new_account=False)
+        empty = tmp_path / "Chest CT.nii.gz"
+        empty.write_bytes(b"")
+        page.set_input_files("#file-input", str(empty))
+        refusal = page.locator(".upload-status.error")
+        refusal.wait_for(timeout=10_000)
+        assert refusal.inner_text() == ('"Chest CT.nii.gz" is empty (0 bytes): '
+                                        "choose the scan's file.")
+
         card = page.locator(f"li[data-study='{account.tissue}']")
         card.wait_for(timeout=30_000)
         assert card.locator(".study-engine").inner_text() == "Tissue engine · fast quality"

@@ -1,5 +1,6 @@
 // The typed API client, generated from the service's OpenAPI schema (src/api/schema.json).
 import createClient from "openapi-fetch";
+import { plainIssues, type ValidationIssue } from "./plain";
 import type { components, paths } from "./schema";
 
 export type Study = components["schemas"]["StudyPublic"];
@@ -23,10 +24,7 @@ export class ApiError extends Error {
 export function describe(status: number, body: unknown): string {
   const detail = (body as { detail?: unknown } | undefined)?.detail;
   if (typeof detail === "string") return detail;
-  if (Array.isArray(detail)) {
-    return detail.map((d: { msg?: string; loc?: unknown[] }) =>
-      `${(d.loc ?? []).slice(1).join(".")}: ${d.msg ?? "invalid"}`).join("; ");
-  }
+  if (Array.isArray(detail)) return plainIssues(detail as ValidationIssue[]);
   return status === 0 ? "The server cannot be reached." : `Request failed (${status}).`;
 }
 

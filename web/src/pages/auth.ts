@@ -1,5 +1,6 @@
 // Sign up and sign in: one form, two modes.
 import { api, describe } from "../api/client";
+import { checkCredentials } from "../api/plain";
 import { h } from "../ui/dom";
 import type { Leave } from "../router";
 
@@ -32,7 +33,8 @@ export function authPage(mode: "signin" | "signup", go: (url: string) => void) {
     form.addEventListener("submit", (e) => {
       e.preventDefault();
       void (async () => {
-        error.textContent = "";
+        error.textContent = checkCredentials(email.value, password.value, mode === "signup") ?? "";
+        if (error.textContent) return;
         submit.disabled = true;
         const body = { email: email.value.trim(), password: password.value };
         try {

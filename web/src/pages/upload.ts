@@ -16,7 +16,9 @@ export function checkSelection(files: File[]): string | null {
     const name = files[0]!.name.toLowerCase();
     const ok = [".nii", ".nii.gz", ".nrrd", ".mha", ".zip", ".dcm"].some((e) => name.endsWith(e))
       || !name.includes(".");
-    return ok ? null : `"${files[0]!.name}" is not a NIfTI, NRRD, MHA, DICOM file or DICOM zip.`;
+    if (!ok) return `"${files[0]!.name}" is not a NIfTI, NRRD, MHA, DICOM file or DICOM zip.`;
+    if (files[0]!.size === 0) return `"${files[0]!.name}" is empty (0 bytes): choose the scan's file.`;
+    return null;
   }
   return null;
 }
