@@ -240,3 +240,50 @@ def test_messages_in_words_and_studies_renamed_and_told_apart(
         assert "Tissue engine · fast quality" in engines, engines
         page.get_by_role("button", name="Cancel").click()
         assert errors == [], errors
+
+
+def test_the_inferior_view_and_cut_structures_shown_closed(
+    service: LiveService, account: Account
+) -> None:
+    with chromium() as browser, service.explained():
+        page, errors = watched_page(browser, viewport={"width": 1440, "height": 900})
+        enter(page, service.url, EMAIL, PASSWORD, new_account=False)
+        page.goto(f"{service.url}/studies/{account.imported}")
+        page.wait_for_selector("body[data-viewer-ready]", timeout=60_000)
+
+        # Inferior: the camera below the model (glTF y is superior), from the toolbar and key 6.
+        camera_y = ("(() => { const c = (new URLSearchParams(location.search).get('cam') || '')"
+                    ".split(',').map(Number); return c.length === 6 && c[1] %s c[4]; })()")
+        page.get_by_role("button", name="Inferior", exact=True).click()
+        wait_until(page, camera_y % "<")
+        page.keyboard.press("5")  # Superior
+        wait_until(page, camera_y % ">")
+        page.keyboard.press("6")
+        wait_until(page, camera_y % "<")
+        page.keyboard.press("5")
+        wait_until(page, camera_y % ">")
+
+        # Cut axially and look down at the cut: the opaque organs show closed faces.
+        closed = page.locator("input[aria-label='Close cut surfaces']")
+        assert closed.is_disabled()  # nothing is cut yet
+        page.select_option("select[aria-label='Clipping plane']", "axial")
+        wait_until(page, "Number(document.querySelector('.viewport').dataset.capped) > 0")
+        page.wait_for_timeout(300)
+        canvas = page.locator(".viewport canvas")
+        capped = np.asarray(Image.open(io.BytesIO(canvas.screenshot())).convert("RGB"), np.int16)
+
+        # The open shells, for comparison: the user can switch the faces off.
+        closed.uncheck()
+        wait_until(page, "document.querySelector('.viewport').dataset.capped === '0'")
+        page.wait_for_timeout(300)
+        shells = np.asarray(Image.open(io.BytesIO(canvas.screenshot())).convert("RGB"), np.int16)
+        changed = int((np.abs(capped - shells).max(axis=2) > 30).sum())
+        print(f"closing the cuts changed {changed} pixels")
+        assert changed > 1500, f"closing the cuts changed only {changed} pixels"
+        # A closed face is one flat plane facing the camera, one shade per structure; the open
+        # shells show their curved insides through the cut, in many shades.
+        region = np.abs(capped - shells).max(axis=2) > 30
+        flat, curved = (len(np.unique(image[region] // 8, axis=0)) for image in (capped, shells))
+        print(f"shades where the cuts differ: closed {flat}, open {curved}")
+        assert flat * 3 < curved * 2
+        assert errors == [], errors
