@@ -7,11 +7,13 @@ quality."""
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import nibabel as nib
 import numpy as np
 import pytest
 from PIL import Image
@@ -286,4 +288,69 @@ def test_the_inferior_view_and_cut_structures_shown_closed(
         flat, curved = (len(np.unique(image[region] // 8, axis=0)) for image in (capped, shells))
         print(f"shades where the cuts differ: closed {flat}, open {curved}")
         assert flat * 3 < curved * 2
+        assert errors == [], errors
+
+
+def _ct_of(service: LiveService, account: Account, study_id: str, folder: Path) -> nib.Nifti1Image:
+    with service.client(account.token) as http:
+        job = http.get(f"/api/studies/{study_id}").json()["latest_job"]
+        url = next(a["url"] for a in job["artifacts"] if a["name"] == "ct_nifti")
+        (folder / "ct.nii.gz").write_bytes(http.get(url).content)
+    return nib.load(folder / "ct.nii.gz")  # type: ignore[return-value]
+
+
+def test_the_slice_views_read_hu_position_window_and_distance(
+    service: LiveService, account: Account, tmp_path: Path
+) -> None:
+    ct = _ct_of(service, account, account.imported, tmp_path)
+    hu, affine = np.asarray(ct.dataobj), ct.affine
+    with chromium() as browser, service.explained():
+        page, errors = watched_page(browser, viewport={"width": 1440, "height": 900})
+        enter(page, service.url, EMAIL, PASSWORD, new_account=False)
+        page.goto(f"{service.url}/studies/{account.imported}")
+        page.wait_for_selector("body[data-viewer-ready]", timeout=60_000)
+        page.click("button[role=tab]:text('Slices')")
+        page.wait_for_selector("#tab-slices[data-ready]", timeout=60_000)
+        tile = page.locator(".slices-view canvas").bounding_box()
+        assert tile is not None
+        x, y = tile["x"] + 0.15 * tile["width"], tile["y"] + 0.5 * tile["height"]
+
+        # The voxel under a click: where it is in the patient, its slice numbers and its HU,
+        # checked against the CT file the server made.
+        page.mouse.click(x, y)
+        wait_until(page, "document.querySelector('#tab-slices .pick-info').textContent.includes('HU')")
+        line = page.inner_text("#tab-slices .pick-info")
+        found = re.match(r"([RL]) ([\d.]+) · ([AP]) ([\d.]+) · ([SI]) ([\d.]+) mm · axial (\d+)/(\d+) · "
+                         r"coronal (\d+)/(\d+) · sagittal (\d+)/(\d+) · (-?\d+) HU", line)
+        assert found, line
+        g = found.groups()
+        assert (int(g[11]), int(g[9]), int(g[7])) == hu.shape, line
+        ijk = (int(g[10]) - 1, int(g[8]) - 1, int(g[6]) - 1)
+        assert abs(int(g[12]) - int(hu[ijk])) <= 1, (line, int(hu[ijk]))
+        shown_mm = [float(v) * (1 if s in "RAS" else -1) for s, v in zip(g[0:6:2], g[1:6:2], strict=True)]
+        voxel_mm = (affine @ [*ijk, 1])[:3]
+        spacing = np.abs(np.diag(affine))[:3]
+        assert np.all(np.abs(np.array(shown_mm) - voxel_mm) <= spacing / 2 + 0.1), (line, voxel_mm)
+
+        # Free window and level: dragging with the window tool changes W and L.
+        assert page.inner_text("[data-testid=slice-window]") == "W 400 L 40"
+        page.get_by_role("button", name="Window/level").click()
+        page.mouse.move(x, y)
+        page.mouse.down()
+        page.mouse.move(x + 60, y - 40, steps=6)
+        page.mouse.up()
+        wait_until(page, "document.querySelector('[data-testid=slice-window]').textContent !== 'W 400 L 40'")
+        assert re.fullmatch(r"W \d+ L -?\d+", page.inner_text("[data-testid=slice-window]"))
+
+        # A distance: dragged with the measure tool, in millimetres, within the body's size.
+        page.get_by_role("button", name="Measure").click()
+        page.mouse.move(x - 40, y)
+        page.mouse.down()
+        page.mouse.move(x + 40, y, steps=6)
+        page.mouse.up()
+        wait_until(page, "document.querySelector('[data-testid=slice-distance]').textContent !== ''")
+        distance = float(page.inner_text("[data-testid=slice-distance]").split()[1])
+        assert 0 < distance < max(hu.shape) * spacing.max(), distance
+        page.get_by_role("button", name="Clear").click()
+        assert page.inner_text("[data-testid=slice-distance]") == ""
         assert errors == [], errors
