@@ -318,16 +318,19 @@ def test_the_slice_views_read_hu_position_window_and_distance(
         # The voxel under a click: where it is in the patient, its slice numbers and its HU,
         # checked against the CT file the server made.
         page.mouse.click(x, y)
-        wait_until(page, "document.querySelector('#tab-slices .pick-info').textContent.includes('HU')")
+        status = "document.querySelector('#tab-slices .pick-info').textContent"
+        wait_until(page, f"{status}.includes('HU')")
         line = page.inner_text("#tab-slices .pick-info")
-        found = re.match(r"([RL]) ([\d.]+) · ([AP]) ([\d.]+) · ([SI]) ([\d.]+) mm · axial (\d+)/(\d+) · "
-                         r"coronal (\d+)/(\d+) · sagittal (\d+)/(\d+) · (-?\d+) HU", line)
+        found = re.match(r"([RL]) ([\d.]+) · ([AP]) ([\d.]+) · ([SI]) ([\d.]+) mm · "
+                         r"axial (\d+)/(\d+) · coronal (\d+)/(\d+) · sagittal (\d+)/(\d+) · "
+                         r"(-?\d+) HU", line)
         assert found, line
         g = found.groups()
         assert (int(g[11]), int(g[9]), int(g[7])) == hu.shape, line
         ijk = (int(g[10]) - 1, int(g[8]) - 1, int(g[6]) - 1)
         assert abs(int(g[12]) - int(hu[ijk])) <= 1, (line, int(hu[ijk]))
-        shown_mm = [float(v) * (1 if s in "RAS" else -1) for s, v in zip(g[0:6:2], g[1:6:2], strict=True)]
+        shown_mm = [float(v) * (1 if side in "RAS" else -1)
+                    for side, v in zip(g[0:6:2], g[1:6:2], strict=True)]
         voxel_mm = (affine @ [*ijk, 1])[:3]
         spacing = np.abs(np.diag(affine))[:3]
         assert np.all(np.abs(np.array(shown_mm) - voxel_mm) <= spacing / 2 + 0.1), (line, voxel_mm)
@@ -339,7 +342,8 @@ def test_the_slice_views_read_hu_position_window_and_distance(
         page.mouse.down()
         page.mouse.move(x + 60, y - 40, steps=6)
         page.mouse.up()
-        wait_until(page, "document.querySelector('[data-testid=slice-window]').textContent !== 'W 400 L 40'")
+        window = "document.querySelector('[data-testid=slice-window]').textContent"
+        wait_until(page, f"{window} !== 'W 400 L 40'")
         assert re.fullmatch(r"W \d+ L -?\d+", page.inner_text("[data-testid=slice-window]"))
 
         # A distance: dragged with the measure tool, in millimetres, within the body's size.
@@ -348,7 +352,7 @@ def test_the_slice_views_read_hu_position_window_and_distance(
         page.mouse.down()
         page.mouse.move(x + 40, y, steps=6)
         page.mouse.up()
-        wait_until(page, "document.querySelector('[data-testid=slice-distance]').textContent !== ''")
+        wait_until(page, "document.querySelector('[data-testid=slice-distance]').textContent")
         distance = float(page.inner_text("[data-testid=slice-distance]").split()[1])
         assert 0 < distance < max(hu.shape) * spacing.max(), distance
         page.get_by_role("button", name="Clear").click()
