@@ -94,6 +94,9 @@ describe("upload picker", () => {
     const input = document.querySelector<HTMLInputElement>("[data-testid=file-input]");
     await until(() => !!input?.accept);
     expect(input?.accept).toBe(".nii.gz,.nii,.zip");
+    const quality = document.querySelector<HTMLSelectElement>("#quality");
+    expect([...quality?.options ?? []].map((o) => o.value)).toEqual(["fast", "normal", "high"]);
+    expect(quality?.value).toBe("fast");
   });
 
   it("refuses what the server would refuse, in words", () => {

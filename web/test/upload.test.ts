@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { engineOf, qualityOf } from "../src/pages/jobchoice";
 import { checkSelection, type Limits } from "../src/pages/upload";
 
 const limits: Limits = { upload_suffixes: [".nii.gz", ".nii", ".zip", ".dcm"], detached_header_suffixes: [".mhd"],
@@ -15,5 +16,15 @@ describe("upload selection", () => {
   it("leaves file types to the server until it has named them", () => {
     expect(checkSelection([new File(["x"], "report.pdf")])).toBeNull();
     expect(checkSelection([new File([], "ct.nii")])).toMatch(/empty/);
+  });
+});
+
+describe("job choices", () => {
+  it("takes the form's quality and engine only when the API has them", () => {
+    expect(qualityOf("normal")).toBe("normal");
+    expect(qualityOf("ultra")).toBe("fast");
+    expect(qualityOf("toString")).toBe("fast"); // an own key only, never an inherited one
+    expect(engineOf("tissue")).toBe("tissue");
+    expect(engineOf("")).toBe("auto");
   });
 });

@@ -5,6 +5,7 @@ import { isStudy } from "../api/events";
 import type { components, paths } from "../api/schema";
 import { formatBytes, h, toast } from "../ui/dom";
 import { engineForecast, offeredEngines, type EngineInfo } from "./engines";
+import { engineOf, QUALITY_LABELS, qualityOf } from "./jobchoice";
 
 type UploadPath = keyof paths & "/api/studies";
 const UPLOAD_PATH: UploadPath = "/api/studies";
@@ -131,9 +132,7 @@ export function uploadPanel(isAdmin = false): HTMLElement {
   const folderInput = h("input", { type: "file", class: "sr-only", id: "folder-input", multiple: true });
   folderInput.setAttribute("webkitdirectory", "");
   const quality = h("select", { id: "quality", "aria-label": "Quality" },
-    h("option", { value: "fast" }, "Fast (3 mm)"),
-    h("option", { value: "normal" }, "Normal (1.5 mm)"),
-    h("option", { value: "high" }, "High (finest surfaces)"));
+    ...Object.entries(QUALITY_LABELS).map(([value, label]) => label && h("option", { value }, label)));
   const engine = h("select", { id: "engine", "aria-label": "Engine" },
     h("option", { value: "auto" }, "Automatic"),
     h("option", { value: "tissue" }, "Built-in tissue engine"));
@@ -169,7 +168,7 @@ export function uploadPanel(isAdmin = false): HTMLElement {
   let busy = false;
 
   const startJob = async (study: Study, seriesUid: string | null): Promise<void> => {
-    const body = { study_id: study.id, quality: quality.value as "fast", engine: engine.value as "auto",
+    const body = { study_id: study.id, quality: qualityOf(quality.value), engine: engineOf(engine.value),
       series_uid: seriesUid };
     unwrap(await api.POST("/api/jobs", { body }));
     status.textContent = `"${study.name}" uploaded; processing has started.`;
