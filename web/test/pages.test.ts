@@ -14,16 +14,24 @@ const server = new FakeServer({
   "GET /api/limits": limits,
   "GET /api/studies": { items: [first] },
   "GET /api/comparisons": { items: [] },
+  "PATCH /api/studies/s1": async (request: Request) => ({ ...first, name: await nameIn(request) }),
 });
+
+async function nameIn(request: Request): Promise<string> {
+  const body: unknown = await request.json();
+  return typeof body === "object" && body !== null && "name" in body && typeof body.name === "string" ? body.name : "";
+}
 
 // The API client keeps the fetch it finds when it is made: the fakes go in before it is.
 let pages: typeof import("../src/pages/studies");
 let upload: typeof import("../src/pages/upload");
+let rename: typeof import("../src/pages/rename");
 beforeAll(async () => {
   vi.stubGlobal("fetch", server.fetch);
   vi.stubGlobal("EventSource", FakeEventSource);
   pages = await import("../src/pages/studies");
   upload = await import("../src/pages/upload");
+  rename = await import("../src/pages/rename");
 });
 afterEach(() => document.body.replaceChildren());
 
@@ -107,5 +115,44 @@ describe("upload picker", () => {
     expect(upload.checkSelection([file("big.zip", 1001)], limits)).toMatch(/up to 1.0 kB/);
     expect(upload.checkSelection([file("a.dcm"), file("b.dcm")], limits)).toBeNull();
     expect(upload.acceptOf(null)).toBe("");
+  });
+});
+
+describe("rename form", () => {
+  const setup = () => {
+    const saved = vi.fn();
+    const closed = vi.fn();
+    const form = rename.renameForm(first, saved, closed);
+    document.body.append(form);
+    const input = form.querySelector("input");
+    const error = form.querySelector("[role=alert]");
+    const save = form.querySelector<HTMLButtonElement>("button[type=submit]");
+    if (!input || !error || !save) throw new Error("the form lacks its input, error line or Save");
+    return { save, input, error, saved, closed };
+  };
+
+  it("says what is wrong with a name without sending it", () => {
+    const { save, input, error, saved } = setup();
+    const sent = server.requests.length;
+    input.value = "   ";
+    save.click();
+    expect(error.textContent).toBe("Type a name for the study.");
+    expect(server.requests.length).toBe(sent);
+    expect(saved).not.toHaveBeenCalled();
+  });
+
+  it("saves the trimmed name and hands back the study as the server has it", async () => {
+    const { save, input, saved } = setup();
+    input.value = "  Chest, follow-up ";
+    save.click();
+    await until(() => saved.mock.calls.length > 0);
+    expect(saved).toHaveBeenCalledWith({ ...first, name: "Chest, follow-up" });
+  });
+
+  it("closes on Escape, keeping the old name", () => {
+    const { input, saved, closed } = setup();
+    input.dispatchEvent(new KeyboardEvent("keydown", { key: "Escape" }));
+    expect(closed).toHaveBeenCalledOnce();
+    expect(saved).not.toHaveBeenCalled();
   });
 });

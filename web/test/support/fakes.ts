@@ -14,7 +14,7 @@ export class FakeServer {
     this.requests.push(key);
     if (!(key in this.routes)) return Response.json({ detail: "Not found." }, { status: 404 });
     const route = this.routes[key];
-    const body: unknown = typeof route === "function" ? route(request) : route;
+    const body: unknown = typeof route === "function" ? await route(request) : route;
     return Response.json(body, { status: request.method === "POST" && key.endsWith("/studies") ? 201 : 200 });
   };
 }
