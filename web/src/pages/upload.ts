@@ -124,11 +124,10 @@ async function filesFromDrop(items: DataTransferItemList): Promise<File[]> {
 
 export function uploadPanel(isAdmin = false): HTMLElement {
   const fileInput = h("input", { type: "file", class: "sr-only", id: "file-input", "data-testid": "file-input" });
-  let limits: Limits | null = null;
-  void api.GET("/api/limits").then((r) => {
-    limits = unwrap(r);
-    fileInput.accept = acceptOf(limits);
-  }).catch(() => undefined); // the server checks every upload anyway
+  // A choice made before the server has answered waits for it; without an answer, the server
+  // still checks every upload itself.
+  const limits: Promise<Limits | null> = api.GET("/api/limits").then(unwrap).catch(() => null);
+  void limits.then((known) => { fileInput.accept = acceptOf(known); });
   const folderInput = h("input", { type: "file", class: "sr-only", id: "folder-input", multiple: true });
   folderInput.setAttribute("webkitdirectory", "");
   const quality = h("select", { id: "quality", "aria-label": "Quality" },
@@ -187,7 +186,7 @@ export function uploadPanel(isAdmin = false): HTMLElement {
   };
 
   const upload = async (files: File[]): Promise<void> => {
-    const refusal = checkSelection(files, limits);
+    const refusal = checkSelection(files, await limits);
     if (refusal) { status.textContent = refusal; status.classList.add("error"); return; }
     if (busy) return;
     busy = true;
