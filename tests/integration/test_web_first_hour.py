@@ -358,3 +358,38 @@ def test_the_slice_views_read_hu_position_window_and_distance(
         page.get_by_role("button", name="Clear").click()
         assert page.inner_text("[data-testid=slice-distance]") == ""
         assert errors == [], errors
+
+
+def test_a_shared_link_survives_sign_in_and_a_running_job_opens_when_done(
+    service: LiveService, account: Account, tmp_path: Path
+) -> None:
+    phantom = make_phantom(shape=(96, 84, 72), spacing=(4.0, 4.0, 4.0))
+    ct = write_nifti(phantom.ct, tmp_path / "ct.nii.gz").read_bytes()
+    with service.client(account.token) as http:
+        ahead = _upload(http, ct, "tissue")  # keeps the one worker busy
+        waiting = _upload(http, ct, "tissue")
+    with chromium() as browser, service.explained():
+        page, errors = watched_page(browser, viewport={"width": 1440, "height": 900})
+        # Signed out, a study's link goes to the sign-in form, then on to that study.
+        page.goto(f"{service.url}/studies/{waiting}?sel=liver")
+        page.wait_for_selector("#email")
+        assert "next=" in page.url
+        assert all("401" in e for e in errors), errors  # who am I? signed out: 401, as it should
+        errors.clear()
+        page.fill("#email", EMAIL)
+        page.fill("#password", PASSWORD)
+        page.click("button[type=submit]")
+        # Not processed yet: the job's progress, live, not a dead end.
+        pending = page.locator("[data-testid=study-pending]")
+        pending.wait_for(timeout=30_000)
+        assert page.url.endswith(f"/studies/{waiting}?sel=liver")
+        state = page.get_attribute("[data-testid=study-pending] .job-status", "data-state")
+        assert state in ("queued", "running"), state
+        assert page.inner_text("[data-testid=study-pending] .job-status").startswith(
+            ("Queued", "Reading", "Segmenting", "Building", "Exporting", "Measuring"))
+        # ... and the viewer as soon as the job is done, without a reload by the user.
+        page.wait_for_selector("body[data-viewer-ready]", timeout=600_000)
+        assert errors == [], errors
+    with service.client(account.token) as http:
+        for study_id in (ahead, waiting):
+            assert http.delete(f"/api/studies/{study_id}").status_code in (200, 204)

@@ -5,6 +5,7 @@ import type { components } from "../api/schema";
 import { formatBytes, formatDate, h, toast } from "../ui/dom";
 import { currentUser, topBar } from "../ui/shell";
 import type { Leave } from "../router";
+import { signInUrl } from "../ui/returnto";
 
 type Quota = components["schemas"]["Quota"];
 type Token = components["schemas"]["TokenPublic"];
@@ -73,7 +74,7 @@ function tokenRow(t: Token, refresh: () => void): HTMLElement {
 export function accountPage(go: (url: string) => void) {
   return async (root: HTMLElement): Promise<Leave> => {
     const user = await currentUser();
-    if (!user) { go("/signin"); return () => undefined; }
+    if (!user) { go(signInUrl()); return () => undefined; }
     const quotas = h("div", {});
     const tokens = h("tbody", {});
     const secret = h("p", { class: "muted", id: "new-token" });

@@ -3,6 +3,7 @@ import { api, describe } from "../api/client";
 import { checkCredentials } from "../api/plain";
 import { h } from "../ui/dom";
 import type { Leave } from "../router";
+import { safeReturnPath } from "../ui/returnto";
 
 export function authPage(mode: "signin" | "signup", go: (url: string) => void) {
   return (root: HTMLElement): Leave => {
@@ -45,7 +46,7 @@ export function authPage(mode: "signin" | "signup", go: (url: string) => void) {
           }
           const signed = await api.POST("/api/auth/signin", { body });
           if (!signed.response.ok) throw new Error(describe(signed.response.status, signed.error));
-          go("/");
+          go(safeReturnPath(new URLSearchParams(location.search).get("next")));
         } catch (err) {
           error.textContent = err instanceof Error ? err.message : String(err);
         } finally {

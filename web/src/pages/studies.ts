@@ -10,13 +10,14 @@ import { comparisonsOf, openCompareDialog } from "./comparelist";
 import { renameForm } from "./rename";
 import { StudyList, type CardActions } from "./studylist";
 import { uploadPanel } from "./upload";
+import { signInUrl } from "../ui/returnto";
 
 export { jobSummary };
 
 export function studiesPage(go: (url: string) => void) {
   return async (root: HTMLElement): Promise<Leave> => {
     const user = await currentUser();
-    if (!user) { go("/signin"); return () => undefined; }
+    if (!user) { go(signInUrl()); return () => undefined; }
     const studies = new Map<string, Study>();
     const comparisons = new Map<string, Comparison>();
     const search = h("input", { type: "search", placeholder: "Filter studies", "aria-label": "Filter studies" });

@@ -6,9 +6,11 @@ import type { Leave } from "../router";
 import { orientationCube } from "../viewer/orientation";
 import { AnatomyScene, type StandardView } from "../viewer/scene";
 import { statsView, type StructureStats } from "../viewer/stats";
+import { pendingStudy } from "./pending";
 import { slicePanel } from "./slicepanel";
 import * as T from "../viewer/tree";
 import { decodeView, encodeView, type ClipAxis, type ViewState } from "../viewer/viewstate";
+import { signInUrl } from "../ui/returnto";
 
 const DOWNLOADS: [string, string][] = [
   ["glb", "3D model (GLB)"],
@@ -36,7 +38,7 @@ function downloads(job: Job): HTMLElement {
 export function viewerPage(go: (url: string) => void) {
   return async (root: HTMLElement, params: Record<string, string>): Promise<Leave> => {
     const user = await currentUser();
-    if (!user) { go("/signin"); return () => undefined; }
+    if (!user) { go(signInUrl()); return () => undefined; }
     const id = params.id!;
     let study: Study;
     try {
@@ -48,11 +50,7 @@ export function viewerPage(go: (url: string) => void) {
     }
     const job = study.latest_job;
     const glb = artifact(job, "glb");
-    if (!job || job.state !== "done" || !glb) {
-      root.append(topBar(user, go), h("main", { class: "message" }, h("h1", {}, study.name),
-        h("p", {}, "This study has no finished model yet."), h("a", { href: "/", "data-link": true }, "Back to studies")));
-      return () => undefined;
-    }
+    if (!job || job.state !== "done" || !glb) return pendingStudy(root, user, go, study);
 
     const viewport = h("div", { class: "viewport" });
     const info = h("div", { class: "pick-info", role: "status", "aria-live": "polite" }, "Click a structure to identify it.");
