@@ -27,6 +27,7 @@ from iris3d.api.routes import (
     files,
     health,
     jobs,
+    oidc,
     studies,
     uploads,
 )
@@ -64,8 +65,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    for module in (auth, account, admin, studies, uploads, jobs, comparisons, files, events,
-                   engines):
+    for module in (auth, oidc, account, admin, studies, uploads, jobs, comparisons, files,
+                   events, engines):
         app.include_router(module.router, prefix="/api")
     app.include_router(health.router)
     app.add_middleware(RequestTimer)
