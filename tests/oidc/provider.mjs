@@ -1,20 +1,22 @@
 // A real OpenID provider (node-oidc-provider) for Iris's sign-in tests, on a free loopback port.
 //
 // Configured by the JSON in $OIDC_TEST_CONFIG: { client_id, client_secret, redirect_uris,
-// accounts: { <login>: { email, groups, tamper? } } }. Prints "issuer <url>" once it listens.
+// accounts_file }, the file holding { <login>: { email, groups, tamper? } }, read at each use so a
+// test can change an account's claims. Prints "issuer <url>" once it listens.
 // Signing in takes any password (the provider's development interactions): the login names the
 // account. An account with `tamper` gets an ID token re-signed after the provider issued it, with
 // one thing wrong, so the tests can prove Iris refuses it:
 //   audience   aud is another client        expired    exp an hour ago
 //   issuer     iss is another provider      nonce      nonce is not the one Iris sent
 //   signature  signed by a key not in the provider's JWKS (same key id)
+import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { randomUUID } from "node:crypto";
 import { SignJWT, decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair } from "jose";
 import Provider from "oidc-provider";
 
 const config = JSON.parse(process.env.OIDC_TEST_CONFIG ?? "{}");
-const accounts = config.accounts ?? {};
+const accounts = () => JSON.parse(readFileSync(config.accounts_file, "utf8"));
 
 async function signingKey(kid) {
   const { privateKey } = await generateKeyPair("RS256", { extractable: true });
@@ -35,7 +37,7 @@ const TAMPER = {
 
 async function tampered(idToken) {
   const claims = decodeJwt(idToken);
-  const how = accounts[claims.sub]?.tamper;
+  const how = accounts()[claims.sub]?.tamper;
   if (!how) return idToken;
   const key = how === "signature" ? impostor.privateKey : real.privateKey;
   return new SignJWT(TAMPER[how](claims))
@@ -45,7 +47,8 @@ async function tampered(idToken) {
 
 const server = createServer();
 await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-const issuer = `http://127.0.0.1:${server.address().port}`;
+// localhost: another site than Iris's 127.0.0.1, so a browser sees a cross-site sign-in.
+const issuer = `http://localhost:${server.address().port}`;
 
 const provider = new Provider(issuer, {
   clients: [{
@@ -71,7 +74,7 @@ const provider = new Provider(issuer, {
     return grant;
   },
   async findAccount(_ctx, sub) {
-    const account = accounts[sub];
+    const account = accounts()[sub];
     if (!account) return undefined;
     return {
       accountId: sub,
