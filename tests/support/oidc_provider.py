@@ -10,7 +10,6 @@ import re
 import selectors
 import shutil
 import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
