@@ -140,7 +140,9 @@ class Settings(BaseSettings):
 
     # --- sign-in with the institution: OpenID Connect (docs/interop.md); off without an issuer ---
     oidc_issuer: str | None = Field(
-        default=None, description="The OpenID provider's issuer URL; unset: no OIDC sign-in."
+        default=None,
+        max_length=500,
+        description="The OpenID provider's issuer URL; unset: no OIDC sign-in.",
     )
     oidc_client_id: str | None = Field(default=None, description="Iris's client id there.")
     oidc_client_secret: str | None = Field(

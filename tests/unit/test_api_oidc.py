@@ -16,8 +16,9 @@ from pydantic import ValidationError
 from tests.support.live_server import free_port
 from tests.support.service import api_client, service_settings
 
-from iris3d.api import oidc
-from iris3d.api.oidc import SignInError, is_admin_by_claims, new_flow, open_flow, seal_flow
+from iris3d.api import oidc_flow
+from iris3d.api.oidc import is_admin_by_claims
+from iris3d.api.oidc_flow import SignInError, new_flow, open_flow, seal_flow
 from iris3d.settings import Settings
 from iris3d.store import identities, users
 from iris3d.store.database import database_url, open_database
@@ -75,7 +76,9 @@ def test_the_flow_cookie_is_signed_short_lived_and_whole() -> None:
     for bad in (forged, seal_flow("another key" * 4, flow), "", None, "not.a.token"):
         with pytest.raises(SignInError, match="expired or began in another browser"):
             open_flow(KEY, bad)
-    with mock.patch.object(oidc.time, "time", return_value=time.time() - oidc.FLOW_TTL_S - 1):
+    with mock.patch.object(
+        oidc_flow.time, "time", return_value=time.time() - oidc_flow.FLOW_TTL_S - 1
+    ):
         old = seal_flow(KEY, replace(flow, link_user_id=None))
     with pytest.raises(SignInError, match="expired"):
         open_flow(KEY, old)

@@ -7,14 +7,12 @@ its claims (issuer, audience, expiry, nonce, azp, at_hash). Nothing here logs a 
 
 from __future__ import annotations
 
-import hashlib
-import hmac
+import re
 import time
 from dataclasses import dataclass
 from typing import Any, cast
 
 import httpx2
-from authlib.common.security import generate_token
 from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.httpx_client import OAuth2Client
 from authlib.oidc.core import CodeIDToken
@@ -27,12 +25,17 @@ from joserfc.errors import (
     JoseError,
     MissingClaimError,
 )
-from joserfc.jwk import KeySet, KeySetSerialization, OctKey
+from joserfc.jwk import KeySet, KeySetSerialization
 
-from iris3d.errors import IrisError
+from iris3d.api.oidc_flow import (
+    Flow,
+    ProviderUnavailableError,
+    SignInError,
+    TokenRefusedError,
+)
 from iris3d.settings import Settings
 
-FLOW_TTL_S = 600
+MAX_EMAIL = 320  # the users table's column
 LEEWAY_S = 60  # clocks of the provider and of Iris may disagree this much
 DISCOVERY_TTL_S = 3600.0
 _ASYMMETRIC = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512",
@@ -43,86 +46,8 @@ _CLAIM_PROBLEMS = {
     "nonce": "its nonce is not this sign-in's",
     "azp": "it was issued for another client (azp)",
     "at_hash": "it does not belong to the access token",
-    "sub": "it names no subject",
+    "sub": "it names no subject (or one over 255 characters)",
 }
-
-
-class SignInError(IrisError):
-    """The sign-in with the identity provider failed."""
-
-    status = 400
-
-
-class ProviderUnavailableError(SignInError):
-    """The identity provider cannot be reached; try again later."""
-
-    status = 502
-
-
-class TokenRefusedError(SignInError):
-    """The identity provider's ID token was refused."""
-
-    status = 401
-
-
-class AccountRefusedError(SignInError):
-    """This account may not sign in here."""
-
-    status = 403
-
-
-class AccountConflictError(SignInError):
-    """This account at the provider cannot be linked to an Iris account."""
-
-    status = 409
-
-
-@dataclass(frozen=True)
-class Flow:
-    """What one sign-in must remember between leaving for the provider and coming back."""
-
-    state: str
-    nonce: str
-    verifier: str
-    redirect_uri: str
-    link_user_id: str | None = None  # set when a signed-in user links their provider account
-
-
-def new_flow(redirect_uri: str, link_user_id: str | None = None) -> Flow:
-    return Flow(generate_token(32), generate_token(32), generate_token(64), redirect_uri,
-                link_user_id)
-
-
-def _flow_key(secret_key: str) -> OctKey:
-    # A key of its own, so that nothing else signed with IRIS_SECRET_KEY passes as a flow.
-    derived = hmac.new(secret_key.encode(), b"iris-oidc-flow", hashlib.sha256).digest()
-    return OctKey.import_key(derived)
-
-
-def seal_flow(secret_key: str, flow: Flow) -> str:
-    """The flow as a signed, short-lived token for a cookie."""
-    claims = {"aud": "iris-oidc-flow", "exp": int(time.time()) + FLOW_TTL_S, **flow.__dict__}
-    return jwt.encode({"alg": "HS256"}, claims, _flow_key(secret_key))
-
-
-def open_flow(secret_key: str, sealed: str | None) -> Flow:
-    expired = SignInError("This sign-in expired or began in another browser; start it again.")
-    if not sealed:
-        raise expired
-    try:
-        token = jwt.decode(sealed, _flow_key(secret_key), algorithms=["HS256"])
-        jwt.JWTClaimsRegistry(
-            aud={"essential": True, "value": "iris-oidc-flow"}, exp={"essential": True}
-        ).validate(token.claims)
-        fields = {name: token.claims[name] for name in ("state", "nonce", "verifier",
-                                                       "redirect_uri", "link_user_id")}
-        return Flow(**fields)
-    except (JoseError, KeyError, TypeError, ValueError) as e:
-        raise expired from e
-
-
-def state_matches(flow: Flow, state: str | None) -> bool:
-    return state is not None and hmac.compare_digest(flow.state.encode(), state.encode())
 
 
 @dataclass(frozen=True)
@@ -133,6 +58,16 @@ class ProviderAccount:
     subject: str
     email: str | None
     is_admin: bool | None  # None: the settings name no administrator claim
+
+
+def _subject_fits(_claims: object, subject: object) -> bool:
+    return isinstance(subject, str) and 0 < len(subject) <= 255
+
+
+def error_code(text: str) -> str:
+    """An OAuth error code as Iris repeats it: the code's letters only (a provider's free text,
+    such as ``error_description``, is never shown or logged)."""
+    return re.sub(r"[^a-z_]", "", text.lower())[:40] or "error"
 
 
 def _problem(error: JoseError) -> str:
@@ -225,7 +160,9 @@ class OidcClient:
                     grant_type="authorization_code",
                 )
             except OAuthError as e:
-                raise SignInError(f"{self.name} refused the sign-in code ({e.error}).") from e
+                raise SignInError(
+                    f"{self.name} refused the sign-in code ({error_code(str(e.error))})."
+                ) from e
             except httpx2.HTTPError as e:
                 raise ProviderUnavailableError() from e
             if not isinstance(token.get("id_token"), str):
@@ -233,10 +170,11 @@ class OidcClient:
             claims = self._checked_claims(token["id_token"], token.get("access_token"), flow)
             claims = {**claims, **self._user_info(session, metadata, claims["sub"])}
         email = claims.get("email")
+        usable = isinstance(email, str) and "@" in email and len(email) <= MAX_EMAIL
         return ProviderAccount(
             issuer=self.issuer,
             subject=str(claims["sub"]),
-            email=email if isinstance(email, str) and "@" in email else None,
+            email=email if usable else None,
             is_admin=is_admin_by_claims(
                 claims, self.settings.oidc_admin_claim, self.settings.oidc_admin_value
             ),
@@ -265,7 +203,8 @@ class OidcClient:
             options = {
                 "iss": {"essential": True, "value": self.metadata()["issuer"]},
                 "aud": {"essential": True, "value": self.settings.oidc_client_id},
-                "sub": {"essential": True},
+                # OpenID Connect Core 2: at most 255 ASCII characters, as the table keeps it.
+                "sub": {"essential": True, "validate": _subject_fits},
             }
             claims = CodeIDToken(decoded.claims, decoded.header, options, params)
             claims.validate(leeway=LEEWAY_S)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import html
 import logging
-import re
 from typing import Annotated
 
 from fastapi import APIRouter, Cookie, HTTPException, Query, Request, status
@@ -20,13 +19,12 @@ from sqlalchemy.orm import Session
 
 from iris3d.api.account_schemas import SignInProvider
 from iris3d.api.deps import Responses, ServicesDep, TokenDep, user_for
-from iris3d.api.oidc import (
+from iris3d.api.oidc import OidcClient, ProviderAccount, error_code
+from iris3d.api.oidc_flow import (
     FLOW_TTL_S,
     AccountConflictError,
     AccountRefusedError,
     Flow,
-    OidcClient,
-    ProviderAccount,
     SignInError,
     new_flow,
     open_flow,
@@ -177,9 +175,7 @@ def _signed_in_user(
     if not state_matches(flow, state):
         raise SignInError("The sign-in's state does not match this browser's; start it again.")
     if error is not None:
-        # Only the error code, a short token: a description is the provider's free text.
-        code_word = re.sub(r"[^a-z_]", "", error.lower())[:40] or "error"
-        raise AccountRefusedError(f"{client.name} did not sign you in ({code_word}).")
+        raise AccountRefusedError(f"{client.name} did not sign you in ({error_code(error)}).")
     if iss is not None and iss.rstrip("/") != client.issuer:
         raise SignInError("The answer names another issuer than the provider Iris sent you to.")
     if not code:
