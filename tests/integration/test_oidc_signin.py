@@ -23,10 +23,17 @@ from tests.support.oidc_provider import (
 from tests.support.requirements import require
 from tests.support.service import PASSWORD, api_client, service_settings
 
+from iris3d.store import users
+from iris3d.store.database import database_url, open_database
+
 CALLBACK = "http://testserver/api/auth/oidc/callback"
+LONG_SUBJECT = "s" * 256  # OpenID Connect allows 255 characters
 ACCOUNTS = {
     "alice": {"email": "alice@hospital.test", "groups": [ADMINS, "radiology"]},
     "bob": {"email": "bob@hospital.test", "groups": ["radiology"]},
+    "dora": {"email": "dora@hospital.test"},
+    "no-mail": {"groups": ["radiology"]},
+    LONG_SUBJECT: {"email": "long@hospital.test"},
     **{
         f"tamper-{how}": {"email": f"{how}@hospital.test", "tamper": how}
         for how in ("audience", "expired", "issuer", "nonce", "signature")
@@ -132,6 +139,7 @@ def test_the_admin_flag_follows_the_claim_at_each_sign_in(
         ("tamper-issuer", "it comes from another issuer"),
         ("tamper-nonce", "its nonce is not this sign-in's"),
         ("tamper-signature", "its signature is not the provider's"),
+        (LONG_SUBJECT, "it names no subject (or one over 255 characters)"),
     ],
 )
 def test_a_bad_id_token_is_refused(client: TestClient, login: str, reason: str) -> None:
@@ -202,3 +210,50 @@ def test_a_local_account_with_the_same_email_is_not_taken_over(client: TestClien
 def test_linking_needs_a_signed_in_user(client: TestClient) -> None:
     response = client.get("/api/auth/oidc/login?link=1", follow_redirects=False)
     assert response.status_code == 401
+
+
+def test_an_answer_naming_another_issuer_is_refused(client: TestClient) -> None:
+    callback = sign_in_at_provider(start(client), "alice")
+    query = {k: v[0] for k, v in parse_qs(urlsplit(callback).query).items()}
+    assert "iss" in query  # the provider says who answers (RFC 9207)
+    mixed_up = {**query, "iss": "https://another-provider.example"}
+    response = come_back(client, f"{CALLBACK}?{urlencode(mixed_up)}")
+    assert response.status_code == 400
+    assert "names another issuer" in reason_of(response)
+
+
+def test_no_email_no_account(client: TestClient) -> None:
+    response = sign_in(client, "no-mail")
+    assert response.status_code == 400
+    assert "Test Hospital sent no e-mail address" in reason_of(response)
+
+
+def test_a_disabled_account_stays_out(client: TestClient, tmp_path: Path) -> None:
+    assert sign_in(client, "dora").status_code == 303
+    db = open_database(database_url(service_settings(tmp_path)))
+    with db.session() as session:
+        user = users.user_by_email(session, "dora@hospital.test")
+        assert user is not None
+        users.set_disabled(session, user, True)
+    db.dispose()
+    assert client.get("/api/auth/me").status_code == 401
+    response = sign_in(client, "dora")
+    assert response.status_code == 403 and "disabled" in reason_of(response)
+
+
+def test_without_account_creation_only_linked_accounts_get_in(
+    provider: RunningProvider, tmp_path: Path
+) -> None:
+    settings = service_settings(tmp_path, **provider.settings(oidc_create_accounts=False))
+    with api_client(settings) as client:
+        response = sign_in(client, "dora")
+        assert response.status_code == 403
+        assert "No Iris account is linked to this Test Hospital account" in reason_of(response)
+        body = {"email": "someone@example.org", "password": PASSWORD}
+        assert client.post("/api/auth/register", json=body).status_code == 201
+        assert client.post("/api/auth/signin", json=body).status_code == 200
+        linked = come_back(client, sign_in_at_provider(start(client, link="1"), "dora"))
+        assert linked.status_code == 303
+        client.cookies.clear()
+        assert sign_in(client, "dora").status_code == 303
+        assert client.get("/api/auth/me").json()["email"] == "someone@example.org"
