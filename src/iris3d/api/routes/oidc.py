@@ -96,7 +96,11 @@ def _failure(client: OidcClient, error: SignInError) -> HTMLResponse:
     "/oidc/login",
     response_class=RedirectResponse,
     status_code=status.HTTP_302_FOUND,
-    responses={**_NOT_CONFIGURED, 502: _FAILED[502]},
+    responses={
+        **_NOT_CONFIGURED,
+        401: {"model": Message, "description": "Linking needs a signed-in user."},
+        502: _FAILED[502],
+    },
 )
 def oidc_login(
     request: Request,
