@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.support.browser import browser_available, chromium, watched_page, web_built
+from tests.support.browser import browser_available, chromium, enter, watched_page, web_built
 from tests.support.live_server import LiveService
 from tests.support.oidc_provider import (
     ADMINS,
@@ -19,11 +19,17 @@ from tests.support.oidc_provider import (
 )
 from tests.support.requirements import require
 
+from iris3d.api.security import Passwords
+from iris3d.store import users
+from iris3d.store.database import open_database
+
 pytestmark = pytest.mark.slow
 ACCOUNTS = {
     "alice": {"email": "alice@hospital.test", "groups": [ADMINS]},
     "mallory": {"email": "mallory@hospital.test", "tamper": "audience"},
+    "carol": {"email": "carol@hospital.test", "groups": []},
 }
+PASSWORD = "correct horse battery"
 
 
 @pytest.fixture(scope="module")
@@ -123,3 +129,38 @@ def test_no_button_without_a_provider(tmp_path: Path) -> None:
             assert errors == []
     finally:
         live.stop()
+
+
+def _local_account(live: LiveService, email: str) -> str:
+    """An account with a password, made on the server (sign-up is closed here)."""
+    db = open_database(f"sqlite:///{live.data_dir / 'iris.db'}")
+    try:
+        with db.session() as session:
+            return users.create_user(session, email, Passwords().hash(PASSWORD), is_admin=False).id
+    finally:
+        db.dispose()
+
+
+def test_a_local_account_links_its_provider_account_on_the_account_page(
+    served: tuple[LiveService, Path],
+) -> None:
+    live, _ = served
+    local_id = _local_account(live, "carol@hospital.test")
+    with chromium() as browser, live.explained():
+        page, errors = _iris_errors(browser, live)
+        # Same e-mail, not linked: the provider's account does not take the local one over.
+        _sign_in_with_the_provider(page, live.url, "carol")
+        reason = page.wait_for_selector("#reason")
+        assert reason is not None and "already exists and is not linked" in reason.inner_text()
+
+        enter(page, live.url, "carol@hospital.test", PASSWORD, new_account=False)
+        page.click("a.user")
+        page.click("#sign-in-with a.provider:text('Link your Test Hospital account')")
+        page.wait_for_selector("tr[data-quota=studies]")  # back on the account page
+        assert page.url == f"{live.url}/account"
+
+        fresh, fresh_errors = _iris_errors(browser, live)
+        _sign_in_with_the_provider(fresh, live.url, "carol")
+        fresh.wait_for_selector("text=New study")
+        assert fresh.evaluate("fetch('/api/auth/me').then((r) => r.json())")["id"] == local_id
+        assert [e for e in errors if "status of 409" not in e] == [] and fresh_errors == []

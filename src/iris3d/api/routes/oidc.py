@@ -86,6 +86,7 @@ def _failure(client: OidcClient, error: SignInError) -> HTMLResponse:
     log.warning("sign-in with %s refused: %s", client.name, error)
     page = (
         '<!doctype html><html lang="en"><meta charset="utf-8"><title>Sign-in failed · Iris</title>'
+        '<link rel="icon" href="data:,">'  # no favicon request, which would 404
         f'<main><h1>Sign-in failed</h1><p id="reason">{html.escape(str(error))}</p>'
         '<p><a href="/signin">Back to the sign-in page</a></p></main></html>'
     )
