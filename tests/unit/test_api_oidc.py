@@ -6,6 +6,7 @@ claim read as documented. The flow against a real provider: tests/integration/te
 from __future__ import annotations
 
 import html
+import logging
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -17,8 +18,10 @@ from tests.support.live_server import free_port
 from tests.support.service import api_client, service_settings
 
 from iris3d.api import oidc_flow
+from iris3d.api.app import create_app
 from iris3d.api.oidc import is_admin_by_claims
 from iris3d.api.oidc_flow import SignInError, new_flow, open_flow, seal_flow
+from iris3d.api.routes.oidc import CallbackQueryRedacted
 from iris3d.settings import Settings
 from iris3d.store import identities, users
 from iris3d.store.database import database_url, open_database
@@ -137,3 +140,21 @@ def test_an_account_without_a_password_refuses_every_password(tmp_path: Path) ->
                 "/api/auth/signin", json={"email": "eve@hospital.test", "password": password}
             )
             assert response.status_code in (401, 422)
+
+
+def test_the_access_log_never_shows_the_callbacks_code_or_state() -> None:
+    create_app(Settings())  # installs the filter on uvicorn's access logger
+    record = logging.LogRecord(
+        "uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5", "GET", "/api/auth/oidc/callback?code=SECRET&state=S", "1.1", 303), None,
+    )
+    for log_filter in logging.getLogger("uvicorn.access").filters:
+        assert log_filter.filter(record)  # type: ignore[union-attr]
+    line = record.getMessage()
+    assert "SECRET" not in line and "state=S" not in line
+    assert line == '127.0.0.1:5 - "GET /api/auth/oidc/callback?(redacted) HTTP/1.1" 303'
+    other = logging.LogRecord(
+        "uvicorn.access", logging.INFO, __file__, 1, "%s %s %s", ("a", "GET", "/api/x?y=1"), None
+    )
+    CallbackQueryRedacted().filter(other)
+    assert other.getMessage() == "a GET /api/x?y=1"

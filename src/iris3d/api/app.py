@@ -65,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    oidc.redact_callback_queries()
     for module in (auth, oidc, account, admin, studies, uploads, jobs, comparisons, files,
                    events, engines):
         app.include_router(module.router, prefix="/api")

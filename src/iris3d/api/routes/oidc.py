@@ -69,6 +69,24 @@ def providers(services: ServicesDep) -> list[SignInProvider]:
     return [SignInProvider(name=services.oidc.name, login_url=login, link_url=f"{login}?link=1")]
 
 
+class CallbackQueryRedacted(logging.Filter):
+    """uvicorn's access log writes each request's path with its query: the callback's carries
+    the provider's one-use code and the state, which belong in no log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        path = args[2] if isinstance(args, tuple) and len(args) >= 3 else None
+        if isinstance(args, tuple) and isinstance(path, str) and path.startswith(CALLBACK_PATH):
+            record.args = (*args[:2], f"{CALLBACK_PATH}?(redacted)", *args[3:])
+        return True
+
+
+def redact_callback_queries() -> None:
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, CallbackQueryRedacted) for f in access.filters):
+        access.addFilter(CallbackQueryRedacted())
+
+
 def _client(services: Services) -> OidcClient:
     if services.oidc is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "No identity provider is configured here.")
