@@ -26,6 +26,7 @@ from tests.support.service import PASSWORD, api_client, service_settings
 from iris3d.store import users
 from iris3d.store.database import database_url, open_database
 
+pytestmark = pytest.mark.slow
 CALLBACK = "http://testserver/api/auth/oidc/callback"
 LONG_SUBJECT = "s" * 256  # OpenID Connect allows 255 characters
 ACCOUNTS = {
