@@ -11,6 +11,8 @@ if [ ! -x /usr/bin/chromium ]; then
 fi
 # Test-only Node tools (the Khronos glTF validator), pinned by tools/package-lock.json.
 npm ci --prefix tools --no-audit --no-fund --loglevel=error
+# A real OpenID provider (node-oidc-provider) for the sign-in tests, pinned by its package-lock.json.
+npm ci --prefix tests/oidc --no-audit --no-fund --loglevel=error
 .venv/bin/ruff check src tests benchmarks
 .venv/bin/mypy
 npm run typecheck --prefix web --silent

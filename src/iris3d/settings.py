@@ -4,7 +4,7 @@ import ipaddress
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -138,6 +138,39 @@ class Settings(BaseSettings):
     )
     quota_queued_jobs: int = Field(default=20, gt=0, description="Queued or running, per user.")
 
+    # --- sign-in with the institution: OpenID Connect (docs/interop.md); off without an issuer ---
+    oidc_issuer: str | None = Field(
+        default=None,
+        max_length=500,
+        description="The OpenID provider's issuer URL; unset: no OIDC sign-in.",
+    )
+    oidc_client_id: str | None = Field(default=None, description="Iris's client id there.")
+    oidc_client_secret: str | None = Field(
+        default=None, description="Its secret (unset: a public client, PKCE only)."
+    )
+    oidc_display_name: str = Field(
+        default="your institution", max_length=60, description="Shown as 'Sign in with <name>'."
+    )
+    oidc_scopes: str = Field(default="openid email profile", description="Space-separated.")
+    oidc_admin_claim: str = Field(
+        default="groups", description="The claim that makes an administrator (see the next)."
+    )
+    oidc_admin_value: str | None = Field(
+        default=None,
+        description="Administrator when the claim equals or lists this value, at each sign-in; "
+        "unset: the provider does not decide who is an administrator.",
+    )
+    oidc_create_accounts: bool = Field(
+        default=True,
+        description="A first sign-in makes an account (whatever IRIS_SIGNUP_MODE: the provider "
+        "decides who may sign in); off: only accounts already linked may sign in.",
+    )
+    oidc_redirect_url: str | None = Field(
+        default=None,
+        description="The callback URL registered at the provider; default: this server's "
+        "/api/auth/oidc/callback as the browser addresses it.",
+    )
+
     @field_validator("trusted_proxies")
     @classmethod
     def _proxies_are_addresses(cls, proxies: list[str]) -> list[str]:
@@ -149,6 +182,20 @@ class Settings(BaseSettings):
                     f"IRIS_TRUSTED_PROXIES: {proxy!r} is not an IP address or network"
                 ) from e
         return proxies
+
+    @model_validator(mode="after")
+    def _oidc_complete(self) -> "Settings":
+        if self.oidc_issuer is None:
+            return self
+        address = urlsplit(self.oidc_issuer)
+        loopback = address.hostname in ("localhost", "127.0.0.1", "::1")
+        if address.scheme != "https" and not (address.scheme == "http" and loopback):
+            raise ValueError("IRIS_OIDC_ISSUER must be an https:// URL (http only on loopback)")
+        if not self.oidc_client_id:
+            raise ValueError("IRIS_OIDC_CLIENT_ID is needed when IRIS_OIDC_ISSUER is set")
+        if "openid" not in self.oidc_scopes.split():
+            raise ValueError("IRIS_OIDC_SCOPES must include openid")
+        return self
 
     @model_validator(mode="after")
     def _refuse_development_secret(self) -> "Settings":
@@ -172,6 +219,7 @@ class Settings(BaseSettings):
             "IRIS_PREVIOUS_SECRET_KEY": self.previous_secret_key,
             "IRIS_METRICS_TOKEN": self.metrics_token,
             "IRIS_S3_SECRET_ACCESS_KEY": self.s3_secret_access_key,
+            "IRIS_OIDC_CLIENT_SECRET": self.oidc_client_secret,
             "the password in IRIS_DATABASE_URL": _url_password(self.database_url),
         }
         for name, value in secrets.items():

@@ -28,6 +28,7 @@ from iris3d.api.routes import (
     health,
     jobs,
     limits,
+    oidc,
     studies,
     uploads,
 )
@@ -65,8 +66,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    for module in (auth, account, admin, studies, uploads, jobs, comparisons, files, events,
-                   engines, limits):
+    oidc.redact_callback_queries()
+    for module in (auth, oidc, account, admin, studies, uploads, jobs, comparisons, files,
+                   events, engines, limits):
         app.include_router(module.router, prefix="/api")
     app.include_router(health.router)
     app.add_middleware(RequestTimer)

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -108,6 +109,21 @@ class AuthToken(Base):
     kind: Mapped[str] = mapped_column(String(16), default=TokenKind.SESSION.value)
     name: Mapped[str] = mapped_column(String(100), default="")
     last_used_at: Mapped[datetime | None] = mapped_column(default=utcnow)
+
+
+class Identity(Base):
+    """An account at an OpenID provider linked to a local account: found again by the provider's
+    (issuer, subject), never by e-mail, which a provider may reassign."""
+
+    __tablename__ = "identities"
+    __table_args__ = (UniqueConstraint("issuer", "subject", name="uq_identities_issuer_subject"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    issuer: Mapped[str] = mapped_column(String(500))
+    subject: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_signin_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Invite(Base):

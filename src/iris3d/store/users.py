@@ -15,6 +15,15 @@ class EmailTakenError(IrisError):
     """An account with this email address already exists."""
 
 
+NO_PASSWORD = "!"
+"""The password hash of an account that signs in only through an OpenID provider: no password
+matches it (it is not an argon2 hash)."""
+
+
+def has_password(user: User) -> bool:
+    return user.password_hash != NO_PASSWORD
+
+
 def normalise_email(email: str) -> str:
     return email.strip().lower()
 

@@ -4,6 +4,7 @@ import { api, describe, unwrap } from "../api/client";
 import type { components } from "../api/schema";
 import { formatBytes, formatDate, h, toast } from "../ui/dom";
 import { currentUser, topBar } from "../ui/shell";
+import { loadProviders, providerLinks } from "./providers";
 import type { Leave } from "../router";
 import { signInUrl } from "../ui/returnto";
 
@@ -106,10 +107,21 @@ export function accountPage(go: (url: string) => void) {
     everywhere.addEventListener("click", () => {
       void api.POST("/api/auth/signout-everywhere").finally(() => go("/signin"));
     });
+    // Linking an institution's account lets it sign in here too (nothing shown without one).
+    const linked = h("section", { class: "panel", id: "sign-in-with", hidden: true },
+      h("h2", {}, "Sign-in with your institution"),
+      h("p", { class: "muted" }, "Link your account there, then sign in with either."));
+    void loadProviders().then((offered) => {
+      const links = providerLinks(offered, "link");
+      if (links.length === 0) return;
+      linked.append(...links.map((l) => h("a", { class: "button provider", href: l.href }, l.label)));
+      linked.hidden = false;
+    });
     root.append(topBar(user, go, h("span", { class: "crumb" }, "Account")),
       h("main", { class: "tab-panel account" },
         h("section", { class: "panel" }, h("h2", {}, "Your limits"), quotas),
         h("section", { class: "panel" }, h("h2", {}, "Password"), passwordForm()),
+        linked,
         h("section", { class: "panel" }, h("h2", {}, "Sessions and API tokens"),
           h("table", { class: "stats" }, h("thead", {}, h("tr", {}, h("th", {}, ""), h("th", {}, "Created"),
             h("th", {}, "Last used"), h("th", {}, "Expires"), h("th", {}, ""))), tokens),
