@@ -13,7 +13,7 @@ import pytest
 
 from iris3d.anatomy import LabelTable
 from iris3d.anatomy_codes import structure_codes
-from iris3d.export.dicom_seg import write_dicom_seg
+from iris3d.export.dicom_seg import DicomExportError, write_dicom_seg
 from iris3d.ingest import load_study
 from iris3d.labelio import read_label_map
 from iris3d.phantom import Phantom
@@ -160,6 +160,8 @@ def test_a_study_not_from_dicom_gets_no_seg_or_sr(tmp_path: Path, small_phantom:
     result = _process(ct, labels, tmp_path / "out")
     assert "dicom_seg" not in result.files and "dicom_sr" not in result.files
     assert not list((tmp_path / "out").glob("*.dcm"))
+    with pytest.raises(DicomExportError, match="did not come from DICOM"):
+        write_dicom_seg(load_study(ct), small_phantom.labels, tmp_path / "seg.dcm", None)
 
 
 def test_images_without_uids_get_no_seg_and_say_why(

@@ -12,6 +12,7 @@ structure is, so the file grows with what is segmented and not with structures x
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from iris3d.export.dicom_common import coded, source_datasets
 from iris3d.geometry import ras_to_lps, reorient_to
 from iris3d.volume import CTVolume, DicomSource, LabelMap
 
+log = logging.getLogger(__name__)
 SEG_SOP_CLASS_UID = "1.2.840.10008.5.1.4.1.1.66.4"
 SEG_SERIES_NUMBER = 9001
 MANUFACTURER = "Iris"
@@ -59,21 +61,40 @@ def write_dicom_seg(
     volume: CTVolume, labels: LabelMap, path: Path, algorithm: Algorithm | None
 ) -> WrittenSeg | None:
     """Write ``labels`` (on ``volume``'s grid) as ``path``; None when no structure is present."""
-    import highdicom as hd
-
-    source = _source_of(volume)
+    source, native_affine = _source_of(volume)
     present = labels.present_ids()
     if not present:
         return None
     numbers = {label: n for n, label in enumerate(present, start=1)}
-    frames = _frames(volume, labels, numbers)
     descriptions = [_description(labels.table[label], n, algorithm)
                     for label, n in numbers.items()]
+    frames = _frames(labels, native_affine, numbers)
+    try:
+        seg = _segmentation(source, frames, native_affine, descriptions)
+        del frames
+        seg.save_as(path)
+    except Exception as e:  # highdicom and pydicom raise many types; the log keeps their words
+        log.warning("the DICOM-SEG could not be written: %s: %s", type(e).__name__, e)
+        raise DicomExportError(
+            "the DICOM-SEG could not be written from this series' geometry and UIDs"
+        ) from e
+    return WrittenSeg(path, source.study_uid, str(seg.SeriesInstanceUID),
+                      str(seg.SOPInstanceUID), numbers)
+
+
+def _segmentation(
+    source: DicomSource,
+    frames: npt.NDArray[np.unsignedinteger],
+    native_affine: npt.NDArray[np.float64],
+    descriptions: list[Any],
+) -> Any:
+    import highdicom as hd
+
     pixels: Any = frames
-    if source.resampled:  # frames on Iris's grid: highdicom places them by the volume's affine
-        pixels = hd.Volume(frames, _frame_affine_lps(volume), coordinate_system="PATIENT",
+    if source.resampled:  # frames on Iris's grid: highdicom places them by the grid's affine
+        pixels = hd.Volume(frames, _frame_affine_lps(native_affine), coordinate_system="PATIENT",
                            frame_of_reference_uid=source.frame_of_reference_uid)
-    seg = hd.seg.Segmentation(
+    return hd.seg.Segmentation(
         source_images=source_datasets(source),
         pixel_array=pixels,
         segmentation_type=hd.seg.SegmentationTypeValues.BINARY,
@@ -90,25 +111,20 @@ def write_dicom_seg(
         content_description="Anatomy segmented by Iris",
         series_description="Iris segmentation",
     )
-    del frames, pixels
-    seg.save_as(path)
-    return WrittenSeg(path, source.study_uid, str(seg.SeriesInstanceUID),
-                      str(seg.SOPInstanceUID), numbers)
 
 
-def _source_of(volume: CTVolume) -> DicomSource:
+def _source_of(volume: CTVolume) -> tuple[DicomSource, npt.NDArray[np.float64]]:
     if volume.dicom is None or volume.native_affine is None:
         raise DicomExportError("the study did not come from DICOM: there is no series to refer to")
-    return volume.dicom
+    return volume.dicom, volume.native_affine
 
 
 def _frames(
-    volume: CTVolume, labels: LabelMap, numbers: dict[int, int]
+    labels: LabelMap, native_affine: npt.NDArray[np.float64], numbers: dict[int, int]
 ) -> npt.NDArray[np.unsignedinteger]:
     """Segment numbers as ``[slice, row, column]`` in the source series' order: one lookup
     over a view of the label map, the only whole-volume copy."""
-    assert volume.native_affine is not None
-    native = reorient_to(labels.array, labels.affine, volume.native_affine, copy=False)
+    native = reorient_to(labels.array, labels.affine, native_affine, copy=False)
     lookup = np.zeros(max(numbers) + 1, dtype=np.uint8 if len(numbers) < 256 else np.uint16)
     for label, number in numbers.items():
         lookup[label] = number
@@ -120,11 +136,9 @@ def _frames(
     return frames
 
 
-def _frame_affine_lps(volume: CTVolume) -> npt.NDArray[np.float64]:
-    """The LPS affine of ``[slice, row, column]`` indices on the volume's native grid."""
-    assert volume.native_affine is not None
-    lps = ras_to_lps(volume.native_affine)
-    return lps[:, [2, 1, 0, 3]]
+def _frame_affine_lps(native_affine: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """The LPS affine of ``[slice, row, column]`` indices on the native grid."""
+    return ras_to_lps(native_affine)[:, [2, 1, 0, 3]]
 
 
 def _description(structure: Structure, number: int, algorithm: Algorithm | None) -> Any:

@@ -81,6 +81,7 @@ def write_outputs(
     progress(Stage.EXPORT, 0.0, "writing GLB")
     write_glb(meshes, files["glb"])
     write_glb(meshes, files["glb_plain"], plain=True)  # for tools without a meshopt decoder
+    del meshes  # the DICOM-SEG below may need the memory; stats use the closed meshes
     progress(Stage.EXPORT, 0.5, "writing STL/OBJ bundle")
     write_mesh_bundle(printable, files["meshes_zip"])
     progress(Stage.EXPORT, 0.9, "writing the CT, the label map and the thumbnail")
