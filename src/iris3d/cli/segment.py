@@ -3,6 +3,10 @@
 Writes ``OUT`` (NIfTI, names in its header the way TotalSegmentator's ``--ml`` output carries
 them) and the sidecar ``OUT`` with ``.json`` (id, name, group, colour, plus how it was made).
 Several inputs share one engine, so a model loaded for the first serves the rest.
+
+As TotalSegmentator does, the label map is written in the input's own voxel order and affine, so
+its array lines up index for index with the user's file (a DICOM series: columns, rows, slices
+as stored); ``iris process`` keeps Iris's RAS+ order.
 """
 
 from __future__ import annotations
@@ -15,10 +19,11 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from iris3d.cli.common import console, friendly_errors
 from iris3d.errors import IrisError
+from iris3d.geometry import reorient_to
 from iris3d.ingest import load_study
 from iris3d.labelio import write_label_map
 from iris3d.segment import ENGINE_NAMES, Engine, Quality, get_engine
-from iris3d.volume import CTVolume
+from iris3d.volume import CTVolume, LabelMap
 
 
 def register(app: typer.Typer) -> None:
@@ -95,6 +100,14 @@ def segment(
         _segment_one(chosen, study, volume, target, quality)
 
 
+def in_input_order(labels: LabelMap, volume: CTVolume) -> LabelMap:
+    """``labels`` (on ``volume``'s RAS+ grid) in the voxel order and affine of the input file."""
+    if volume.native_affine is None:
+        return labels
+    array = reorient_to(labels.array, labels.affine, volume.native_affine)
+    return LabelMap(array=array, affine=volume.native_affine, table=labels.table)
+
+
 def _segment_one(
     engine: Engine, study: Path, volume: CTVolume, target: Path, quality: Quality
 ) -> None:
@@ -115,7 +128,8 @@ def _segment_one(
 
         result = engine.segment(volume, quality, report)
         bars.update(task, completed=100, description="writing")
-        nifti, sidecar = write_label_map(result.labels, target, about=result.describe())
+        nifti, sidecar = write_label_map(in_input_order(result.labels, volume), target,
+                                         about=result.describe())
         bars.update(task, description="done")
     present = result.labels.present_ids()
     out.print(f"[bold]{result.engine}[/] {result.engine_version} on {result.device}: "

@@ -46,6 +46,7 @@ _MEDIA_TYPES = {
     ".json": "application/json",
     ".csv": "text/csv",
     ".png": "image/png",
+    ".dcm": "application/dicom",
 }
 
 

@@ -10,7 +10,9 @@ import nibabel as nib
 import numpy as np
 import numpy.typing as npt
 
+from iris3d.contracts import ArtifactName, artifact_filename
 from iris3d.export import write_glb, write_mesh_bundle, write_thumbnail
+from iris3d.export.dicom_seg import Algorithm, write_dicom_seg
 from iris3d.labelio import write_label_map
 from iris3d.mesh import build_meshes, mesh_detail, printable_meshes
 from iris3d.mesh.grid import meshing_grid
@@ -18,6 +20,7 @@ from iris3d.niftiwrite import save_nifti
 from iris3d.pipeline.progress import ProgressSink, Stage
 from iris3d.segment.base import Quality
 from iris3d.stats import compute_statistics, write_statistics_csv, write_statistics_json
+from iris3d.stats.dicom_sr import write_dicom_sr
 from iris3d.volume import CTVolume, LabelMap
 
 FILE_NAMES: dict[str, str] = {
@@ -41,8 +44,11 @@ def write_outputs(
     *,
     background: Executor,
     ct_written: Future[Path],
+    algorithm: Algorithm | None = None,
 ) -> dict[str, Path]:
-    """Mesh every structure, write GLB, STL/OBJ bundle, statistics and thumbnail into ``folder``.
+    """Mesh every structure, write GLB, STL/OBJ bundle, statistics and thumbnail into ``folder``;
+    for a study read from DICOM also a DICOM-SEG and its measurement report (SR), whose
+    segments say they were made by ``algorithm`` (None: an imported segmentation).
 
     The files that need only the volumes (``ct_written``, started by the caller, then the label
     map and the thumbnail) are written on ``background`` while the meshes are built: gzip and
@@ -75,11 +81,19 @@ def write_outputs(
     progress(Stage.EXPORT, 0.0, "writing GLB")
     write_glb(meshes, files["glb"])
     write_glb(meshes, files["glb_plain"], plain=True)  # for tools without a meshopt decoder
+    del meshes  # the DICOM-SEG below may need the memory; stats use the closed meshes
     progress(Stage.EXPORT, 0.5, "writing STL/OBJ bundle")
     write_mesh_bundle(printable, files["meshes_zip"])
     progress(Stage.EXPORT, 0.9, "writing the CT, the label map and the thumbnail")
     ct_written.result()
     files.update(volume_files.result())
+    seg = None
+    if volume.dicom is not None:
+        progress(Stage.EXPORT, 0.95, "writing the DICOM-SEG")
+        seg = write_dicom_seg(volume, labels, folder / artifact_filename(ArtifactName.DICOM_SEG),
+                              algorithm)
+    if seg is not None:
+        files[ArtifactName.DICOM_SEG.value] = seg.path
     timings["export"] = time.perf_counter() - started
 
     started = time.perf_counter()
@@ -87,6 +101,9 @@ def write_outputs(
     statistics = compute_statistics(volume, labels, printable)
     write_statistics_json(statistics, files["statistics_json"])
     write_statistics_csv(statistics, files["statistics_csv"])
+    if seg is not None:
+        files[ArtifactName.DICOM_SR.value] = write_dicom_sr(
+            volume, statistics, seg, folder / artifact_filename(ArtifactName.DICOM_SR))
     progress(Stage.STATS, 1.0, f"{len(statistics)} structures measured")
     timings["stats"] = time.perf_counter() - started
     return files

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from iris3d import __version__
+from iris3d.contracts import EngineName
+from iris3d.export.dicom_seg import Algorithm
 from iris3d.ingest import Detached, load_study
 from iris3d.pipeline.atomic import atomic_directory
 from iris3d.pipeline.outputs import FILE_NAMES, write_ct_nifti, write_outputs
@@ -67,7 +69,8 @@ def process_study(
 
         segmentation = _segment(volume, options, engine, progress, timings)
         files = write_outputs(volume, segmentation.labels, options.quality, staging, progress,
-                              timings, background=writer, ct_written=ct_written)
+                              timings, background=writer, ct_written=ct_written,
+                              algorithm=_algorithm(segmentation))
         # The stages' timings cover the run; only this JSON (milliseconds) comes after them.
         files["manifest"] = staging / MANIFEST
         manifest = _manifest(volume, segmentation, options, files, timings)
@@ -104,6 +107,13 @@ def _segment(
     progress(Stage.SEGMENT, 1.0, f"{len(result.labels.present_ids())} structures found")
     timings["segment"] = time.perf_counter() - started
     return result
+
+
+def _algorithm(segmentation: SegmentationResult) -> Algorithm | None:
+    """Who made the segments, as a DICOM-SEG says it; nobody we know for an imported one."""
+    if segmentation.engine == EngineName.IMPORT:
+        return None
+    return Algorithm(segmentation.engine, segmentation.engine_version)
 
 
 def _manifest(

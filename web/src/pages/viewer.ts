@@ -6,19 +6,12 @@ import type { Leave } from "../router";
 import { orientationCube } from "../viewer/orientation";
 import { AnatomyScene, type StandardView } from "../viewer/scene";
 import { statsView, type StructureStats } from "../viewer/stats";
+import { offeredDownloads } from "./downloads";
 import { pendingStudy } from "./pending";
 import { slicePanel } from "./slicepanel";
 import * as T from "../viewer/tree";
 import { decodeView, encodeView, type ClipAxis, type ViewState } from "../viewer/viewstate";
 import { signInUrl } from "../ui/returnto";
-
-const DOWNLOADS: [string, string][] = [
-  ["glb", "3D model (GLB)"],
-  ["glb_plain", "3D model, plain GLB (Blender, Windows 3D Viewer, other tools)"],
-  ["meshes_zip", "Meshes for printing (STL/OBJ zip)"],
-  ["statistics_csv", "Statistics (CSV)"], ["statistics_json", "Statistics (JSON)"],
-  ["labels_nifti", "Label map (NIfTI)"],
-];
 
 export function engineNotice(job: Job): string {
   const engine = job.engine_used === "totalsegmentator" ? "TotalSegmentator"
@@ -28,11 +21,9 @@ export function engineNotice(job: Job): string {
 }
 
 function downloads(job: Job): HTMLElement {
-  return h("ul", { class: "downloads" }, ...DOWNLOADS.map(([name, label]) => {
-    const a = artifact(job, name);
-    return a ? h("li", {}, h("a", { href: a.url, download: a.filename, class: "button" }, label),
-      h("span", { class: "muted" }, ` ${formatBytes(a.size)}`)) : null;
-  }));
+  return h("ul", { class: "downloads" }, ...offeredDownloads(job).map(({ label, file }) =>
+    h("li", {}, h("a", { href: file.url, download: file.filename, class: "button" }, label),
+      h("span", { class: "muted" }, ` ${formatBytes(file.size)}`))));
 }
 
 export function viewerPage(go: (url: string) => void) {

@@ -41,7 +41,8 @@ def download_artifact(
 ) -> Response:
     """One result file: ``glb``, ``glb_plain`` (no extensions, for any glTF tool),
     ``meshes_zip``, ``labels_nifti``, ``ct_nifti``, ``labels_json``, ``statistics_json``,
-    ``statistics_csv``, ``thumbnail`` or ``manifest``."""
+    ``statistics_csv``, ``thumbnail`` or ``manifest``; for a study that came as DICOM also
+    ``dicom_seg`` (DICOM Segmentation) and ``dicom_sr`` (its measurements as a TID 1500 SR)."""
     return blob_response(services.blobs, _artifact(job, name), request)
 
 
