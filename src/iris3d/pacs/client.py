@@ -19,6 +19,7 @@ from iris3d.pacs.errors import (
     PacsError,
     PacsNotFoundError,
     PacsRefusedError,
+    PacsTimeoutError,
     PacsTooLargeError,
     PacsUnavailableError,
 )
@@ -199,7 +200,7 @@ class DicomWebClient:
         except PacsError:
             raise
         except httpx.TimeoutException as e:
-            raise PacsUnavailableError(
+            raise PacsTimeoutError(
                 f"The PACS {name!r} did not answer the {what} in time: it may be down or busy."
             ) from e
         except httpx.TransportError as e:

@@ -15,6 +15,10 @@ class PacsUnavailableError(PacsError):
     """The PACS did not answer: it may be down, or its address is wrong."""
 
 
+class PacsTimeoutError(PacsUnavailableError):
+    """The PACS did not answer in time: it may be down or busy."""
+
+
 class PacsAuthError(PacsError):
     """The PACS refused Iris's credentials: check the user name, password or token."""
 
