@@ -145,7 +145,7 @@ def send_results(
         paths = []
         for name in names:
             path = folder / f"{name}.dcm"
-            services.blobs.download(str(job.artifacts[name]), path)
+            services.blobs.download(str(job.artifacts[name]["key"]), path)
             paths.append(path)
         with client(services, server) as pacs:
             stored = pacs.store(paths)
