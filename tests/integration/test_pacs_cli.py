@@ -15,8 +15,8 @@ from iris3d.phantom.dicom import write_dicom_series
 
 def _iris(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("IRIS_")}
-    return subprocess.run(iris_command(*args), capture_output=True, text=True, timeout=600,
-                          env={**clean, "COLUMNS": "200", **env})
+    return subprocess.run(iris_command(*args), check=False, capture_output=True, text=True,
+                          timeout=600, env={**clean, "COLUMNS": "200", **env})
 
 
 def test_search_then_pull_and_process(tmp_path: Path, small_phantom: Phantom) -> None:
