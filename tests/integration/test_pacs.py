@@ -4,6 +4,7 @@ no patient identifier from the PACS in Iris's database."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -188,8 +189,8 @@ def test_site_servers_and_the_size_limit(
 ) -> None:
     """A server the administrator configured is everyone's and cannot be removed by users; a
     series over IRIS_MAX_UPLOAD_BYTES is refused while it streams in, and nothing is kept."""
-    site = ('[{"name": "Hospital PACS", "url": "%s", "auth": "bearer", "secret": "site-token"}]'
-            % orthanc.dicomweb_url)
+    site = json.dumps([{"name": "Hospital PACS", "url": orthanc.dicomweb_url, "auth": "bearer",
+                        "secret": "site-token"}])
     live = LiveService(tmp_path_factory.mktemp("limited") / "data", workers=0,
                        IRIS_PACS_SERVERS=site, IRIS_MAX_UPLOAD_BYTES="50000")
     live.start()
