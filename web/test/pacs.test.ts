@@ -18,3 +18,12 @@ describe("the PACS search", () => {
       .toBe("no date · CT · (no description)");
   });
 });
+
+describe("sending results to a PACS", () => {
+  it("offers only the DICOM results the job has", async () => {
+    const { sendablePacsResults } = await import("../src/pages/pacssend");
+    const job = { artifacts: [{ name: "glb" }, { name: "dicom_sr" }] } as unknown as Parameters<typeof sendablePacsResults>[0];
+    expect(sendablePacsResults(job)).toEqual(["dicom_sr"]);
+    expect(sendablePacsResults({ ...job, artifacts: [] })).toEqual([]);
+  });
+});
