@@ -5,9 +5,12 @@ results back. Search hits pass through to the user and are never stored or logge
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import shutil
+import socket
 import tempfile
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from fastapi import HTTPException, status
 
@@ -20,7 +23,7 @@ from iris3d.api.routes.studies import public_study
 from iris3d.api.schemas import JobCreate
 from iris3d.api.services import Services
 from iris3d.pacs import DicomWebClient
-from iris3d.settings import PacsServerConfig
+from iris3d.settings import PacsServerConfig, Settings
 from iris3d.store import jobs as job_rows
 from iris3d.store import pacs_servers
 from iris3d.store.models import JobState, PacsServer, User
@@ -29,6 +32,30 @@ RESULT_ARTIFACTS = ("dicom_seg", "dicom_sr")
 """A finished job's DICOM results that go back to the PACS (the DICOM-SEG and the SR)."""
 
 _SITE = "site-"
+
+
+def check_user_server(url: str, settings: Settings) -> None:
+    """Users choose where Iris connects: never where IRIS_PACS_USER_SERVERS forbids, and never
+    to link-local addresses (cloud metadata services live there)."""
+    if not settings.pacs_user_servers:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            "On this server only the administrator's PACS servers may be used.",
+        )
+    host = urlsplit(url).hostname or ""
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
+    except (OSError, UnicodeError) as e:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, f"The PACS address {host!r} does not resolve."
+        ) from e
+    for address in addresses:
+        ip = ipaddress.ip_address(str(address).split("%", 1)[0])
+        if ip.is_link_local or ip.is_unspecified or ip.is_multicast:
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_CONTENT,
+                f"{host!r} is a link-local, multicast or unspecified address, not a PACS.",
+            )
 
 
 def site_server_id(name: str) -> str:

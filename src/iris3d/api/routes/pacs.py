@@ -51,10 +51,16 @@ def list_servers(user: CurrentUser, services: ServicesDep) -> PacsServersPublic:
     return PacsServersPublic(items=pacs.list_servers(services, user))
 
 
-@router.post("/servers", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/servers",
+    status_code=status.HTTP_201_CREATED,
+    responses={403: {"model": Message}, 422: {"model": Message}},
+)
 def add_server(
     body: PacsServerCreate, user: CurrentUser, services: ServicesDep
 ) -> PacsServerPublic:
+    """Add a DICOMweb server of your own (its password or token is never shown again)."""
+    pacs.check_user_server(body.url, services.settings)
     with services.db.session() as session:
         row = pacs_servers.add_server(
             session,
