@@ -191,7 +191,8 @@ def test_site_servers_and_the_size_limit(
     orthanc: Orthanc, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     """A server the administrator configured is everyone's and cannot be removed by users, who
-    may add none of their own when IRIS_PACS_USER_SERVERS is off; a series over IRIS_MAX_UPLOAD_BYTES is refused while it streams in, and nothing is kept."""
+    may add none of their own when IRIS_PACS_USER_SERVERS is off; a series over
+    IRIS_MAX_UPLOAD_BYTES is refused while it streams in, and nothing is kept."""
     site = json.dumps([{"name": "Hospital PACS", "url": orthanc.dicomweb_url, "auth": "bearer",
                         "secret": "site-token"}])
     live = LiveService(tmp_path_factory.mktemp("limited") / "data", workers=0,
