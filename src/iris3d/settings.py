@@ -183,6 +183,14 @@ class Settings(BaseSettings):
         default=30.0, gt=0, description="Seconds to connect to a PACS or wait for its next bytes."
     )
 
+    @field_validator("pacs_servers")
+    @classmethod
+    def _pacs_names_are_unique(cls, servers: list[PacsServerConfig]) -> list[PacsServerConfig]:
+        names = [server.name for server in servers]
+        if len(set(names)) != len(names):
+            raise ValueError("IRIS_PACS_SERVERS: each server needs its own name")
+        return servers
+
     @field_validator("trusted_proxies")
     @classmethod
     def _proxies_are_addresses(cls, proxies: list[str]) -> list[str]:

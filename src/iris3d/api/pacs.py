@@ -31,7 +31,8 @@ from iris3d.store.models import JobState, PacsServer, User
 RESULT_ARTIFACTS = ("dicom_seg", "dicom_sr")
 """A finished job's DICOM results that go back to the PACS (the DICOM-SEG and the SR)."""
 
-_SITE = "site-"
+SITE_PREFIX = "site-"
+"""Ids of the administrator's servers start so; users' servers have hex ids."""
 
 
 def check_user_server(url: str, settings: Settings) -> None:
@@ -60,7 +61,7 @@ def check_user_server(url: str, settings: Settings) -> None:
 
 def site_server_id(name: str) -> str:
     """A stable id for an administrator's server, from its name (the list's order may change)."""
-    return _SITE + hashlib.sha256(name.encode()).hexdigest()[:16]
+    return SITE_PREFIX + hashlib.sha256(name.encode()).hexdigest()[:16]
 
 
 def _config(row: PacsServer) -> PacsServerConfig:
@@ -98,7 +99,7 @@ def list_one(services: Services, user: User, server_id: str) -> PacsServerPublic
 
 def server_for(services: Services, user: User, server_id: str) -> PacsServerConfig:
     """The server ``server_id`` names, if the user may use it (404 otherwise)."""
-    if server_id.startswith(_SITE):
+    if server_id.startswith(SITE_PREFIX):
         for server in services.settings.pacs_servers:
             if site_server_id(server.name) == server_id:
                 return server

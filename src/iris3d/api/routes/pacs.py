@@ -80,7 +80,7 @@ def add_server(
     responses={**NOT_FOUND, 403: {"model": Message}},
 )
 def remove_server(server_id: str, user: CurrentUser, services: ServicesDep) -> None:
-    if server_id.startswith("site-"):
+    if server_id.startswith(pacs.SITE_PREFIX):
         raise HTTPException(status.HTTP_403_FORBIDDEN,
                             "The administrator's servers are changed in IRIS_PACS_SERVERS.")
     with services.db.session() as session:
