@@ -130,6 +130,10 @@ def test_pacs_errors_are_named_and_nothing_is_kept(
         missing = http.post(f"/api/pacs/servers/{server['id']}/pull",
                             json={"series_uid": "1.2.826.0.1.999"})
         assert missing.status_code == 404 and "no such series" in missing.json()["detail"]
+        [hit] = _series(http, server["id"]).json()["items"]
+        own_labels = http.post(f"/api/pacs/servers/{server['id']}/pull",
+                               json={"series_uid": hit["series_uid"], "engine": "import"})
+        assert own_labels.status_code == 422 and "import" in own_labels.json()["detail"]
         assert _study_count(http) == 0
         assert not list((service.data_dir / "uploads").glob("pacs-*"))
 

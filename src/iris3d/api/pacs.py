@@ -17,10 +17,11 @@ from fastapi import HTTPException, status
 from iris3d.api.deps import not_found
 from iris3d.api.intake import store_study
 from iris3d.api.pacs_schemas import PacsPull, PacsPulled, PacsSent, PacsServerPublic
-from iris3d.api.quotas import check_new_study
+from iris3d.api.quotas import check_new_job, check_new_study
+from iris3d.api.routes.engines import totalseg_qualities
 from iris3d.api.routes.jobs import create_job
 from iris3d.api.routes.studies import public_study
-from iris3d.api.schemas import JobCreate
+from iris3d.api.schemas import EngineChoice, JobCreate
 from iris3d.api.services import Services
 from iris3d.pacs import DicomWebClient
 from iris3d.settings import PacsServerConfig, Settings
@@ -121,7 +122,7 @@ def pull_series(
     """Retrieve the series into a staging folder and take it in as an upload is taken in
     (de-identified, checked in the sandbox, within the limits), then queue its job. Nothing is
     kept when the PACS or the ingest fails."""
-    check_new_study(user, services, 0)
+    _refuse_before_retrieval(services, user, body)
     settings = services.settings
     folder = Path(tempfile.mkdtemp(prefix="pacs-", dir=services.upload_dir))
     try:
@@ -151,6 +152,24 @@ def pull_series(
         JobCreate(study_id=study.id, quality=body.quality, engine=body.engine), user, services
     )
     return PacsPulled(study=public_study(services, study), job=job)
+
+
+def _refuse_before_retrieval(services: Services, user: User, body: PacsPull) -> None:
+    """What would refuse the study or its job, checked before any byte is fetched (so that a
+    refusal leaves no study without its job)."""
+    check_new_study(user, services, 0)
+    with services.db.reader() as session:
+        check_new_job(session, user, services.settings)
+    if body.engine is EngineChoice.IMPORT:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                            "Engine 'import' needs your own segmentation: upload the study.")
+    if (body.engine is EngineChoice.TOTALSEGMENTATOR
+            and body.quality not in totalseg_qualities(services.settings)):
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            f"TotalSegmentator is not installed on this server for {body.quality.value!r} "
+            "quality. Choose Automatic or the built-in tissue engine.",
+        )
 
 
 def send_results(
