@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import unquote, urlsplit
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -24,6 +24,36 @@ _WEAK_PASSWORDS = {"iris", "postgres", "password", "secret", "admin", "minioadmi
 def _is_placeholder(secret: str) -> bool:
     lowered = secret.lower()
     return lowered in _WEAK_PASSWORDS or any(word in lowered for word in _PLACEHOLDER_WORDS)
+
+
+PacsAuth = Literal["none", "basic", "bearer"]
+
+
+class PacsServerConfig(BaseModel):
+    """A DICOMweb server (PACS): its base address (the one that ends before ``/studies``) and
+    how Iris signs in to it: ``secret`` is the password for basic, the token for bearer."""
+
+    name: str = Field(min_length=1, max_length=100)
+    url: str = Field(min_length=1, max_length=500, pattern=r"^https?://[^\s]+$")
+    auth: PacsAuth = "none"
+    username: str | None = Field(default=None, max_length=200)
+    secret: str | None = Field(default=None, max_length=4000)
+
+    @field_validator("url")
+    @classmethod
+    def _no_credentials_in_url(cls, url: str) -> str:
+        authority = url.split("://", 1)[1].split("/", 1)[0]
+        if "@" in authority:
+            raise ValueError("put the PACS's user and password in username/secret, not the address")
+        return url
+
+    @model_validator(mode="after")
+    def _credentials_fit_auth(self) -> "PacsServerConfig":
+        if self.auth == "basic" and not (self.username and self.secret):
+            raise ValueError(f"PACS {self.name!r}: basic authentication needs username and secret")
+        if self.auth == "bearer" and not self.secret:
+            raise ValueError(f"PACS {self.name!r}: bearer authentication needs secret (the token)")
+        return self
 
 
 # Signs download links in development only; refused anywhere else (see the validator).
@@ -170,6 +200,29 @@ class Settings(BaseSettings):
         description="The callback URL registered at the provider; default: this server's "
         "/api/auth/oidc/callback as the browser addresses it.",
     )
+
+    # --- PACS (DICOMweb) servers: the site's, for every user; users may add their own ---
+    pacs_servers: list[PacsServerConfig] = Field(
+        default_factory=list,
+        description='DICOMweb servers for everyone, a JSON list of {"name", "url", "auth": '
+        '"none"|"basic"|"bearer", "username", "secret"}.',
+    )
+    pacs_user_servers: bool = Field(
+        default=True,
+        description="Users may add their own PACS servers (Iris then connects where they say); "
+        "off: only IRIS_PACS_SERVERS.",
+    )
+    pacs_timeout_s: float = Field(
+        default=30.0, gt=0, description="Seconds to connect to a PACS or wait for its next bytes."
+    )
+
+    @field_validator("pacs_servers")
+    @classmethod
+    def _pacs_names_are_unique(cls, servers: list[PacsServerConfig]) -> list[PacsServerConfig]:
+        names = [server.name for server in servers]
+        if len(set(names)) != len(names):
+            raise ValueError("IRIS_PACS_SERVERS: each server needs its own name")
+        return servers
 
     @field_validator("trusted_proxies")
     @classmethod

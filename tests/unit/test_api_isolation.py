@@ -55,6 +55,11 @@ REQUESTS: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/api/comparisons/{comparison_id}"): {},
     ("DELETE", "/api/comparisons/{comparison_id}"): {},
     ("DELETE", "/api/auth/tokens/{token_id}"): {},
+    ("DELETE", "/api/pacs/servers/{server_id}"): {},
+    ("GET", "/api/pacs/servers/{server_id}/studies"): {},
+    ("GET", "/api/pacs/servers/{server_id}/series"): {},
+    ("POST", "/api/pacs/servers/{server_id}/pull"): {"json": {"series_uid": "1.2.3"}},
+    ("POST", "/api/pacs/servers/{server_id}/send"): {"json": {"job_id": "{job_id}"}},
 }
 # Routes for administrators only: anyone else gets 403 (the route's existence is public).
 ADMIN_REQUESTS: dict[tuple[str, str], dict[str, Any]] = {
@@ -93,6 +98,9 @@ def world(tmp_path_factory: pytest.TempPathFactory, small_phantom: Phantom) -> I
         link = client.post(f"/api/jobs/{job['id']}/artifacts/glb/link", headers=owner).json()
         tokens = client.get("/api/auth/tokens", headers=owner).json()["items"]
         me = client.get("/api/auth/me", headers=owner).json()
+        # Nothing listens there: only ownership is tested, never the PACS.
+        pacs = client.post("/api/pacs/servers", headers=owner,
+                           json={"name": "PACS", "url": "http://127.0.0.1:9/dicom-web"}).json()
         ids = {
             "study_id": study["id"],
             "later_study_id": later["id"],
@@ -103,6 +111,7 @@ def world(tmp_path_factory: pytest.TempPathFactory, small_phantom: Phantom) -> I
             "token": link["url"].rsplit("/", 1)[-1],
             "token_id": tokens[0]["id"],
             "user_id": me["id"],
+            "server_id": pacs["id"],
         }
         yield World(client, owner, other, ids)
 
@@ -143,7 +152,7 @@ def test_another_user_gets_404(world: World, method: str, route: str) -> None:
     response = _call(world, method, route, world.other, REQUESTS[(method, route)])
     assert response.status_code == 404, response.text
     # ...and the same answer as for an id that does not exist.
-    owned = ("study_id", "job_id", "upload_id", "comparison_id", "token_id")
+    owned = ("study_id", "job_id", "upload_id", "comparison_id", "token_id", "server_id")
     missing = {**world.ids, **{k: "0" * 32 for k in owned}}
     probe = world.client.request(
         method,

@@ -29,6 +29,7 @@ from iris3d.api.routes import (
     jobs,
     limits,
     oidc,
+    pacs,
     studies,
     uploads,
 )
@@ -68,7 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     oidc.redact_callback_queries()
     for module in (auth, oidc, account, admin, studies, uploads, jobs, comparisons, files,
-                   events, engines, limits):
+                   events, engines, limits, pacs):
         app.include_router(module.router, prefix="/api")
     app.include_router(health.router)
     app.add_middleware(RequestTimer)
