@@ -1,7 +1,7 @@
 """PACS servers each user adds (DICOMweb address and credentials).
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-12-04
 """
 
