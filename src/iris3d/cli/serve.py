@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import signal
 import threading
 from types import FrameType
@@ -72,10 +71,9 @@ def worker(
     With IRIS_QUEUE_URL set (redis:// or amqp://) this is a Celery worker on the queues in
     IRIS_WORKER_QUEUES (default all)."""
     from iris3d.jobs.celery_executor import is_celery_url
-    from iris3d.jobs.worker import run_worker
+    from iris3d.jobs.worker import configure_worker_logging, run_worker
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(process)d %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    configure_worker_logging()
     settings = get_settings()
     if is_celery_url(settings.queue_url):
         from iris3d.jobs.celery_worker import run_celery_worker
