@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import unquote
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -24,6 +24,28 @@ _WEAK_PASSWORDS = {"iris", "postgres", "password", "secret", "admin", "minioadmi
 def _is_placeholder(secret: str) -> bool:
     lowered = secret.lower()
     return lowered in _WEAK_PASSWORDS or any(word in lowered for word in _PLACEHOLDER_WORDS)
+
+
+PacsAuth = Literal["none", "basic", "bearer"]
+
+
+class PacsServerConfig(BaseModel):
+    """A DICOMweb server (PACS): its base address (the one that ends before ``/studies``) and
+    how Iris signs in to it: ``secret`` is the password for basic, the token for bearer."""
+
+    name: str = Field(min_length=1, max_length=100)
+    url: str = Field(min_length=1, max_length=500, pattern=r"^https?://[^\s]+$")
+    auth: PacsAuth = "none"
+    username: str | None = Field(default=None, max_length=200)
+    secret: str | None = Field(default=None, max_length=4000)
+
+    @model_validator(mode="after")
+    def _credentials_fit_auth(self) -> "PacsServerConfig":
+        if self.auth == "basic" and not (self.username and self.secret):
+            raise ValueError(f"PACS {self.name!r}: basic authentication needs username and secret")
+        if self.auth == "bearer" and not self.secret:
+            raise ValueError(f"PACS {self.name!r}: bearer authentication needs secret (the token)")
+        return self
 
 
 # Signs download links in development only; refused anywhere else (see the validator).
@@ -137,6 +159,16 @@ class Settings(BaseSettings):
         "when browsers cannot reach the store).",
     )
     quota_queued_jobs: int = Field(default=20, gt=0, description="Queued or running, per user.")
+
+    # --- PACS (DICOMweb) servers: the site's, for every user; users may add their own ---
+    pacs_servers: list[PacsServerConfig] = Field(
+        default_factory=list,
+        description='DICOMweb servers for everyone, a JSON list of {"name", "url", "auth": '
+        '"none"|"basic"|"bearer", "username", "secret"}.',
+    )
+    pacs_timeout_s: float = Field(
+        default=30.0, gt=0, description="Seconds to connect to a PACS or wait for its next bytes."
+    )
 
     # --- PACS routing studies to Iris (docs/interop.md) ---
     dicom_ae_title: str = Field(

@@ -75,6 +75,8 @@ def _config(folder: Path, http_port: int, dicom_port: int, users: dict[str, str]
         "Plugins": [str(DICOMWEB_PLUGIN)],
         "DicomWeb": {"Enable": True, "Root": f"{DICOMWEB_ROOT}/", "EnableWado": False},
         "StableAge": 1,
+        # Every read goes to the storage folder (a test breaks it to make Orthanc fail).
+        "MaximumStorageCacheSize": 0,
         "ConcurrentJobs": 1,
         "HttpTimeout": 30,
         "LuaScripts": [],

@@ -28,6 +28,7 @@ from iris3d.api.routes import (
     files,
     health,
     jobs,
+    pacs,
     receiving,
     studies,
     uploads,
@@ -72,7 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     for module in (auth, account, admin, studies, uploads, jobs, comparisons, files, events,
-                   engines, receiving):
+                   engines, pacs, receiving):
         app.include_router(module.router, prefix="/api")
     app.include_router(health.router)
     app.include_router(dicomweb.router)

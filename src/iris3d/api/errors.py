@@ -8,9 +8,17 @@ from fastapi.responses import JSONResponse
 from iris3d.errors import IrisError
 from iris3d.ingest.errors import IngestError, TooLargeError
 from iris3d.labelio import LabelFileError
+from iris3d.pacs.errors import (
+    PacsError,
+    PacsNotFoundError,
+    PacsTimeoutError,
+    PacsTooLargeError,
+)
 
 
 def status_for(error: IrisError) -> int:
+    if isinstance(error, PacsError):
+        return _pacs_status(error)
     if isinstance(error, TooLargeError):
         return status.HTTP_413_CONTENT_TOO_LARGE
     if isinstance(error, IngestError | LabelFileError):
@@ -25,3 +33,14 @@ async def _iris_error(request: Request, error: Exception) -> JSONResponse:
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(IrisError, _iris_error)
+
+
+def _pacs_status(error: PacsError) -> int:
+    """The PACS's failures are a gateway's: Iris is fine, the server behind it is not."""
+    if isinstance(error, PacsNotFoundError):
+        return status.HTTP_404_NOT_FOUND
+    if isinstance(error, PacsTooLargeError):
+        return status.HTTP_413_CONTENT_TOO_LARGE
+    if isinstance(error, PacsTimeoutError):
+        return status.HTTP_504_GATEWAY_TIMEOUT
+    return status.HTTP_502_BAD_GATEWAY

@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import logging
 import threading
+from pathlib import Path
 
 import anyio
+from fastapi import HTTPException
 
+from iris3d.api.pacs import client, server_for
 from iris3d.api.services import Services, open_services
+from iris3d.errors import IrisError
 from iris3d.receiver.inbox import Inbox
 from iris3d.receiver.router import ResultSender, open_inbox, sweep
 from iris3d.receiver.scp import AeRoutes, StoreHandler, application_entity, handlers
@@ -19,10 +23,30 @@ from iris3d.store import users
 log = logging.getLogger(__name__)
 
 
-def result_sender(services: Services) -> ResultSender | None:
-    """How results reach a user's PACS server: the DICOMweb client's STOW-RS, when this build
-    has one (until then, receipts with a destination say that nothing could be sent)."""
-    return None
+class PacsSender:
+    """Results go to one of the owner's PACS servers (theirs or the site's) by STOW-RS, with the
+    DICOMweb client the "Import from PACS" feature uses."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    def send(self, owner_id: str, destination: str, files: list[Path]) -> None:
+        with self.services.db.reader() as session:
+            user = users.user_by_id(session, owner_id)
+        if user is None:
+            raise IrisError("the account is gone")
+        try:
+            server = server_for(self.services, user, destination)
+        except HTTPException as e:
+            raise IrisError(
+                "the destination PACS server no longer exists; choose another in your rule"
+            ) from e
+        with client(self.services, server) as pacs:
+            pacs.store(files)
+
+
+def result_sender(services: Services) -> ResultSender:
+    return PacsSender(services)
 
 
 def loop_interval(settings: Settings) -> float:

@@ -219,6 +219,22 @@ class Worker(Base):
     job_id: Mapped[str | None] = mapped_column(String(32), default=None)
 
 
+class PacsServer(Base):
+    """A user's own DICOMweb server. ``secret`` (password or token) is kept as given, because
+    Iris must present it to the PACS; the API never returns it."""
+
+    __tablename__ = "pacs_servers"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    owner_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    url: Mapped[str] = mapped_column(String(500))
+    auth: Mapped[str] = mapped_column(String(16))
+    username: Mapped[str | None] = mapped_column(String(200), default=None)
+    secret: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Counter(Base):
     """Monotonic figures that several processes add to (stage-duration histograms)."""
 

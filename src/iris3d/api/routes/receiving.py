@@ -15,6 +15,7 @@ from iris3d.api.dicom_schemas import (
     ReceiptsPublic,
     ReceiveTokenCreate,
 )
+from iris3d.api.pacs import server_for
 from iris3d.api.routes.engines import totalseg_qualities
 from iris3d.api.schemas import Message
 from iris3d.api.security import new_token, token_hash
@@ -90,6 +91,13 @@ def set_rule(body: DicomRulePublic, user: CurrentUser, services: ServicesDep) ->
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
                             f"TotalSegmentator is not installed here for {body.quality.value!r} "
                             "quality; choose Automatic or the tissue engine.")
+    if body.destination is not None:
+        try:
+            server_for(services, user, body.destination)
+        except HTTPException as e:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                                "No such PACS server of yours: add it first (/api/pacs/servers)."
+                                ) from e
     with services.db.session() as session:
         dicom.set_rule(session, user.id, quality=body.quality.value, engine=body.engine.value,
                        destination=body.destination)

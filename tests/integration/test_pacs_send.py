@@ -1,0 +1,81 @@
+"""Sending a finished job's DICOM results to a real Orthanc by STOW-RS.
+
+The DICOM-SEG and SR themselves come from another part of Iris; here a small pydicom file
+stands in for the DICOM-SEG, so that the sender is tested on its own."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.uid import ExplicitVRLittleEndian, SegmentationStorage, generate_uid
+from tests.support.orthanc import orthanc_server
+from tests.support.service import (
+    api_client,
+    create_job,
+    finish_next_job,
+    phantom_nifti,
+    service_settings,
+    sign_up,
+    upload_study,
+)
+
+from iris3d.pacs import DicomWebClient, PacsRefusedError
+from iris3d.phantom import Phantom
+from iris3d.settings import PacsServerConfig
+
+
+def _stand_in(sop_uid: str) -> bytes:
+    ds = Dataset()
+    ds.SOPClassUID = SegmentationStorage
+    ds.SOPInstanceUID = sop_uid
+    ds.StudyInstanceUID = generate_uid()
+    ds.SeriesInstanceUID = generate_uid()
+    ds.Modality = "SEG"
+    ds.PatientID = "ANON"
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.MediaStorageSOPClassUID = SegmentationStorage
+    ds.file_meta.MediaStorageSOPInstanceUID = sop_uid
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    buffer = io.BytesIO()
+    ds.save_as(buffer, enforce_file_format=True)
+    return buffer.getvalue()
+
+
+def test_a_jobs_dicom_results_arrive_in_orthanc(tmp_path: Path, small_phantom: Phantom) -> None:
+    settings = service_settings(tmp_path / "iris")
+    sop_uid = generate_uid()
+    with orthanc_server(tmp_path / "pacs") as orthanc, api_client(settings) as client:
+        headers = sign_up(client, "send@example.org")
+        server = client.post("/api/pacs/servers", headers=headers,
+                             json={"name": "Orthanc", "url": orthanc.dicomweb_url}).json()
+        study = upload_study(client, headers, phantom_nifti(small_phantom, tmp_path))
+        plain = create_job(client, headers, study["id"])
+        finish_next_job(settings, {"glb": b"glTF"})
+        refused = client.post(f"/api/pacs/servers/{server['id']}/send", headers=headers,
+                              json={"job_id": plain["id"]})
+        assert refused.status_code == 409, refused.text
+
+        job = create_job(client, headers, study["id"])
+        finish_next_job(settings, {"glb": b"glTF", "dicom_seg": _stand_in(sop_uid)})
+        sent = client.post(f"/api/pacs/servers/{server['id']}/send", headers=headers,
+                           json={"job_id": job["id"]})
+        assert sent.status_code == 200, sent.text
+        assert sent.json() == {"artifacts": ["dicom_seg"], "instances": 1}
+        with orthanc.client() as http:
+            found = http.post("/tools/find", json={"Level": "Instance",
+                                                   "Query": {"SOPInstanceUID": sop_uid}})
+            assert len(found.json()) == 1
+        assert client.post(f"/api/pacs/servers/{server['id']}/send", headers=headers,
+                           json={"job_id": "nope"}).status_code == 404
+
+
+def test_files_the_pacs_cannot_store_are_a_clear_refusal(tmp_path: Path) -> None:
+    not_dicom = tmp_path / "notes.dcm"
+    not_dicom.write_bytes(b"not a DICOM file at all" * 10)
+    with orthanc_server(tmp_path / "pacs") as orthanc:
+        client = DicomWebClient(PacsServerConfig(name="Orthanc", url=orthanc.dicomweb_url))
+        with client, pytest.raises(PacsRefusedError, match="Orthanc"):
+            client.store([not_dicom])
