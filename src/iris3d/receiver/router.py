@@ -144,8 +144,10 @@ def deliver_finished(services: Services, sender: ResultSender | None) -> None:
 def _outcome(job: Job | None, receipt: DicomReceipt) -> tuple[ReceiptState, str]:
     if job is None:
         return ReceiptState.FAILED, "the study or its job was deleted before it finished"
+    if job.state == JobState.CANCELLED.value:
+        return ReceiptState.FAILED, "the job was cancelled"
     if job.state != JobState.DONE.value:
-        return ReceiptState.FAILED, f"the job {job.state}: {job.error or 'no reason given'}"
+        return ReceiptState.FAILED, f"the job failed: {job.error or 'no reason given'}"
     if receipt.destination is None:
         return ReceiptState.PROCESSED, ""
     if not any(name.value in job.artifacts for name in RESULT_ARTIFACTS):

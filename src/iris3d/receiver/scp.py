@@ -61,6 +61,13 @@ class AeRoutes:
         return [self.own_title, *self.called]
 
 
+def called_title(assoc: Association) -> str:
+    """The AE title the sender called (the acceptor's own title is always IRIS_DICOM_AE_TITLE,
+    so it is read from the association request)."""
+    request = assoc.requestor.primitive
+    return str(request.called_ae_title) if request is not None else assoc.acceptor.ae_title
+
+
 class StoreHandler:
     """pynetdicom's event handlers, bound to one inbox and one way of finding owners."""
 
@@ -70,14 +77,14 @@ class StoreHandler:
         self.owner_id = owner_id
 
     def owner(self, assoc: Association) -> str | None:
-        email = self.routes.owner_email(assoc.acceptor.ae_title, assoc.requestor.ae_title)
+        email = self.routes.owner_email(called_title(assoc), assoc.requestor.ae_title)
         return self.owner_id(email) if email else None
 
     def established(self, event: evt.Event) -> None:
         if self.owner(event.assoc) is None:
             log.warning(
                 "refused an association: called %r by %r, which IRIS_DICOM_AE_ROUTES does not "
-                "give to an account", event.assoc.acceptor.ae_title, event.assoc.requestor.ae_title
+                "give to an account", called_title(event.assoc), event.assoc.requestor.ae_title
             )
             event.assoc.abort()
 
