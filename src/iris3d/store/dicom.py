@@ -76,6 +76,12 @@ def list_receipts(
     return list(session.scalars(query))
 
 
+def owned_receipt(session: Session, owner_id: str, receipt_id: str) -> DicomReceipt | None:
+    return session.scalar(
+        select(DicomReceipt).where(DicomReceipt.id == receipt_id, DicomReceipt.owner_id == owner_id)
+    )
+
+
 def waiting_receipts(session: Session) -> list[DicomReceipt]:
     """Receipts whose job may have finished since they were last looked at."""
     query = select(DicomReceipt).where(DicomReceipt.state == ReceiptState.QUEUED.value)

@@ -22,7 +22,9 @@ from iris3d.api.security import new_token, token_hash
 from iris3d.contracts import EngineName, Quality
 from iris3d.receiver.router import rule_for
 from iris3d.store import dicom, users
-from iris3d.store.models import TokenKind, utcnow
+from iris3d.store import jobs as job_rows
+from iris3d.store.dicom import ReceiptState
+from iris3d.store.models import JobState, TokenKind, utcnow
 
 router = APIRouter(prefix="/dicom", tags=["dicom"])
 
@@ -115,3 +117,22 @@ def list_receipts(
     with services.db.reader() as session:
         rows = dicom.list_receipts(session, user.id, offset=offset, limit=limit)
         return ReceiptsPublic(items=[ReceiptPublic.model_validate(r) for r in rows])
+
+
+@router.post("/receipts/{receipt_id}/resend", responses={**NOT_FOUND, 409: {"model": Message}})
+def resend(receipt_id: str, user: CurrentUser, services: ServicesDep) -> ReceiptPublic:
+    """Send a finished job's results to the destination again (after the PACS was down)."""
+    with services.db.session() as session:
+        receipt = dicom.owned_receipt(session, user.id, receipt_id)
+        if receipt is None:
+            raise not_found("receipt")
+        job = job_rows.job_by_id(session, receipt.job_id) if receipt.job_id else None
+        sendable = (receipt.state == ReceiptState.FAILED.value and receipt.destination
+                    and job is not None and job.state == JobState.DONE.value)
+        if not sendable or not dicom.move_receipt(session, receipt.id, ReceiptState.FAILED,
+                                                  ReceiptState.QUEUED):
+            raise HTTPException(status.HTTP_409_CONFLICT,
+                                "Only results of a finished job whose sending failed can be "
+                                "sent again.")
+        fresh = dicom.owned_receipt(session, user.id, receipt_id)
+        return ReceiptPublic.model_validate(fresh)
