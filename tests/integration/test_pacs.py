@@ -4,6 +4,7 @@ no patient identifier from the PACS in Iris's database."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -181,3 +182,30 @@ def test_basic_authentication_and_a_wrong_password(
                          json={"name": "x", "url": "file:///etc/passwd"}).status_code == 422
         assert http.delete(f"/api/pacs/servers/{bad['id']}").status_code == 204
         assert [s["id"] for s in http.get("/api/pacs/servers").json()["items"]] == [good["id"]]
+
+
+def test_site_servers_and_the_size_limit(
+    orthanc: Orthanc, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """A server the administrator configured is everyone's and cannot be removed by users; a
+    series over IRIS_MAX_UPLOAD_BYTES is refused while it streams in, and nothing is kept."""
+    site = json.dumps([{"name": "Hospital PACS", "url": orthanc.dicomweb_url, "auth": "bearer",
+                        "secret": "site-token"}])
+    live = LiveService(tmp_path_factory.mktemp("limited") / "data", workers=0,
+                       IRIS_PACS_SERVERS=site, IRIS_MAX_UPLOAD_BYTES="50000")
+    live.start()
+    try:
+        with _user(live, "site@example.org") as http, live.explained():
+            [server] = http.get("/api/pacs/servers").json()["items"]
+            assert server["shared"] is True and server["has_secret"] is True
+            assert server["name"] == "Hospital PACS" and "site-token" not in str(server)
+            assert http.delete(f"/api/pacs/servers/{server['id']}").status_code == 403
+            [hit] = _series(http, server["id"]).json()["items"]  # Orthanc ignores the token
+            pulled = http.post(f"/api/pacs/servers/{server['id']}/pull",
+                               json={"series_uid": hit["series_uid"]})
+            assert pulled.status_code == 413, pulled.text
+            assert "IRIS_MAX_UPLOAD_BYTES" in pulled.json()["detail"]
+            assert _study_count(http) == 0
+            assert not list((live.data_dir / "uploads").glob("pacs-*/**/*.dcm"))
+    finally:
+        live.stop()

@@ -33,7 +33,7 @@ def test_search_then_pull_and_process(tmp_path: Path, small_phantom: Phantom) ->
         assert found.returncode == 0, found.stderr
         assert series_uid in found.stdout and "1 series" in found.stdout
         refused = _iris("pacs", "search", "--url", orthanc.dicomweb_url, "--user", "iris",
-                        IRIS_PACS_SECRET="wrong")
+                        "--secret", "wrong")
         assert refused.returncode == 2 and "refused Iris's credentials" in refused.stderr
 
         out = tmp_path / "pulled"

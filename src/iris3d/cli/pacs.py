@@ -29,8 +29,8 @@ UrlOption = Annotated[
 UserOption = Annotated[str | None, typer.Option("--user", help="Basic authentication user.")]
 SecretOption = Annotated[
     str | None,
-    typer.Option("--secret", envvar="IRIS_PACS_SECRET",
-                 help="The password (with --user) or bearer token; better from IRIS_PACS_SECRET."),
+    typer.Option("--secret", help="The bearer token, or the password with --user (asked for "
+                 "when --user is given without it)."),
 ]
 Day = Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"], help="YYYY-MM-DD")]
 
@@ -42,6 +42,8 @@ def register(app: typer.Typer) -> None:
 def _server(server: str | None, url: str | None, user: str | None, secret: str | None
             ) -> PacsServerConfig:
     if url:
+        if user and secret is None:
+            secret = typer.prompt(f"Password for {user}", hide_input=True)
         auth = "basic" if user else "bearer" if secret else "none"
         return PacsServerConfig(name=url, url=url, auth=auth, username=user, secret=secret)
     configured = get_settings().pacs_servers

@@ -51,7 +51,13 @@ class SearchFilter:
 
 
 class DicomWebClient:
-    def __init__(self, server: PacsServerConfig, timeout_s: float = 30.0) -> None:
+    def __init__(
+        self,
+        server: PacsServerConfig,
+        timeout_s: float = 30.0,
+        *,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
         self.server = server
         auth: httpx.Auth | None = None
         headers: dict[str, str] = {}
@@ -66,6 +72,7 @@ class DicomWebClient:
             headers=headers,
             timeout=httpx.Timeout(timeout_s),
             follow_redirects=False,
+            transport=transport,
         )
 
     def close(self) -> None:
@@ -132,7 +139,7 @@ class DicomWebClient:
                 declared = answer.headers.get("content-length", "")
                 if declared.isdigit() and int(declared) > max_bytes + 2**20:
                     raise PacsTooLargeError()
-                boundary = boundary_of(answer.headers.get("content-type", ""))
+                boundary = boundary_of(answer.headers.get("content-type", ""), self.server.name)
                 writer = PartWriter(boundary, folder, max_bytes=max_bytes, max_parts=max_instances)
                 for chunk in answer.iter_bytes():
                     writer.feed(chunk)
@@ -185,12 +192,15 @@ class DicomWebClient:
         if answer.status_code == 204 or not answer.content:
             return []
         try:
-            return answer.json()
-        except ValueError as e:
+            body = answer.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, list) or not all(isinstance(item, dict) for item in body):
             raise PacsRefusedError(
                 f"The PACS {self.server.name!r} answered the {what} with something other than "
-                "JSON."
-            ) from e
+                "DICOM JSON."
+            )
+        return body
 
     @contextmanager
     def _call(self, what: str) -> Iterator[None]:

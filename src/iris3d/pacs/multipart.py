@@ -17,14 +17,15 @@ from iris3d.pacs.errors import PacsRefusedError, PacsTooLargeError
 _CHUNK = 1 << 20
 
 
-def boundary_of(content_type: str) -> str:
-    """The boundary of a ``multipart/related`` Content-Type header."""
+def boundary_of(content_type: str, server: str) -> str:
+    """The boundary of a ``multipart/related`` Content-Type header from ``server``."""
     header = Message()
     header["content-type"] = content_type
     boundary = header.get_param("boundary")
     if header.get_content_type() != "multipart/related" or not isinstance(boundary, str):
         raise PacsRefusedError(
-            "The PACS answered the retrieval with something other than multipart DICOM."
+            f"The PACS {server!r} answered the retrieval with something other than multipart "
+            "DICOM."
         )
     return boundary
 

@@ -7,6 +7,7 @@ import { currentUser, topBar } from "../ui/shell";
 import type { Leave } from "../router";
 import { comparisonItem, comparisonsOf, finished, openCompareDialog } from "./comparelist";
 import { renameForm } from "./rename";
+import { pacsPanel } from "./pacs";
 import { uploadPanel } from "./upload";
 
 export { jobSummary };
@@ -120,7 +121,7 @@ export function studiesPage(go: (url: string) => void) {
     root.append(
       topBar(user, go),
       h("main", { class: "studies-page" },
-        uploadPanel(user.is_admin),
+        h("div", { class: "intake" }, uploadPanel(user.is_admin), pacsPanel()),
         h("section", { class: "panel list", "aria-labelledby": "studies-title" },
           h("div", { class: "row" }, h("h2", { id: "studies-title" }, "Studies"), h("span", { class: "spacer" }), search),
           empty, list)));

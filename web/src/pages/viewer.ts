@@ -9,6 +9,7 @@ import { statsView, type StructureStats } from "../viewer/stats";
 import { slicePanel } from "./slicepanel";
 import * as T from "../viewer/tree";
 import { decodeView, encodeView, type ClipAxis, type ViewState } from "../viewer/viewstate";
+import { sendToPacs } from "./pacssend";
 
 const DOWNLOADS: [string, string][] = [
   ["glb", "3D model (GLB)"],
@@ -59,7 +60,8 @@ export function viewerPage(go: (url: string) => void) {
     const treeBox = h("div", { class: "tree", role: "tree", "aria-label": "Structures" });
     const search = h("input", { type: "search", placeholder: "Search structures", "aria-label": "Search structures" });
     const statsBox = h("section", { class: "tab-panel", hidden: true, id: "tab-stats" });
-    const filesBox = h("section", { class: "tab-panel", hidden: true, id: "tab-files" }, downloads(job));
+    const filesBox = h("section", { class: "tab-panel", hidden: true, id: "tab-files" }, downloads(job),
+      sendToPacs(job));
     const loading = h("div", { class: "loading" }, "Loading model…");
     viewport.append(loading);
 
