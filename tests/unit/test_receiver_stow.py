@@ -181,3 +181,22 @@ def test_a_study_over_the_size_limit_is_refused(tmp_path: Path, small_phantom: P
         assert more.status_code == 409, more.text
         assert "IRIS_MAX_UPLOAD_BYTES" in more.headers["warning"]
         assert len(_inbox_files(settings)) == 3
+
+
+def test_a_non_ct_series_beside_the_ct_is_left_out_with_a_warning(
+    tmp_path: Path, small_phantom: Phantom
+) -> None:
+    settings = _settings(tmp_path)
+    study_uid = "1.2.826.0.1.3680043.8.498.1"
+    ct = _series(small_phantom, tmp_path / "ct", study_uid=study_uid)
+    mr = _series(small_phantom, tmp_path / "mr", modality="MR", study_uid=study_uid)
+    with api_client(settings) as client:
+        headers = sign_up(client, "a@example.org")
+        token = _receive_token(client, headers)
+        assert _stow(client, token, [*ct, *mr[:5]]).status_code == 200
+        receipt = _wait(lambda: _receipts(client, headers))[0]
+        assert receipt["state"] == "queued", receipt
+        assert receipt["instances"] == len(ct) + 5
+        study = client.get(f"/api/studies/{receipt['study_id']}", headers=headers).json()
+        warnings = " ".join(study["study_metadata"]["warnings"])
+        assert "loaded the largest axial CT series" in warnings and "MR" in warnings, warnings
