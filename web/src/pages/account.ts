@@ -4,6 +4,7 @@ import { api, describe, unwrap } from "../api/client";
 import type { components } from "../api/schema";
 import { formatBytes, formatDate, h, toast } from "../ui/dom";
 import { currentUser, topBar } from "../ui/shell";
+import { receivingSection } from "./receiving";
 import type { Leave } from "../router";
 
 type Quota = components["schemas"]["Quota"];
@@ -64,7 +65,8 @@ function tokenRow(t: Token, refresh: () => void): HTMLElement {
       .then((r) => { if (!r.response.ok) toast(describe(r.response.status, r.error), "error"); refresh(); });
   });
   return h("tr", { "data-token": t.id },
-    h("td", {}, t.kind === "api" ? `API token “${t.name}”` : t.current ? "This session" : "Session"),
+    h("td", {}, t.kind === "api" ? `API token “${t.name}”` : t.kind === "dicom" ? `Receive token “${t.name}”`
+      : t.current ? "This session" : "Session"),
     h("td", {}, formatDate(t.created_at)),
     h("td", {}, t.last_used_at ? formatDate(t.last_used_at) : "—"),
     h("td", {}, formatDate(t.expires_at)), h("td", {}, revoke));
@@ -112,7 +114,8 @@ export function accountPage(go: (url: string) => void) {
         h("section", { class: "panel" }, h("h2", {}, "Sessions and API tokens"),
           h("table", { class: "stats" }, h("thead", {}, h("tr", {}, h("th", {}, ""), h("th", {}, "Created"),
             h("th", {}, "Last used"), h("th", {}, "Expires"), h("th", {}, ""))), tokens),
-          make, secret, everywhere)));
+          make, secret, everywhere),
+        receivingSection()));
     refresh();
     return () => undefined;
   };
