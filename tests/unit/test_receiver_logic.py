@@ -57,9 +57,9 @@ def test_the_inbox_keeps_an_instance_once_and_claims_a_study_once(tmp_path: Path
     assert inbox.accept("u1", _ids("1.2.3.1.1"), _received(inbox)) is Stored.NEW
     assert inbox.accept("u1", _ids("1.2.3.1.1"), _received(inbox)) is Stored.DUPLICATE
     assert inbox.accept("u1", _ids("1.2.3.1.2"), _received(inbox)) is Stored.NEW
-    assert inbox.claim_quiet(quiet_s=60) == []  # not quiet yet
+    assert list(inbox.claim_quiet(quiet_s=60)) == []  # not quiet yet
     other = Inbox(tmp_path / "inbox", max_study_bytes=10_000, max_owner_bytes=10_000)
-    claims = inbox.claim_quiet(quiet_s=0.0) + other.claim_quiet(quiet_s=0.0)
+    claims = [*inbox.claim_quiet(quiet_s=0.0), *other.claim_quiet(quiet_s=0.0)]
     assert [(c.owner_id, c.instances, c.size) for c in claims] == [("u1", 2, 200)]
     assert list((tmp_path / "inbox" / ".incoming").iterdir()) == []
 
@@ -126,3 +126,13 @@ def test_a_destination_that_is_down_fails_the_receipt_and_keeps_the_results(
         assert _wait_receipt(client, headers, {"failed"})["reason"] == failed["reason"]
         refused = client.post(f"/api/dicom/receipts/{failed['id']}/resend", headers={})
         assert refused.status_code == 401
+
+
+def test_the_receiver_needs_a_port(tmp_path: Path) -> None:
+    import threading
+
+    from iris3d.errors import IrisError
+    from iris3d.receiver.service import run_receiver
+
+    with pytest.raises(IrisError, match="IRIS_DICOM_PORT"):
+        run_receiver(Settings(data_dir=tmp_path), threading.Event())

@@ -14,6 +14,7 @@ import hashlib
 import re
 import secrets
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -117,9 +118,9 @@ class Inbox:
                 "(IRIS_MAX_UPLOAD_BYTES)"
             )
 
-    def claim_quiet(self, quiet_s: float) -> list[ClaimedStudy]:
-        """Take every study that has had no new instance for ``quiet_s`` seconds."""
-        claimed: list[ClaimedStudy] = []
+    def claim_quiet(self, quiet_s: float) -> Iterator[ClaimedStudy]:
+        """Take, one at a time as the caller asks for the next, each study that has had no new
+        instance for ``quiet_s`` seconds (so a crash loses at most the study in hand)."""
         now = time.time()
         for owner in self._children(self.root):
             for study in self._children(owner):
@@ -136,8 +137,7 @@ class Inbox:
                     continue  # another process claimed it first
                 files = [p for p in taken.rglob("*.dcm") if p.is_file()]
                 size = sum(p.stat().st_size for p in files)
-                claimed.append(ClaimedStudy(owner.name, taken, len(files), size))
-        return claimed
+                yield ClaimedStudy(owner.name, taken, len(files), size)
 
     def sweep_incoming(self, older_than_s: float) -> None:
         """Remove files of receptions that never finished (a dropped connection)."""

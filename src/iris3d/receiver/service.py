@@ -78,7 +78,7 @@ def run_receiver(settings: Settings, stop: threading.Event) -> None:
     """Listen for C-STORE on IRIS_DICOM_HOST:IRIS_DICOM_PORT and route what arrives, until
     ``stop`` is set."""
     if settings.dicom_port is None:
-        raise ValueError("set IRIS_DICOM_PORT to the port the receiver listens on")
+        raise IrisError("set IRIS_DICOM_PORT to the port the receiver listens on (e.g. 11112)")
     services = open_services(settings)
     inbox = open_inbox(services)
     routes = AeRoutes.from_settings(settings)
