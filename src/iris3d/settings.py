@@ -39,6 +39,14 @@ class PacsServerConfig(BaseModel):
     username: str | None = Field(default=None, max_length=200)
     secret: str | None = Field(default=None, max_length=4000)
 
+    @field_validator("url")
+    @classmethod
+    def _no_credentials_in_url(cls, url: str) -> str:
+        authority = url.split("://", 1)[1].split("/", 1)[0]
+        if "@" in authority:
+            raise ValueError("put the PACS's user and password in username/secret, not the address")
+        return url
+
     @model_validator(mode="after")
     def _credentials_fit_auth(self) -> "PacsServerConfig":
         if self.auth == "basic" and not (self.username and self.secret):
@@ -166,9 +174,22 @@ class Settings(BaseSettings):
         description='DICOMweb servers for everyone, a JSON list of {"name", "url", "auth": '
         '"none"|"basic"|"bearer", "username", "secret"}.',
     )
+    pacs_user_servers: bool = Field(
+        default=True,
+        description="Users may add their own PACS servers (Iris then connects where they say); "
+        "off: only IRIS_PACS_SERVERS.",
+    )
     pacs_timeout_s: float = Field(
         default=30.0, gt=0, description="Seconds to connect to a PACS or wait for its next bytes."
     )
+
+    @field_validator("pacs_servers")
+    @classmethod
+    def _pacs_names_are_unique(cls, servers: list[PacsServerConfig]) -> list[PacsServerConfig]:
+        names = [server.name for server in servers]
+        if len(set(names)) != len(names):
+            raise ValueError("IRIS_PACS_SERVERS: each server needs its own name")
+        return servers
 
     # --- PACS routing studies to Iris (docs/interop.md) ---
     dicom_ae_title: str = Field(

@@ -130,6 +130,10 @@ def test_pacs_errors_are_named_and_nothing_is_kept(
         missing = http.post(f"/api/pacs/servers/{server['id']}/pull",
                             json={"series_uid": "1.2.826.0.1.999"})
         assert missing.status_code == 404 and "no such series" in missing.json()["detail"]
+        [hit] = _series(http, server["id"]).json()["items"]
+        own_labels = http.post(f"/api/pacs/servers/{server['id']}/pull",
+                               json={"series_uid": hit["series_uid"], "engine": "import"})
+        assert own_labels.status_code == 422 and "import" in own_labels.json()["detail"]
         assert _study_count(http) == 0
         assert not list((service.data_dir / "uploads").glob("pacs-*"))
 
@@ -178,8 +182,11 @@ def test_basic_authentication_and_a_wrong_password(
         missing = http.post("/api/pacs/servers", json={"name": "x", "url": guarded.dicomweb_url,
                                                        "auth": "basic", "username": "iris"})
         assert missing.status_code == 422
-        assert http.post("/api/pacs/servers",
-                         json={"name": "x", "url": "file:///etc/passwd"}).status_code == 422
+        for hostile in ("file:///etc/passwd", "http://169.254.169.254/latest/meta-data",
+                        "http://[fe80::1]/dicom-web", "http://iris:pw@127.0.0.1/dicom-web",
+                        "http://no-such-host.invalid/dicom-web"):
+            refused = http.post("/api/pacs/servers", json={"name": "x", "url": hostile})
+            assert refused.status_code == 422, (hostile, refused.text)
         assert http.delete(f"/api/pacs/servers/{bad['id']}").status_code == 204
         assert [s["id"] for s in http.get("/api/pacs/servers").json()["items"]] == [good["id"]]
 
@@ -187,12 +194,14 @@ def test_basic_authentication_and_a_wrong_password(
 def test_site_servers_and_the_size_limit(
     orthanc: Orthanc, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    """A server the administrator configured is everyone's and cannot be removed by users; a
-    series over IRIS_MAX_UPLOAD_BYTES is refused while it streams in, and nothing is kept."""
+    """A server the administrator configured is everyone's and cannot be removed by users, who
+    may add none of their own when IRIS_PACS_USER_SERVERS is off; a series over
+    IRIS_MAX_UPLOAD_BYTES is refused while it streams in, and nothing is kept."""
     site = json.dumps([{"name": "Hospital PACS", "url": orthanc.dicomweb_url, "auth": "bearer",
                         "secret": "site-token"}])
     live = LiveService(tmp_path_factory.mktemp("limited") / "data", workers=0,
-                       IRIS_PACS_SERVERS=site, IRIS_MAX_UPLOAD_BYTES="50000")
+                       IRIS_PACS_SERVERS=site, IRIS_MAX_UPLOAD_BYTES="50000",
+                       IRIS_PACS_USER_SERVERS="false")
     live.start()
     try:
         with _user(live, "site@example.org") as http, live.explained():
@@ -200,6 +209,8 @@ def test_site_servers_and_the_size_limit(
             assert server["shared"] is True and server["has_secret"] is True
             assert server["name"] == "Hospital PACS" and "site-token" not in str(server)
             assert http.delete(f"/api/pacs/servers/{server['id']}").status_code == 403
+            own = http.post("/api/pacs/servers", json={"name": "Mine", "url": orthanc.dicomweb_url})
+            assert own.status_code == 403 and "administrator" in own.json()["detail"]
             [hit] = _series(http, server["id"]).json()["items"]  # Orthanc ignores the token
             pulled = http.post(f"/api/pacs/servers/{server['id']}/pull",
                                json={"series_uid": hit["series_uid"]})

@@ -89,18 +89,26 @@ def orthanc_server(
     *,
     username: str | None = None,
     password: str | None = None,
+    extra_config: dict[str, Any] | None = None,
     timeout_s: float = 60.0,
 ) -> Iterator[Orthanc]:
     """Start Orthanc in ``folder`` (config, storage, log); yield it, stop it afterwards.
 
-    With ``username`` and ``password`` Orthanc requires HTTP basic authentication."""
+    With ``username`` and ``password`` Orthanc requires HTTP basic authentication.
+    ``extra_config`` is merged into the configuration, sections one level deep (for example
+    ``DicomModalities``, or ``{"DicomWeb": {"Servers": ...}}`` for Orthanc to send studies
+    elsewhere)."""
     require(orthanc_available(), "Orthanc with its DICOMweb plugin is not installed "
             "(apt-get install orthanc orthanc-dicomweb)")
     folder.mkdir(parents=True, exist_ok=True)
     users = {username: password} if username and password else {}
     http_port, dicom_port = free_port(), free_port()
     config = folder / "orthanc.json"
-    config.write_text(json.dumps(_config(folder, http_port, dicom_port, users), indent=2))
+    values = _config(folder, http_port, dicom_port, users)
+    for key, value in (extra_config or {}).items():
+        merged = isinstance(value, dict) and isinstance(values.get(key), dict)
+        values[key] = {**values[key], **value} if merged else value
+    config.write_text(json.dumps(values, indent=2))
     orthanc = Orthanc(
         url=f"http://127.0.0.1:{http_port}",
         dicom_port=dicom_port,

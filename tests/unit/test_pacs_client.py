@@ -20,7 +20,7 @@ from iris3d.pacs import (
     SearchFilter,
 )
 from iris3d.pacs.errors import PacsTimeoutError
-from iris3d.settings import PacsServerConfig
+from iris3d.settings import PacsServerConfig, Settings
 
 STUDY, SERIES = "1.2.3", "1.2.3.4"
 Handler = Callable[[httpx.Request], httpx.Response]
@@ -154,3 +154,11 @@ def test_server_settings_refuse_missing_credentials() -> None:
         PacsServerConfig(name="x", url="http://pacs/", auth="bearer")
     with pytest.raises(ValueError):
         PacsServerConfig(name="x", url="ftp://pacs/")
+
+
+def test_site_servers_need_their_own_names() -> None:
+    twice = [{"name": "PACS", "url": "http://a/"}, {"name": "PACS", "url": "http://b/"}]
+    with pytest.raises(ValueError, match="its own name"):
+        Settings(pacs_servers=twice)
+    with pytest.raises(ValueError, match="not the address"):
+        PacsServerConfig(name="x", url="http://user:pw@pacs/dicom-web")

@@ -5,22 +5,26 @@ results back. Search hits pass through to the user and are never stored or logge
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import shutil
+import socket
 import tempfile
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from fastapi import HTTPException, status
 
 from iris3d.api.deps import not_found
 from iris3d.api.intake import store_study
 from iris3d.api.pacs_schemas import PacsPull, PacsPulled, PacsSent, PacsServerPublic
-from iris3d.api.quotas import check_new_study
+from iris3d.api.quotas import check_new_job, check_new_study
+from iris3d.api.routes.engines import totalseg_qualities
 from iris3d.api.routes.jobs import create_job
 from iris3d.api.routes.studies import public_study
-from iris3d.api.schemas import JobCreate
+from iris3d.api.schemas import EngineChoice, JobCreate
 from iris3d.api.services import Services
 from iris3d.pacs import DicomWebClient
-from iris3d.settings import PacsServerConfig
+from iris3d.settings import PacsServerConfig, Settings
 from iris3d.store import jobs as job_rows
 from iris3d.store import pacs_servers
 from iris3d.store.models import JobState, PacsServer, User
@@ -28,12 +32,37 @@ from iris3d.store.models import JobState, PacsServer, User
 RESULT_ARTIFACTS = ("dicom_seg", "dicom_sr")
 """A finished job's DICOM results that go back to the PACS (the DICOM-SEG and the SR)."""
 
-_SITE = "site-"
+SITE_PREFIX = "site-"
+"""Ids of the administrator's servers start so; users' servers have hex ids."""
+
+
+def check_user_server(url: str, settings: Settings) -> None:
+    """Users choose where Iris connects: never where IRIS_PACS_USER_SERVERS forbids, and never
+    to link-local addresses (cloud metadata services live there)."""
+    if not settings.pacs_user_servers:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            "On this server only the administrator's PACS servers may be used.",
+        )
+    host = urlsplit(url).hostname or ""
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
+    except (OSError, UnicodeError) as e:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, f"The PACS address {host!r} does not resolve."
+        ) from e
+    for address in addresses:
+        ip = ipaddress.ip_address(str(address).split("%", 1)[0])
+        if ip.is_link_local or ip.is_unspecified or ip.is_multicast:
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_CONTENT,
+                f"{host!r} is a link-local, multicast or unspecified address, not a PACS.",
+            )
 
 
 def site_server_id(name: str) -> str:
     """A stable id for an administrator's server, from its name (the list's order may change)."""
-    return _SITE + hashlib.sha256(name.encode()).hexdigest()[:16]
+    return SITE_PREFIX + hashlib.sha256(name.encode()).hexdigest()[:16]
 
 
 def _config(row: PacsServer) -> PacsServerConfig:
@@ -71,7 +100,7 @@ def list_one(services: Services, user: User, server_id: str) -> PacsServerPublic
 
 def server_for(services: Services, user: User, server_id: str) -> PacsServerConfig:
     """The server ``server_id`` names, if the user may use it (404 otherwise)."""
-    if server_id.startswith(_SITE):
+    if server_id.startswith(SITE_PREFIX):
         for server in services.settings.pacs_servers:
             if site_server_id(server.name) == server_id:
                 return server
@@ -93,7 +122,7 @@ def pull_series(
     """Retrieve the series into a staging folder and take it in as an upload is taken in
     (de-identified, checked in the sandbox, within the limits), then queue its job. Nothing is
     kept when the PACS or the ingest fails."""
-    check_new_study(user, services, 0)
+    _refuse_before_retrieval(services, user, body)
     settings = services.settings
     folder = Path(tempfile.mkdtemp(prefix="pacs-", dir=services.upload_dir))
     try:
@@ -123,6 +152,24 @@ def pull_series(
         JobCreate(study_id=study.id, quality=body.quality, engine=body.engine), user, services
     )
     return PacsPulled(study=public_study(services, study), job=job)
+
+
+def _refuse_before_retrieval(services: Services, user: User, body: PacsPull) -> None:
+    """What would refuse the study or its job, checked before any byte is fetched (so that a
+    refusal leaves no study without its job)."""
+    check_new_study(user, services, 0)
+    with services.db.reader() as session:
+        check_new_job(session, user, services.settings)
+    if body.engine is EngineChoice.IMPORT:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                            "Engine 'import' needs your own segmentation: upload the study.")
+    if (body.engine is EngineChoice.TOTALSEGMENTATOR
+            and body.quality not in totalseg_qualities(services.settings)):
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            f"TotalSegmentator is not installed on this server for {body.quality.value!r} "
+            "quality. Choose Automatic or the built-in tissue engine.",
+        )
 
 
 def send_results(

@@ -51,10 +51,16 @@ def list_servers(user: CurrentUser, services: ServicesDep) -> PacsServersPublic:
     return PacsServersPublic(items=pacs.list_servers(services, user))
 
 
-@router.post("/servers", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/servers",
+    status_code=status.HTTP_201_CREATED,
+    responses={403: {"model": Message}, 422: {"model": Message}},
+)
 def add_server(
     body: PacsServerCreate, user: CurrentUser, services: ServicesDep
 ) -> PacsServerPublic:
+    """Add a DICOMweb server of your own (its password or token is never shown again)."""
+    pacs.check_user_server(body.url, services.settings)
     with services.db.session() as session:
         row = pacs_servers.add_server(
             session,
@@ -74,7 +80,7 @@ def add_server(
     responses={**NOT_FOUND, 403: {"model": Message}},
 )
 def remove_server(server_id: str, user: CurrentUser, services: ServicesDep) -> None:
-    if server_id.startswith("site-"):
+    if server_id.startswith(pacs.SITE_PREFIX):
         raise HTTPException(status.HTTP_403_FORBIDDEN,
                             "The administrator's servers are changed in IRIS_PACS_SERVERS.")
     with services.db.session() as session:
