@@ -5,6 +5,7 @@ unknown AE title keeps nothing, and results go back to the owner's PACS server."
 
 from __future__ import annotations
 
+import io
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -202,3 +203,40 @@ def test_orthanc_stow_to_iris_and_results_back(
         with orthanc.client() as http:
             found = http.post("/tools/lookup", content=_sop_uid(result)).json()
         assert [item["Type"] for item in found] == ["Instance"]
+
+
+def test_a_routed_study_processed_by_a_worker_goes_back_as_dicom(
+    service: LiveService, orthanc: Orthanc, series: dict[str, list[Path]]
+) -> None:
+    """The whole way: C-STORE in, a real worker, the DICOM-SEG back to the sender's PACS,
+    referencing the series it segments. A build whose jobs make no DICOM results says so in
+    the receipt instead."""
+    ct = _study_in_orthanc(orthanc, series["ct"])
+    source_series = str(dcmread(series["ct"][0], stop_before_pixels=True).SeriesInstanceUID)
+    with _user(service, BOB) as bob, service.explained():
+        pacs = bob.post("/api/pacs/servers", json={"name": "Orthanc",
+                                                   "url": orthanc.dicomweb_url}).json()
+        rule = {"quality": "fast", "engine": "tissue", "destination": pacs["id"]}
+        assert bob.put("/api/dicom/rule", json=rule).status_code == 200
+        before = len(_receipts(bob))
+        assert _c_store(orthanc, "iris", ct).status_code == 200
+        receipt = _new_receipt(bob, before)
+        assert receipt["state"] == "queued", receipt
+        service.start_worker()
+        done = _wait(lambda: (r := _receipts(bob)[0])["state"] not in ("queued", "delivering")
+                     and r, "the job finished and its results handled", timeout_s=600)
+        job = bob.get(f"/api/jobs/{receipt['job_id']}").json()
+        assert job["state"] == "done", job
+        names = {a["name"] for a in job["artifacts"]}
+        if "dicom_seg" not in names:
+            assert done["state"] == "processed", done
+            assert "made no DICOM results" in done["reason"]
+            return
+        assert done["state"] == "delivered", done
+        with orthanc.client() as http:
+            found = http.post("/tools/find", json={"Level": "Instance",
+                                                   "Query": {"Modality": "SEG"}}).json()
+            assert len(found) == 1, found
+            seg = dcmread(io.BytesIO(http.get(f"/instances/{found[0]}/file").content))
+        referenced = {str(item.SeriesInstanceUID) for item in seg.ReferencedSeriesSequence}
+        assert referenced == {source_series}
