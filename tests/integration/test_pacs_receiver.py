@@ -121,14 +121,20 @@ def _receiver_ready(orthanc: Orthanc, modality: str) -> None:
     _wait(echo, "the C-STORE receiver answering C-ECHO")
 
 
-def test_orthanc_c_store_to_iris(
-    service: LiveService, orthanc: Orthanc, series: dict[str, list[Path]]
-) -> None:
+@pytest.fixture(scope="module")
+def modalities(service: LiveService, orthanc: Orthanc) -> None:
+    """Iris's receiver in Orthanc's modalities, under the titles the routes name and one more."""
     port = int(service.env["IRIS_DICOM_PORT"])
     _modality(orthanc, "iris-alice", "IRIS_ALICE", port)
     _modality(orthanc, "iris", "IRIS", port)
     _modality(orthanc, "iris-nobody", "NOBODY", port)
     _receiver_ready(orthanc, "iris-alice")
+
+
+@pytest.mark.usefixtures("modalities")
+def test_orthanc_c_store_to_iris(
+    service: LiveService, orthanc: Orthanc, series: dict[str, list[Path]]
+) -> None:
     ct, mr = _study_in_orthanc(orthanc, series["ct"]), _study_in_orthanc(orthanc, series["mr"])
     with _user(service, ALICE) as alice, _user(service, BOB) as bob, service.explained():
         # Sent twice in a row: a PACS retrying; the study counts each instance once.
@@ -205,6 +211,7 @@ def test_orthanc_stow_to_iris_and_results_back(
         assert [item["Type"] for item in found] == ["Instance"]
 
 
+@pytest.mark.usefixtures("modalities")
 def test_a_routed_study_processed_by_a_worker_goes_back_as_dicom(
     service: LiveService, orthanc: Orthanc, series: dict[str, list[Path]]
 ) -> None:
