@@ -200,3 +200,18 @@ def test_a_non_ct_series_beside_the_ct_is_left_out_with_a_warning(
         study = client.get(f"/api/studies/{receipt['study_id']}", headers=headers).json()
         warnings = " ".join(study["study_metadata"]["warnings"])
         assert "loaded the largest axial CT series" in warnings and "MR" in warnings, warnings
+
+
+def test_too_many_parts_or_instances_are_refused(tmp_path: Path, small_phantom: Phantom) -> None:
+    settings = _settings(tmp_path, max_archive_members=3)
+    files = _series(small_phantom, tmp_path / "ct")
+    with api_client(settings) as client:
+        headers = sign_up(client, "a@example.org")
+        token = _receive_token(client, headers)
+        many = _stow(client, token, files[:4])
+        assert many.status_code == 413 and "IRIS_MAX_ARCHIVE_MEMBERS" in many.json()["detail"]
+        assert _inbox_files(settings) == []
+        assert _stow(client, token, files[:3]).status_code == 200
+        more = _stow(client, token, files[3:4])
+        assert more.status_code == 409 and "IRIS_MAX_ARCHIVE_MEMBERS" in more.headers["warning"]
+        assert len(_inbox_files(settings)) == 3

@@ -71,10 +71,14 @@ def _bytes_under(folder: Path) -> int:
 
 
 class Inbox:
-    def __init__(self, root: Path, *, max_study_bytes: int, max_owner_bytes: int) -> None:
+    def __init__(
+        self, root: Path, *, max_study_bytes: int, max_owner_bytes: int,
+        max_study_instances: int = 100_000,
+    ) -> None:
         self.root = root
         self.max_study_bytes = max_study_bytes
         self.max_owner_bytes = max_owner_bytes
+        self.max_study_instances = max_study_instances
         for folder in (root, root / _CLAIMED, root / _INCOMING):
             folder.mkdir(parents=True, exist_ok=True)
 
@@ -112,10 +116,17 @@ class Inbox:
                 f"this account's received studies waiting for processing would pass "
                 f"{self.max_owner_bytes / 2**20:,.0f} MiB (IRIS_QUOTA_UPLOAD_BYTES)"
             )
-        if study.exists() and _bytes_under(study) + size > self.max_study_bytes:
+        if not study.exists():
+            return
+        if _bytes_under(study) + size > self.max_study_bytes:
             raise InboxFullError(
                 f"the study would pass {self.max_study_bytes / 2**20:,.0f} MiB "
                 "(IRIS_MAX_UPLOAD_BYTES)"
+            )
+        if sum(1 for _ in study.rglob("*.dcm")) >= self.max_study_instances:
+            raise InboxFullError(
+                f"the study would pass {self.max_study_instances} instances "
+                "(IRIS_MAX_ARCHIVE_MEMBERS)"
             )
 
     def claim_quiet(self, quiet_s: float) -> Iterator[ClaimedStudy]:

@@ -52,6 +52,7 @@ def open_inbox(services: Services) -> Inbox:
         settings.data_dir / "dicom-inbox",
         max_study_bytes=settings.max_upload_bytes,
         max_owner_bytes=settings.quota_upload_bytes,
+        max_study_instances=settings.max_archive_members,
     )
 
 

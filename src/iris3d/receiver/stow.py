@@ -20,6 +20,7 @@ from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from iris3d.errors import IrisError
+from iris3d.ingest.errors import TooLargeError
 from iris3d.receiver.inbox import BadInstanceError, Inbox, InboxFullError, InstanceIds, Stored
 
 DICOM = b"application/dicom"
@@ -45,6 +46,7 @@ class Outcome:
 class _Parts:
     inbox: Inbox
     max_bytes: int
+    max_parts: int
     paths: list[Path] = field(default_factory=list)
     total: int = 0
     _handle: BinaryIO | None = None
@@ -63,6 +65,11 @@ class _Parts:
         }
 
     def _begin(self) -> None:
+        if len(self.paths) >= self.max_parts:
+            raise TooLargeError(
+                f"the request holds more than {self.max_parts} parts (IRIS_MAX_ARCHIVE_MEMBERS); "
+                "send fewer instances at a time"
+            )
         self._content_type = DICOM  # a part without its own Content-Type has the body's type
         path = self.inbox.incoming_file()
         self.paths.append(path)
@@ -82,7 +89,7 @@ class _Parts:
     def _data(self, data: bytes, start: int, end: int) -> None:
         self.total += end - start
         if self.total > self.max_bytes:
-            raise InboxFullError(
+            raise TooLargeError(
                 f"the request is larger than this server accepts ({self.max_bytes / 2**30:.3g} "
                 "GB, IRIS_MAX_UPLOAD_BYTES); send fewer instances at a time"
             )
@@ -113,11 +120,11 @@ def check_content_type(header: str) -> bytes:
 
 
 async def receive(
-    chunks: AsyncIterator[bytes], boundary: bytes, inbox: Inbox, max_bytes: int
+    chunks: AsyncIterator[bytes], boundary: bytes, inbox: Inbox, max_bytes: int, max_parts: int
 ) -> list[Path]:
     """Write each DICOM part of the body to its own incoming file; ``Path()`` marks a part of
     another media type."""
-    parts = _Parts(inbox, max_bytes)
+    parts = _Parts(inbox, max_bytes, max_parts)
     parser = MultipartParser(boundary, parts.callbacks())  # type: ignore[arg-type]
     batch = bytearray()
     try:

@@ -79,7 +79,9 @@ async def store_instances(request: Request, services: ServicesDep) -> JSONRespon
     user = await anyio.to_thread.run_sync(_receiver, services, _presented(request))
     boundary = check_content_type(request.headers.get("content-type", ""))
     inbox = open_inbox(services)
-    paths = await receive(request.stream(), boundary, inbox, services.settings.max_upload_bytes)
+    settings = services.settings
+    paths = await receive(request.stream(), boundary, inbox, settings.max_upload_bytes,
+                          settings.max_archive_members)
     outcomes = [await anyio.to_thread.run_sync(file_in, inbox, user.id, p) for p in paths]
     return _answer(outcomes)
 
