@@ -75,8 +75,9 @@ def test_limits_tokens_and_password_on_the_account_page(
         with httpx.Client(base_url=service.url) as http:
             bearer = {"Authorization": f"Bearer {receive}"}
             assert http.get("/api/auth/me", headers=bearer).status_code == 401
-            stow = http.post("/dicom-web/studies", content=b"", headers={
-                **bearer, "Content-Type": 'multipart/related; type="application/dicom"; boundary=x'})
+            related = 'multipart/related; type="application/dicom"; boundary=x'
+            stow = http.post("/dicom-web/studies", content=b"",
+                             headers={**bearer, "Content-Type": related})
             assert stow.status_code != 401, stow.text
         page.select_option("#rule-quality", "normal")
         page.click("#rule-form button")
