@@ -224,6 +224,37 @@ class Settings(BaseSettings):
             raise ValueError("IRIS_PACS_SERVERS: each server needs its own name")
         return servers
 
+    # --- PACS routing studies to Iris (docs/interop.md) ---
+    dicom_ae_title: str = Field(
+        default="IRIS", min_length=1, max_length=16, description="The C-STORE receiver's AE title."
+    )
+    dicom_port: int | None = Field(
+        default=None, ge=1, le=65535,
+        description="Port of the C-STORE receiver; unset: no receiver (`iris serve` starts one "
+        "when set).",
+    )
+    dicom_host: str = Field(default="0.0.0.0", description="Address the receiver listens on.")
+    dicom_ae_routes: dict[str, str] = Field(
+        default_factory=dict,
+        description="Who owns what arrives by C-STORE (a JSON object): 'called:AE' or "
+        "'calling:AE' to an account's e-mail; the called AE is looked up first.",
+    )
+    dicom_quiet_seconds: float = Field(
+        default=60.0, gt=0, description="A received study is processed after this long silent."
+    )
+
+    @field_validator("dicom_ae_routes")
+    @classmethod
+    def _routes_are_named(cls, routes: dict[str, str]) -> dict[str, str]:
+        for key in routes:
+            kind, _, title = key.partition(":")
+            if kind not in ("called", "calling") or not 0 < len(title.strip()) <= 16:
+                raise ValueError(
+                    f"IRIS_DICOM_AE_ROUTES: {key!r} must be 'called:AE' or 'calling:AE' "
+                    "(an AE title of 1 to 16 characters)"
+                )
+        return routes
+
     @field_validator("trusted_proxies")
     @classmethod
     def _proxies_are_addresses(cls, proxies: list[str]) -> list[str]:

@@ -393,3 +393,45 @@ def test_a_shared_link_survives_sign_in_and_a_running_job_opens_when_done(
     with service.client(account.token) as http:
         for study_id in (ahead, waiting):
             assert http.delete(f"/api/studies/{study_id}").status_code in (200, 204)
+
+
+PHONE = {"width": 390, "height": 844}
+# Content wider than the window: what makes a page scroll sideways on a phone.
+SIDEWAYS = "document.documentElement.scrollWidth - window.innerWidth"
+
+
+def test_the_phone_layout_lists_views_and_measures_without_scrolling_sideways(
+    service: LiveService, account: Account
+) -> None:
+    with chromium() as browser, service.explained():
+        page, errors = watched_page(browser, viewport=PHONE, device_scale_factor=1)
+        enter(page, service.url, EMAIL, PASSWORD, new_account=False)
+        card = page.locator(f"li[data-study='{account.imported}']")
+        card.wait_for(timeout=30_000)
+        assert page.evaluate(SIDEWAYS) <= 0, "the study list scrolls sideways"
+        name = card.locator(".name").first
+        box = name.bounding_box()
+        assert box is not None and box["width"] >= 150, f"the study's name is squeezed: {box}"
+        assert box["height"] < 3 * 22, f"the study's name wraps a word per line: {box}"
+        page.screenshot(path=str(DOCS_IMG / "phone-studies.png"))
+
+        page.goto(f"{service.url}/studies/{account.imported}")
+        page.wait_for_selector("body[data-viewer-ready]", timeout=60_000)
+        assert page.evaluate(SIDEWAYS) <= 0, "the viewer scrolls sideways"
+        canvas = page.locator(".viewport canvas").bounding_box()
+        assert canvas is not None and canvas["width"] >= 350 and canvas["height"] >= 300, canvas
+        # The structure tree is a drawer: closed, the 3D view has the screen; open, the tree.
+        tree = page.locator(".sidebar")
+        assert not tree.is_visible()
+        page.get_by_role("button", name="Structures").click()
+        tree.wait_for(state="visible")
+        page.click(".leaf button.name >> nth=0")
+        page.get_by_role("button", name="Close structures").click()
+        tree.wait_for(state="hidden")
+        page.screenshot(path=str(DOCS_IMG / "phone-viewer.png"))
+
+        page.click("button[role=tab]:text('Statistics')")
+        page.wait_for_selector("table.stats tbody tr")
+        assert page.evaluate(SIDEWAYS) <= 0, "the statistics scroll sideways"
+        page.screenshot(path=str(DOCS_IMG / "phone-statistics.png"))
+        assert errors == [], errors

@@ -31,6 +31,7 @@ def serve(
     """Serve the API (and the web app) with job workers; SQLite and local files by default."""
     import uvicorn
 
+    from iris3d.cli.receiver import start_receiver, stop_receiver
     from iris3d.jobs.supervisor import WorkerSupervisor
     from iris3d.store.database import database_url, open_database
     from iris3d.store.migrate import upgrade
@@ -42,6 +43,7 @@ def serve(
     count = settings.workers if workers is None else workers
     supervisor = WorkerSupervisor(count)
     supervisor.start()
+    receiver = start_receiver(settings)
     console().print(f"Iris on http://{host}:{port} with {count} worker process(es)")
     try:
         uvicorn.run(
@@ -58,6 +60,7 @@ def serve(
         )
     finally:
         supervisor.stop()
+        stop_receiver(receiver)
 
 
 @friendly_errors

@@ -94,6 +94,7 @@ class User(Base):
 class TokenKind(StrEnum):
     SESSION = "session"  # a sign-in: ends when idle for IRIS_SESSION_IDLE_S
     API = "api"  # made for a script, named, listed and revocable; no idle timeout
+    DICOM = "dicom"  # lets a PACS send studies (STOW-RS) and nothing else; no idle timeout
 
 
 class AuthToken(Base):
@@ -258,3 +259,41 @@ class Counter(Base):
     name: Mapped[str] = mapped_column(String(100), primary_key=True)
     labels: Mapped[str] = mapped_column(String(200), primary_key=True)
     value: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class DicomRule(Base):
+    """What happens to studies a PACS sends to this account: how they are processed and where
+    the results go (a PACS server's id from the user's PACS configuration; none: kept only)."""
+
+    __tablename__ = "dicom_rules"
+
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    quality: Mapped[str] = mapped_column(String(16))
+    engine: Mapped[str] = mapped_column(String(32))
+    destination: Mapped[str | None] = mapped_column(String(32), default=None)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DicomReceipt(Base):
+    """One study a PACS sent, from its arrival to its results' delivery; it keeps counts and
+    reasons, never the study's identifiers."""
+
+    __tablename__ = "dicom_receipts"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    owner_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    instances: Mapped[int] = mapped_column(Integer)
+    bytes: Mapped[int] = mapped_column(BigInteger)
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    study_id: Mapped[str | None] = mapped_column(
+        ForeignKey("studies.id", ondelete="SET NULL"), default=None
+    )
+    job_id: Mapped[str | None] = mapped_column(
+        ForeignKey("jobs.id", ondelete="SET NULL"), default=None
+    )
+    destination: Mapped[str | None] = mapped_column(String(32), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -5,6 +5,7 @@ import type { components } from "../api/schema";
 import { formatBytes, formatDate, h, toast } from "../ui/dom";
 import { currentUser, topBar } from "../ui/shell";
 import { loadProviders, providerLinks } from "./providers";
+import { receivingSection } from "./receiving";
 import type { Leave } from "../router";
 import { signInUrl } from "../ui/returnto";
 
@@ -66,7 +67,8 @@ function tokenRow(t: Token, refresh: () => void): HTMLElement {
       .then((r) => { if (!r.response.ok) toast(describe(r.response.status, r.error), "error"); refresh(); });
   });
   return h("tr", { "data-token": t.id },
-    h("td", {}, t.kind === "api" ? `API token “${t.name}”` : t.current ? "This session" : "Session"),
+    h("td", {}, t.kind === "api" ? `API token “${t.name}”` : t.kind === "dicom" ? `Receive token “${t.name}”`
+      : t.current ? "This session" : "Session"),
     h("td", {}, formatDate(t.created_at)),
     h("td", {}, t.last_used_at ? formatDate(t.last_used_at) : "—"),
     h("td", {}, formatDate(t.expires_at)), h("td", {}, revoke));
@@ -125,7 +127,8 @@ export function accountPage(go: (url: string) => void) {
         h("section", { class: "panel" }, h("h2", {}, "Sessions and API tokens"),
           h("table", { class: "stats" }, h("thead", {}, h("tr", {}, h("th", {}, ""), h("th", {}, "Created"),
             h("th", {}, "Last used"), h("th", {}, "Expires"), h("th", {}, ""))), tokens),
-          make, secret, everywhere)));
+          make, secret, everywhere),
+        receivingSection()));
     refresh();
     return () => undefined;
   };
