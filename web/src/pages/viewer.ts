@@ -187,12 +187,23 @@ export function viewerPage(go: (url: string) => void) {
       });
       return b;
     });
+    // On a phone the structure tree is a drawer over the 3D view (styles.css hides these buttons
+    // on wider screens, where the tree is always beside it).
+    const drawerOpen = h("button", { type: "button", class: "drawer-toggle", "aria-expanded": "false" }, "Structures");
+    const drawerClose = h("button", { type: "button", class: "drawer-toggle ghost", "aria-label": "Close structures" }, "Done");
+    const setDrawer = (open: boolean): void => {
+      main3d.classList.toggle("drawer-open", open);
+      drawerOpen.setAttribute("aria-expanded", String(open));
+      scene.requestFrame();
+    };
+    drawerOpen.addEventListener("click", () => setDrawer(!main3d.classList.contains("drawer-open")));
+    drawerClose.addEventListener("click", () => setDrawer(false));
     const main3d = h("div", { class: "viewer-3d" },
-      h("aside", { class: "sidebar" }, search, h("div", { class: "row tight" },
+      h("aside", { class: "sidebar" }, h("div", { class: "row tight" }, search, drawerClose), h("div", { class: "row tight" },
         (() => { const b = h("button", { type: "button" }, "Show all"); b.addEventListener("click", () => apply(T.showAll(state))); return b; })()),
         treeBox),
       h("div", { class: "stage" },
-        h("div", { class: "toolbar", role: "toolbar", "aria-label": "View" },
+        h("div", { class: "toolbar", role: "toolbar", "aria-label": "View" }, drawerOpen,
           viewButton("anterior", "Anterior", "1"), viewButton("posterior", "Posterior", "2"),
           viewButton("right", "Right", "3"), viewButton("left", "Left", "4"),
           viewButton("superior", "Superior", "5"), viewButton("inferior", "Inferior", "6"),
