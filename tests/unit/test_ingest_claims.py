@@ -44,7 +44,7 @@ try:
     if kind == "labels":
         read_nifti_labels(path)
     elif kind == "import":
-        ImportEngine(path).segment(ct, __import__("iris3d.segment.base").segment.base.Quality.FAST)
+        ImportEngine(path).segment(ct, Quality.FAST)
     else:
         load_study(path)
     print("loaded")

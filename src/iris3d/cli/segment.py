@@ -13,11 +13,12 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from iris3d.cli.common import console, friendly_errors
+from iris3d.cli.common import EngineOption, SegmentationOption, console, friendly_errors
+from iris3d.contracts import EngineName, Quality
 from iris3d.errors import IrisError
 from iris3d.ingest import load_study
 from iris3d.labelio import write_label_map
-from iris3d.segment import ENGINE_NAMES, Engine, Quality, get_engine
+from iris3d.segment import Engine, get_engine
 from iris3d.volume import CTVolume
 
 
@@ -61,15 +62,9 @@ def segment(
                      help="The label map (.nii.gz); a folder for several inputs."),
     ],
     *,
-    engine: Annotated[
-        str, typer.Option("--engine", help=f"One of: {', '.join(ENGINE_NAMES)}.")
-    ] = "auto",
+    engine: EngineOption = EngineName.AUTO,
     quality: Annotated[Quality, typer.Option("--quality", help="Model resolution.")] = Quality.FAST,
-    segmentation: Annotated[
-        Path | None,
-        typer.Option("--segmentation", help="For --engine import: a NIfTI label map, a folder "
-                     "of NIfTI masks, or a DICOM-SEG."),
-    ] = None,
+    segmentation: SegmentationOption = None,
     table: Annotated[
         Path | None,
         typer.Option("--table", help="For --engine import: label names (.json, .csv id,name, "
@@ -86,8 +81,6 @@ def segment(
     ] = False,
 ) -> None:
     """Segment CT studies and write each label map with its label table."""
-    if segmentation is not None and engine == "auto":
-        engine = "import"
     targets = output_paths(inputs, output)
     chosen = get_engine(engine, segmentation=segmentation, table=table, device=device)
     for study, target in zip(inputs, targets, strict=True):
@@ -122,6 +115,6 @@ def _segment_one(
               f"{len(present)} structures in {result.timings_s.get('total', 0.0):.1f} s")
     if result.reason:
         out.print(f"  {result.reason}")
-    if result.engine == "tissue" and result.reason:  # auto fell back: say how to do better
+    if result.engine == EngineName.TISSUE and result.reason:  # auto fell back: say how to do better
         out.print("  install TotalSegmentator's models with `iris models install`")
     out.print(f"  wrote {nifti} and {sidecar.name}")

@@ -12,13 +12,8 @@ import numpy as np
 import numpy.typing as npt
 
 from iris3d.anatomy import total_table
-from iris3d.segment.base import (
-    ProgressCallback,
-    Quality,
-    SegmentationError,
-    SegmentationResult,
-    no_progress,
-)
+from iris3d.contracts import EngineName, Quality
+from iris3d.segment.base import ProgressCallback, SegmentationError, SegmentationResult, no_progress
 from iris3d.segment.totalseg.config import try_disable_usage_stats
 from iris3d.segment.totalseg.options import InferenceOptions
 from iris3d.segment.totalseg.weights import (
@@ -43,7 +38,7 @@ class TotalSegmentatorEngine:
     ``iris models install``.
     """
 
-    name = "totalsegmentator"
+    name = EngineName.TOTALSEGMENTATOR
 
     def __init__(
         self,
