@@ -15,6 +15,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from iris3d.cli.common import EngineOption, SegmentationOption, console, friendly_errors
 from iris3d.contracts import EngineName, Quality
+from iris3d.contracts.formats import NIFTI_SUFFIXES, VOLUME_SUFFIXES, strip_suffix
 from iris3d.errors import IrisError
 from iris3d.ingest import load_study
 from iris3d.labelio import write_label_map
@@ -30,10 +31,10 @@ def output_paths(inputs: list[Path], output: Path) -> list[Path]:
     """One input: ``output`` is the file. Several: ``output`` is a folder, where each input
     gets ``<name>_seg.nii.gz``."""
     if len(inputs) == 1 and not output.is_dir():
-        if not output.name.endswith((".nii.gz", ".nii")):
+        if not output.name.endswith(NIFTI_SUFFIXES):
             raise IrisError(f"{output}: the label map is written as NIfTI; end it in .nii.gz")
         return [output]
-    if output.name.endswith((".nii.gz", ".nii")):
+    if output.name.endswith(NIFTI_SUFFIXES):
         raise IrisError(
             f"{len(inputs)} inputs: give -o a folder, where each gets <name>_seg.nii.gz"
         )
@@ -44,11 +45,7 @@ def output_paths(inputs: list[Path], output: Path) -> list[Path]:
 
 
 def _stem(path: Path) -> str:
-    name = path.resolve().name
-    for suffix in (".nii.gz", ".nii", ".nrrd", ".mha", ".mhd", ".zip"):
-        if name.lower().endswith(suffix):
-            return name[: -len(suffix)]
-    return name
+    return strip_suffix(path.resolve().name, (*VOLUME_SUFFIXES, ".zip"))
 
 
 @friendly_errors

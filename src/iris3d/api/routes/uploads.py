@@ -23,7 +23,8 @@ from iris3d.api.quotas import check_new_upload
 from iris3d.api.routes.studies import public_study
 from iris3d.api.schemas import Message, StudyPublic, UploadComplete, UploadCreate, UploadPublic
 from iris3d.api.services import Services
-from iris3d.api.upload_stream import known_suffix, too_large_message
+from iris3d.api.upload_stream import too_large_message
+from iris3d.contracts.formats import upload_suffix
 from iris3d.ingest.errors import TooLargeError
 from iris3d.store import studies
 from iris3d.store.models import Upload, User, utcnow
@@ -74,7 +75,7 @@ def create_upload(body: UploadCreate, user: CurrentUser, services: ServicesDep) 
             session,
             owner_id=user.id,
             size=body.size,
-            suffix=known_suffix(body.filename),
+            suffix=upload_suffix(body.filename),
             expires_at=expires,
         )
     _part(services, upload.id).touch()
