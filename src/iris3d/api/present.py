@@ -19,6 +19,8 @@ from iris3d.jobs.eta import EtaCalculator
 from iris3d.store import jobs as job_rows
 from iris3d.store.models import Job, Study
 
+_STAGES = frozenset(Stage)  # timings of any other name (none are written) are not shown
+
 
 def artifact_url(job_id: str, name: ArtifactName) -> str:
     return f"/api/jobs/{job_id}/artifacts/{name}"
@@ -58,7 +60,7 @@ def job_public(session: Session, job: Job, eta: EtaCalculator) -> JobPublic:
         started_at=job.started_at,
         finished_at=job.finished_at,
         duration_s=job.duration_s,
-        timings_s={str(k): float(v) for k, v in (job.timings or {}).items()},
+        timings_s={Stage(k): float(v) for k, v in (job.timings or {}).items() if k in _STAGES},
         artifacts=[_artifact(job.id, ArtifactName(name), record)
                    for name, record in sorted(artifacts.items())],
     )

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from iris3d.contracts import ArtifactName, EngineName, JobKind, JobStage, JobState, Quality
+from iris3d.contracts import ArtifactName, EngineName, JobKind, JobStage, JobState, Quality, Stage
 
 
 class EngineInfo(BaseModel):
@@ -92,7 +92,7 @@ class JobPublic(BaseModel):
     started_at: datetime | None
     finished_at: datetime | None
     duration_s: float | None
-    timings_s: dict[str, float]
+    timings_s: dict[Stage, float] = Field(description="Seconds each stage took.")
     artifacts: list[ArtifactPublic]
 
 
