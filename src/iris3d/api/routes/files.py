@@ -40,9 +40,8 @@ def _artifact(job: Job, name: str) -> dict[str, Any]:
 def download_artifact(
     job: OwnedJob, name: str, request: Request, services: ServicesDep
 ) -> Response:
-    """One result file: ``glb``, ``glb_plain`` (no extensions, for any glTF tool),
-    ``meshes_zip``, ``labels_nifti``, ``ct_nifti``, ``labels_json``, ``statistics_json``,
-    ``statistics_csv``, ``thumbnail`` or ``manifest``."""
+    """One result file, named as in the job's ``artifacts`` (an ``ArtifactName``; any other
+    name is not found)."""
     return blob_response(services.blobs, _artifact(job, name), request)
 
 
