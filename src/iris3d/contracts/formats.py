@@ -10,9 +10,6 @@ UPLOAD_SUFFIXES = (".nii.gz", ".nii", ".nrrd", ".mha", ".zip", ".dcm")
 """What the service takes as one uploaded file. Headers with a detached data file (``.nhdr``,
 ``.mhd``) come inside a zip with their data, never alone."""
 
-DETACHED_HEADER_SUFFIXES = (".nhdr", ".mhd")
-
-
 def upload_suffix(filename: str) -> str:
     """The upload suffix ``filename`` ends with, or "" when the service does not take it."""
     name = filename.lower()

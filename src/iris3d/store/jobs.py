@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from iris3d.contracts import FINISHED_STATES, JobKind, JobState
+from iris3d.contracts import JobKind, JobState
 from iris3d.store.models import Job, Study, utcnow
 
 
@@ -177,7 +177,3 @@ def count_by_state(session: Session) -> dict[JobState, int]:
     counts = dict.fromkeys(JobState, 0)
     counts.update({state: int(n) for state, n in rows})
     return counts
-
-
-def is_finished(job: Job) -> bool:
-    return job.state in FINISHED_STATES

@@ -23,7 +23,6 @@ from iris3d.store import studies
 from iris3d.store.models import Job, User
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
-_NOT_FOUND = NOT_FOUND
 
 
 def _public(services: Services, job: Job) -> JobPublic:
@@ -46,7 +45,7 @@ OwnedJob = Annotated[Job, Depends(owned_job)]
     "",
     status_code=status.HTTP_201_CREATED,
     responses={
-        **_NOT_FOUND,
+        **NOT_FOUND,
         403: {"model": Message, "description": "A quota is reached."},
         422: {"model": Message},
     },
@@ -114,12 +113,12 @@ def list_jobs(
         return JobsPublic(items=[job_public(session, job, eta) for job in rows])
 
 
-@router.get("/{job_id}", responses=_NOT_FOUND)
+@router.get("/{job_id}", responses=NOT_FOUND)
 def get_job(job: OwnedJob, services: ServicesDep) -> JobPublic:
     return _public(services, job)
 
 
-@router.post("/{job_id}/cancel", responses=_NOT_FOUND)
+@router.post("/{job_id}/cancel", responses=NOT_FOUND)
 def cancel_job(job: OwnedJob, services: ServicesDep) -> JobPublic:
     """Cancel a queued job now, or ask a running one to stop (it says ``cancelled`` when it has)."""
     with services.db.session() as session:
@@ -132,7 +131,7 @@ def cancel_job(job: OwnedJob, services: ServicesDep) -> JobPublic:
 @router.post(
     "/{job_id}/retry",
     responses={
-        **_NOT_FOUND,
+        **NOT_FOUND,
         403: {"model": Message, "description": "A quota is reached."},
         409: {"model": Message},
     },

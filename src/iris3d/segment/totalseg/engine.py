@@ -67,10 +67,6 @@ class TotalSegmentatorEngine:
             self._cache = shared_cache()
         return self._cache
 
-    def warm_up(self, quality: Quality | str) -> None:
-        """Load the models for ``quality`` now, so the first study does not wait for them."""
-        self._load(Quality(quality))
-
     def segment(
         self, volume: CTVolume, quality: Quality | str, progress: ProgressCallback = no_progress
     ) -> SegmentationResult:
