@@ -19,7 +19,7 @@ from iris3d.contracts import (
     JobState,
     missing_artifacts,
 )
-from iris3d.store.models import Job, Study
+from iris3d.store.models import WAITING_MESSAGE, Job, Study
 
 
 def not_comparable(artifacts: Iterable[str]) -> str:
@@ -65,7 +65,7 @@ def add_comparison(
         engine=COMPARISON_ENGINE,
         voxels=base_study.voxels + follow_study.voxels,
         max_attempts=max_attempts,
-        message="waiting for a worker",
+        message=WAITING_MESSAGE,
     )
     session.add(job)
     session.flush()

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from iris3d.contracts import JobKind, JobState
-from iris3d.store.models import Job, Study, utcnow
+from iris3d.store.models import (
+    WAITING_MESSAGE,
+    Job,
+    Study,
+    back_in_queue,
+    job_changes,
+    utcnow,
+)
 
 
 def add_job(
@@ -28,7 +33,7 @@ def add_job(
         series_uid=series_uid,
         voxels=study.voxels,
         max_attempts=max_attempts,
-        message="waiting for a worker",
+        message=WAITING_MESSAGE,
     )
     session.add(job)
     session.flush()
@@ -87,23 +92,19 @@ def jobs_by_id(session: Session, ids: list[str]) -> list[Job]:
     return list(session.scalars(select(Job).where(Job.id.in_(ids))))
 
 
-def _bump(**values: Any) -> dict[str, Any]:
-    return {**values, "updated_at": utcnow(), "revision": Job.revision + 1}
-
-
 def request_cancel(session: Session, job_id: str) -> Job | None:
     """A queued job is cancelled now; a running one is asked to stop (its worker confirms)."""
     now = utcnow()
     session.execute(
         update(Job)
         .where(Job.id == job_id, Job.state == JobState.QUEUED)
-        .values(**_bump(state=JobState.CANCELLED, finished_at=now,
+        .values(**job_changes(state=JobState.CANCELLED, finished_at=now,
                         message=JobState.CANCELLED.value))
     )
     session.execute(
         update(Job)
         .where(Job.id == job_id, Job.state == JobState.RUNNING)
-        .values(**_bump(cancel_requested=True, message="cancelling"))
+        .values(**job_changes(cancel_requested=True, message="cancelling"))
     )
     return session.get(Job, job_id, populate_existing=True)
 
@@ -114,17 +115,11 @@ def requeue_finished(session: Session, job_id: str, max_attempts: int) -> bool:
         update(Job)
         .where(Job.id == job_id, Job.state.in_([JobState.FAILED, JobState.CANCELLED]))
         .values(
-            **_bump(
-                state=JobState.QUEUED,
-                stage=None,
-                progress=0.0,
-                message="waiting for a worker",
+            **back_in_queue(
                 error=None,
                 cancel_requested=False,
                 attempts=0,
                 max_attempts=max_attempts,
-                worker_id=None,
-                heartbeat_at=None,
                 started_at=None,
                 finished_at=None,
                 created_at=utcnow(),

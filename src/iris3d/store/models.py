@@ -208,6 +208,22 @@ class Job(Base):
     revision: Mapped[int] = mapped_column(Integer, default=1)
 
 
+WAITING_MESSAGE = "waiting for a worker"
+
+
+def job_changes(**values: Any) -> dict[str, Any]:
+    """``values`` for an UPDATE of jobs, with the new ``updated_at`` and ``revision`` that the
+    event streams watch."""
+    return {**values, "updated_at": utcnow(), "revision": Job.revision + 1}
+
+
+def back_in_queue(**values: Any) -> dict[str, Any]:
+    """A job's changes as it waits for a worker again (``values`` add to or override them)."""
+    return job_changes(**{"state": JobState.QUEUED, "stage": None, "progress": 0.0,
+                          "worker_id": None, "heartbeat_at": None, "message": WAITING_MESSAGE,
+                          **values})
+
+
 class Worker(Base):
     """A live worker process, known by its heartbeat."""
 

@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from iris3d.contracts import JobKind, JobState, Stage
-from iris3d.store.models import Job, Study, Worker, utcnow
+from iris3d.store.models import Job, Study, Worker, back_in_queue, job_changes, utcnow
 
 
 @dataclass(frozen=True)
@@ -49,10 +49,6 @@ def _held(job_id: str, attempt: int, worker_id: str) -> ColumnElement[bool]:
         & (Job.attempts == attempt)
         & (Job.worker_id == worker_id)
     )
-
-
-def _bump(**values: Any) -> dict[str, Any]:
-    return {**values, "updated_at": utcnow(), "revision": Job.revision + 1}
 
 
 def fair_order(session: Session, limit: int = 50) -> list[tuple[str, str, str]]:
@@ -111,7 +107,7 @@ def claim_job(session: Session, job_id: str, worker_id: str) -> Claim | None:
         update(Job)
         .where(Job.id == job_id, Job.state == JobState.QUEUED)
         .values(
-            **_bump(
+            **job_changes(
                 state=JobState.RUNNING,
                 attempts=Job.attempts + 1,
                 worker_id=worker_id,
@@ -186,7 +182,7 @@ def heartbeat(session: Session, claim: Claim) -> Lease:
 def save_progress(
     session: Session, claim: Claim, stage: Stage, fraction: float, message: str
 ) -> Lease:
-    return _lease(session, claim, **_bump(stage=stage, progress=fraction, message=message))
+    return _lease(session, claim, **job_changes(stage=stage, progress=fraction, message=message))
 
 
 def _finish(session: Session, claim: Claim, state: JobState, **values: Any) -> bool:
@@ -194,7 +190,7 @@ def _finish(session: Session, claim: Claim, state: JobState, **values: Any) -> b
     result = session.execute(
         update(Job)
         .where(_held(claim.job_id, claim.attempt, claim.worker_id))
-        .values(**_bump(state=state, finished_at=now, heartbeat_at=None, message=state.value,
+        .values(**job_changes(state=state, finished_at=now, heartbeat_at=None, message=state.value,
                         **values))
     )
     return getattr(result, "rowcount", 0) == 1
@@ -239,15 +235,7 @@ def release(session: Session, claim: Claim) -> bool:
         update(Job)
         .where(_held(claim.job_id, claim.attempt, claim.worker_id))
         .values(
-            **_bump(
-                state=JobState.QUEUED,
-                attempts=Job.attempts - 1,
-                worker_id=None,
-                heartbeat_at=None,
-                stage=None,
-                progress=0.0,
-                message="waiting for a worker",
-            )
+            **back_in_queue(attempts=Job.attempts - 1)
         )
     )
     return getattr(result, "rowcount", 0) == 1
@@ -271,20 +259,15 @@ def requeue_stale(session: Session, stale_before: datetime) -> dict[str, JobStat
             & (Job.state == JobState.RUNNING)
         )
         if job.cancel_requested:
-            values = _bump(
+            values = job_changes(
                 state=JobState.CANCELLED, finished_at=utcnow(), message=JobState.CANCELLED.value
             )
         elif job.attempts < job.max_attempts:
-            values = _bump(
-                state=JobState.QUEUED,
-                worker_id=None,
-                heartbeat_at=None,
-                stage=None,
-                progress=0.0,
-                message=f"retrying: the worker stopped during attempt {job.attempts}",
+            values = back_in_queue(
+                message=f"retrying: the worker stopped during attempt {job.attempts}"
             )
         else:
-            values = _bump(
+            values = job_changes(
                 state=JobState.FAILED,
                 finished_at=utcnow(),
                 message=JobState.FAILED.value,
