@@ -9,6 +9,8 @@ from urllib.parse import unquote, urlsplit
 from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from iris3d.contracts import Quality
+
 
 def _default_data_dir() -> Path:
     return Path.home() / ".local" / "share" / "iris"
@@ -110,7 +112,7 @@ class Settings(BaseSettings):
     signin_window_s: float = Field(default=300.0, gt=0)
     cookie_secure: bool | None = Field(default=None, description="Default: on outside development.")
     workers: int = Field(default=1, ge=0, description="Worker processes `iris serve` starts.")
-    worker_totalseg_qualities: list[Literal["fastest", "fast", "normal", "high"]] | None = Field(
+    worker_totalseg_qualities: list[Quality] | None = Field(
         default=None,
         description="TotalSegmentator quality levels the workers have installed, when they run on "
         "other machines than the API (a JSON list); unset: the levels installed on this machine.",

@@ -13,14 +13,15 @@ import numpy as np
 import pytest
 import trimesh
 
+from iris3d.contracts import Quality, Stage
 from iris3d.export import read_glb
 from iris3d.ingest import load_study
 from iris3d.phantom import Phantom, make_phantom
 from iris3d.phantom.dicom import write_dicom_series
 from iris3d.phantom.files import write_nifti
-from iris3d.pipeline import OutputExistsError, ProcessOptions, Stage, process_study
+from iris3d.pipeline import OutputExistsError, ProcessOptions, process_study
 from iris3d.pipeline.progress import overall_fraction
-from iris3d.segment.base import Quality, SegmentationError
+from iris3d.segment.base import SegmentationError
 from iris3d.volume import LabelMap
 
 

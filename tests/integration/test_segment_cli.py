@@ -14,11 +14,11 @@ import pydicom
 import pytest
 from tests.support.tiny_totalseg import build_tiny_weights
 
+from iris3d.contracts import Quality
 from iris3d.labelio import read_label_map, write_label_map
 from iris3d.phantom import Phantom, make_phantom
 from iris3d.phantom.dicom import write_dicom_series
 from iris3d.phantom.files import write_nifti
-from iris3d.segment import Quality
 
 
 def run_iris(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
@@ -119,7 +119,7 @@ def test_bad_arguments_are_messages(small_phantom: Phantom, tmp_path: Path, home
     ct = write_nifti(small_phantom.ct, tmp_path / "ct.nii.gz")
     wrong_engine = run_iris("segment", str(ct), "-o", str(tmp_path / "s.nii.gz"), "--engine",
                             "magic", home=home)
-    assert wrong_engine.returncode == 2 and "unknown segmentation engine" in wrong_engine.stderr
+    assert wrong_engine.returncode == 2 and "'magic' is not one of" in wrong_engine.stderr
     two_into_one = run_iris("segment", str(ct), str(ct), "-o", str(tmp_path / "s.nii.gz"),
                             home=home)
     assert two_into_one.returncode == 2 and "give -o a folder" in two_into_one.stderr

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { Artifact, Job } from "../src/api/client";
 import { offeredDownloads } from "../src/pages/downloads";
 
-const file = (name: string, filename: string): Artifact =>
+const file = (name: Artifact["name"], filename: string): Artifact =>
   ({ name, filename, size: 1, media_type: "application/octet-stream", url: `/a/${name}` });
 const job = (artifacts: Artifact[]): Job => ({
   id: "j", kind: "study", study_id: "s", state: "done", stage: "done", percent: 100, message: "",

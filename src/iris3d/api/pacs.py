@@ -21,15 +21,16 @@ from iris3d.api.quotas import check_new_job, check_new_study
 from iris3d.api.routes.engines import totalseg_qualities
 from iris3d.api.routes.jobs import create_job
 from iris3d.api.routes.studies import public_study
-from iris3d.api.schemas import EngineChoice, JobCreate
+from iris3d.api.schemas import JobCreate
 from iris3d.api.services import Services
+from iris3d.contracts import ArtifactName, EngineName, JobState
 from iris3d.pacs import DicomWebClient
 from iris3d.settings import PacsServerConfig, Settings
 from iris3d.store import jobs as job_rows
 from iris3d.store import pacs_servers
-from iris3d.store.models import JobState, PacsServer, User
+from iris3d.store.models import PacsServer, User
 
-RESULT_ARTIFACTS = ("dicom_seg", "dicom_sr")
+RESULT_ARTIFACTS = (ArtifactName.DICOM_SEG, ArtifactName.DICOM_SR)
 """A finished job's DICOM results that go back to the PACS (the DICOM-SEG and the SR)."""
 
 SITE_PREFIX = "site-"
@@ -160,10 +161,10 @@ def _refuse_before_retrieval(services: Services, user: User, body: PacsPull) -> 
     check_new_study(user, services, 0)
     with services.db.reader() as session:
         check_new_job(session, user, services.settings)
-    if body.engine is EngineChoice.IMPORT:
+    if body.engine is EngineName.IMPORT:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
                             "Engine 'import' needs your own segmentation: upload the study.")
-    if (body.engine is EngineChoice.TOTALSEGMENTATOR
+    if (body.engine is EngineName.TOTALSEGMENTATOR
             and body.quality not in totalseg_qualities(services.settings)):
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT,

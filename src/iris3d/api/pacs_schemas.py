@@ -6,8 +6,8 @@ from datetime import date
 
 from pydantic import BaseModel, Field
 
-from iris3d.api.schemas import EngineChoice, JobPublic, StudyPublic
-from iris3d.segment.base import Quality
+from iris3d.api.schemas import JobPublic, StudyPublic
+from iris3d.contracts import EngineName, Quality
 from iris3d.settings import PacsAuth, PacsServerConfig
 
 
@@ -78,7 +78,7 @@ class PacsPull(BaseModel):
                                   "the PACS.")
     name: str | None = Field(default=None, max_length=200, description="The new study's name.")
     quality: Quality = Quality.FAST
-    engine: EngineChoice = EngineChoice.AUTO
+    engine: EngineName = EngineName.AUTO
 
 
 class PacsPulled(BaseModel):

@@ -10,12 +10,12 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from iris3d.cli.common import console, friendly_errors
-from iris3d.cli.process import EngineOption, QualityOption
+from iris3d.cli.common import EngineOption, console, friendly_errors
+from iris3d.cli.process import QualityOption
 from iris3d.cli.process import process as process_command
+from iris3d.contracts import EngineName, Quality
 from iris3d.errors import IrisError
 from iris3d.pacs import DicomWebClient, SearchFilter
-from iris3d.segment.base import Quality
 from iris3d.settings import PacsServerConfig, get_settings
 
 pacs_app = typer.Typer(help="Find and pull studies from a PACS (DICOMweb).", no_args_is_help=True)
@@ -107,7 +107,7 @@ def pull(
     process: Annotated[bool, typer.Option("--process", help="Then run `iris process` on it "
                                           "into OUTPUT/results.")] = False,
     quality: QualityOption = Quality.FAST,
-    engine: EngineOption = "auto",
+    engine: EngineOption = EngineName.AUTO,
 ) -> None:
     """Retrieve one series (WADO-RS) into OUTPUT/dicom, and process it with --process."""
     folder = output / "dicom"

@@ -17,12 +17,14 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from iris3d.cli.common import console, friendly_errors
+from iris3d.cli.common import EngineOption, SegmentationOption, console, friendly_errors
+from iris3d.contracts import EngineName, Quality
+from iris3d.contracts.formats import NIFTI_SUFFIXES, VOLUME_SUFFIXES, strip_suffix
 from iris3d.errors import IrisError
 from iris3d.geometry import reorient_to
 from iris3d.ingest import load_study
 from iris3d.labelio import write_label_map
-from iris3d.segment import ENGINE_NAMES, Engine, Quality, get_engine
+from iris3d.segment import Engine, get_engine
 from iris3d.volume import CTVolume, LabelMap
 
 
@@ -34,10 +36,10 @@ def output_paths(inputs: list[Path], output: Path) -> list[Path]:
     """One input: ``output`` is the file. Several: ``output`` is a folder, where each input
     gets ``<name>_seg.nii.gz``."""
     if len(inputs) == 1 and not output.is_dir():
-        if not output.name.endswith((".nii.gz", ".nii")):
+        if not output.name.endswith(NIFTI_SUFFIXES):
             raise IrisError(f"{output}: the label map is written as NIfTI; end it in .nii.gz")
         return [output]
-    if output.name.endswith((".nii.gz", ".nii")):
+    if output.name.endswith(NIFTI_SUFFIXES):
         raise IrisError(
             f"{len(inputs)} inputs: give -o a folder, where each gets <name>_seg.nii.gz"
         )
@@ -48,11 +50,7 @@ def output_paths(inputs: list[Path], output: Path) -> list[Path]:
 
 
 def _stem(path: Path) -> str:
-    name = path.resolve().name
-    for suffix in (".nii.gz", ".nii", ".nrrd", ".mha", ".mhd", ".zip"):
-        if name.lower().endswith(suffix):
-            return name[: -len(suffix)]
-    return name
+    return strip_suffix(path.resolve().name, (*VOLUME_SUFFIXES, ".zip"))
 
 
 @friendly_errors
@@ -66,15 +64,9 @@ def segment(
                      help="The label map (.nii.gz); a folder for several inputs."),
     ],
     *,
-    engine: Annotated[
-        str, typer.Option("--engine", help=f"One of: {', '.join(ENGINE_NAMES)}.")
-    ] = "auto",
+    engine: EngineOption = EngineName.AUTO,
     quality: Annotated[Quality, typer.Option("--quality", help="Model resolution.")] = Quality.FAST,
-    segmentation: Annotated[
-        Path | None,
-        typer.Option("--segmentation", help="For --engine import: a NIfTI label map, a folder "
-                     "of NIfTI masks, or a DICOM-SEG."),
-    ] = None,
+    segmentation: SegmentationOption = None,
     table: Annotated[
         Path | None,
         typer.Option("--table", help="For --engine import: label names (.json, .csv id,name, "
@@ -91,8 +83,6 @@ def segment(
     ] = False,
 ) -> None:
     """Segment CT studies and write each label map with its label table."""
-    if segmentation is not None and engine == "auto":
-        engine = "import"
     targets = output_paths(inputs, output)
     chosen = get_engine(engine, segmentation=segmentation, table=table, device=device)
     for study, target in zip(inputs, targets, strict=True):
@@ -136,6 +126,6 @@ def _segment_one(
               f"{len(present)} structures in {result.timings_s.get('total', 0.0):.1f} s")
     if result.reason:
         out.print(f"  {result.reason}")
-    if result.engine == "tissue" and result.reason:  # auto fell back: say how to do better
+    if result.engine == EngineName.TISSUE and result.reason:  # auto fell back: say how to do better
         out.print("  install TotalSegmentator's models with `iris models install`")
     out.print(f"  wrote {nifti} and {sidecar.name}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from sqlalchemy import (
     JSON,
@@ -23,6 +23,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
+
+from iris3d.contracts import JobKind, JobState, Stage
 
 
 def new_id() -> str:
@@ -52,25 +54,26 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-class JobState(StrEnum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    DONE = "done"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
+E = TypeVar("E", bound=StrEnum)
 
 
-FINISHED_STATES = frozenset({JobState.DONE, JobState.FAILED, JobState.CANCELLED})
+class NameColumn(TypeDecorator[E]):
+    """A vocabulary name (:mod:`iris3d.contracts`) stored as its string: a value outside the
+    vocabulary is refused on the way in, and rows read back as the enum."""
 
+    impl = String
+    cache_ok = True
 
-class JobKind(StrEnum):
-    STUDY = "study"  # process one study: segment, mesh, measure
-    COMPARISON = "comparison"  # compare two processed studies of one patient
+    def __init__(self, enum: type[E], length: int = 16) -> None:
+        super().__init__(length)
+        self.enum = enum
+        self.length = length
 
+    def process_bind_param(self, value: E | str | None, dialect: Dialect) -> str | None:
+        return None if value is None else self.enum(value).value
 
-COMPARISON_ENGINE = "compare"
-"""Engine and quality of every comparison job: they route it to CPU workers and keep its past
-durations apart from the studies' when estimating times."""
+    def process_result_value(self, value: str | None, dialect: Dialect) -> E | None:
+        return None if value is None else self.enum(value)
 
 
 class Base(DeclarativeBase):
@@ -189,7 +192,7 @@ class Job(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     owner_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     study_id: Mapped[str] = mapped_column(ForeignKey("studies.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(16), default=JobKind.STUDY.value)
+    kind: Mapped[JobKind] = mapped_column(NameColumn(JobKind), default=JobKind.STUDY)
     # A comparison's later study (``study_id`` holds the earlier one), and the two study jobs
     # whose results it compares; deleting either study deletes the comparison.
     follow_study_id: Mapped[str | None] = mapped_column(
@@ -200,8 +203,8 @@ class Job(Base):
     engine: Mapped[str] = mapped_column(String(32))
     series_uid: Mapped[str | None] = mapped_column(String(128), default=None)
     voxels: Mapped[int] = mapped_column(BigInteger)
-    state: Mapped[str] = mapped_column(String(16), default=JobState.QUEUED.value)
-    stage: Mapped[str | None] = mapped_column(String(16), default=None)
+    state: Mapped[JobState] = mapped_column(NameColumn(JobState), default=JobState.QUEUED)
+    stage: Mapped[Stage | None] = mapped_column(NameColumn(Stage), default=None)
     progress: Mapped[float] = mapped_column(Float, default=0.0)
     message: Mapped[str] = mapped_column(Text, default="")
     error: Mapped[str | None] = mapped_column(Text, default=None)
@@ -220,6 +223,22 @@ class Job(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     revision: Mapped[int] = mapped_column(Integer, default=1)
+
+
+WAITING_MESSAGE = "waiting for a worker"
+
+
+def job_changes(**values: Any) -> dict[str, Any]:
+    """``values`` for an UPDATE of jobs, with the new ``updated_at`` and ``revision`` that the
+    event streams watch."""
+    return {**values, "updated_at": utcnow(), "revision": Job.revision + 1}
+
+
+def back_in_queue(**values: Any) -> dict[str, Any]:
+    """A job's changes as it waits for a worker again (``values`` add to or override them)."""
+    return job_changes(**{"state": JobState.QUEUED, "stage": None, "progress": 0.0,
+                          "worker_id": None, "heartbeat_at": None, "message": WAITING_MESSAGE,
+                          **values})
 
 
 class Worker(Base):

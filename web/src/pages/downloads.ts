@@ -1,7 +1,7 @@
 // The files a finished study offers for download, in the order shown, with their labels.
 import { artifact, type Artifact, type Job } from "../api/client";
 
-export const DOWNLOADS: readonly (readonly [string, string])[] = [
+export const DOWNLOADS: readonly (readonly [Artifact["name"], string])[] = [
   ["glb", "3D model (GLB)"],
   ["glb_plain", "3D model, plain GLB (Blender, Windows 3D Viewer, other tools)"],
   ["meshes_zip", "Meshes for printing (STL/OBJ zip)"],

@@ -16,6 +16,7 @@ from iris3d.api.present import comparison_public
 from iris3d.api.quotas import check_new_job
 from iris3d.api.schemas import ComparisonCreate, ComparisonPublic, ComparisonsPublic, Message
 from iris3d.api.services import Services
+from iris3d.contracts import keys
 from iris3d.store import comparisons, studies
 from iris3d.store.models import Job, Study
 
@@ -49,12 +50,9 @@ def _results(session_study: Study | None, which: str, job: Job | None) -> tuple[
         raise _unprocessable(
             f"Study '{session_study.name}' has no finished results yet: process it first."
         )
-    missing = [n for n in comparisons.REQUIRED_ARTIFACTS if n not in (job.artifacts or {})]
-    if missing:
-        raise _unprocessable(
-            f"Study '{session_study.name}' was processed by an older Iris (no "
-            f"{', '.join(missing)}): process it again, then compare."
-        )
+    problem = comparisons.not_comparable(job.artifacts or {})
+    if problem:
+        raise _unprocessable(f"Study '{session_study.name}' {problem}")
     return session_study, job
 
 
@@ -118,4 +116,4 @@ def delete_comparison(comparison_id: str, user: CurrentUser, services: ServicesD
     job = _owned(services, user.id, comparison_id)
     with services.db.session() as session:
         comparisons.remove_comparison(session, job.id)
-    services.blobs.delete_prefix(comparisons.comparison_prefix(job.id))
+    services.blobs.delete_prefix(keys.comparison_prefix(job.id))

@@ -19,12 +19,12 @@ from iris3d.api.pacs import server_for
 from iris3d.api.routes.engines import totalseg_qualities
 from iris3d.api.schemas import Message
 from iris3d.api.security import new_token, token_hash
-from iris3d.contracts import EngineName, Quality
+from iris3d.contracts import EngineName, JobState, Quality
 from iris3d.receiver.router import rule_for
 from iris3d.store import dicom, users
 from iris3d.store import jobs as job_rows
 from iris3d.store.dicom import ReceiptState
-from iris3d.store.models import JobState, TokenKind, utcnow
+from iris3d.store.models import TokenKind, utcnow
 
 router = APIRouter(prefix="/dicom", tags=["dicom"])
 
