@@ -435,3 +435,47 @@ def test_the_phone_layout_lists_views_and_measures_without_scrolling_sideways(
         assert page.evaluate(SIDEWAYS) <= 0, "the statistics scroll sideways"
         page.screenshot(path=str(DOCS_IMG / "phone-statistics.png"))
         assert errors == [], errors
+
+
+def test_a_user_brings_their_own_segmentation_from_the_upload_form(
+    service: LiveService, account: Account, tmp_path: Path
+) -> None:
+    phantom = make_phantom(shape=(64, 56, 48), spacing=(6.0, 6.0, 6.0))
+    ct = write_nifti(phantom.ct, tmp_path / "Abdomen CT.nii.gz")
+    labels = write_nifti(phantom.labels, tmp_path / "my labels.nii.gz")
+    broken = tmp_path / "broken labels.nii.gz"
+    broken.write_bytes(b"not a label map at all")
+    with chromium() as browser, service.explained():
+        page, errors = watched_page(browser, viewport={"width": 1440, "height": 900})
+        enter(page, service.url, EMAIL, PASSWORD, new_account=False)
+        wait_until(page, "document.querySelector('[data-testid=engine-forecast]').textContent")
+
+        # A label map that is not one: refused in words naming it; the CT is kept.
+        page.set_input_files("#segmentation-input", str(broken))
+        assert page.is_disabled("#engine")
+        forecast = page.inner_text("[data-testid=engine-forecast]")
+        assert 'Your segmentation "broken labels.nii.gz" will be used' in forecast, forecast
+        page.set_input_files("#file-input", str(ct))
+        refusal = page.locator(".upload-status.error")
+        refusal.wait_for(timeout=60_000)
+        said = refusal.inner_text()
+        assert said.startswith('Your segmentation "broken labels.nii.gz" was not accepted:'), said
+        assert "choose another segmentation file" in said, said
+
+        # Another file processes the kept CT with it: no second upload.
+        page.set_input_files("#segmentation-input", str(labels))
+        wait_until(page, "document.querySelector('.upload-status').textContent"
+                         ".includes('with your segmentation \"my labels.nii.gz\"')", timeout_s=60)
+        assert not page.is_disabled("#engine")
+        # The refused PUT shows in the console as a failed load: that one is expected.
+        refused = "Failed to load resource: the server responded with a status of 4"
+        assert [e for e in errors if not e.startswith(refused)] == [], errors
+    with service.client(account.token) as http:
+        mine = [s for s in http.get("/api/studies").json()["items"]
+                if s["latest_job"] and s["latest_job"]["engine"] == "import"
+                and s["id"] != account.imported]
+        assert len(mine) == 1, mine  # one CT uploaded, processed with the user's labels
+        done = wait_for(http, mine[0]["latest_job"]["id"], {"done", "failed"}, timeout_s=600)
+        assert done["state"] == "done", done["error"]
+        assert done["engine_used"] == "import"
+        assert http.delete(f"/api/studies/{mine[0]['id']}").status_code in (200, 204)
