@@ -31,6 +31,7 @@ from tests.support.requirements import require
 
 from iris3d.phantom import make_phantom
 from iris3d.phantom.files import write_nifti
+from iris3d.volume import LabelMap
 
 pytestmark = pytest.mark.slow
 EMAIL = "eve@example.org"
@@ -479,3 +480,36 @@ def test_a_user_brings_their_own_segmentation_from_the_upload_form(
         assert done["state"] == "done", done["error"]
         assert done["engine_used"] == "import"
         assert http.delete(f"/api/studies/{mine[0]['id']}").status_code in (200, 204)
+
+
+def test_a_comparison_bound_to_fail_is_refused_in_the_dialog(
+    service: LiveService, account: Account, tmp_path: Path
+) -> None:
+    phantom = make_phantom(shape=(64, 56, 48), spacing=(6.0, 6.0, 6.0))
+    trachea = next(i for i, s in phantom.labels.table.items() if s.name == "trachea")
+    labels = phantom.labels.array.copy()
+    labels[labels == trachea] = 0  # the one name the tissue engine shares with the phantom
+    own = write_nifti(LabelMap(labels, phantom.labels.affine, phantom.labels.table),
+                      tmp_path / "labels.nii.gz")
+    ct = write_nifti(phantom.ct, tmp_path / "ct.nii.gz").read_bytes()
+    with service.client(account.token) as http:
+        organs = _upload(http, ct, "import", own.read_bytes())
+        _wait_done(http, organs)
+    with chromium() as browser, service.explained():
+        page, errors = watched_page(browser, viewport={"width": 1440, "height": 900})
+        enter(page, service.url, EMAIL, PASSWORD, new_account=False)
+        card = page.locator(f"li[data-study='{account.tissue}']")
+        card.wait_for(timeout=30_000)
+        card.get_by_role("button", name="Compare").click()
+        page.select_option("#compare-other", organs)
+        page.locator("dialog").get_by_role("button", name="Compare", exact=True).click()
+        wait_until(page, "document.querySelector('.compare-form .error').textContent")
+        said = page.inner_text(".compare-form .error")
+        assert "no structure in common" in said, said
+        assert page.locator("dialog[open]").count() == 1  # still there: nothing was queued
+        page.get_by_role("button", name="Cancel").click()
+        # The refused POST is in the console as a failed load: that one is expected.
+        assert [e for e in errors if "status of 422" not in e] == [], errors
+    with service.client(account.token) as http:
+        assert http.get("/api/comparisons", params={"study_id": organs}).json()["items"] == []
+        assert http.delete(f"/api/studies/{organs}").status_code in (200, 204)

@@ -11,6 +11,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, status
 
+from iris3d.api.comparability import no_shared_structure
 from iris3d.api.deps import NOT_FOUND, CurrentUser, ServicesDep, not_found
 from iris3d.api.present import comparison_public
 from iris3d.api.quotas import check_new_job
@@ -79,6 +80,10 @@ def create_comparison(
             study = studies.owned_study(session, user.id, study_id)
             latest = None if study is None else comparisons.latest_done_job(session, study.id)
             sides.append(_results(study, which, latest))
+        problem = no_shared_structure(services, (sides[0][0].name, sides[1][0].name),
+                                      (sides[0][1], sides[1][1]))
+        if problem:
+            raise _unprocessable(problem)
         job = comparisons.add_comparison(
             session,
             sides[0],

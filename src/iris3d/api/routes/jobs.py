@@ -9,6 +9,7 @@ import anyio
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
+from iris3d.api.comparability import retry_refusal
 from iris3d.api.deps import NOT_FOUND, CurrentUser, Offset, ServicesDep, TokenDep, not_found
 from iris3d.api.event_schemas import (
     Deleted,
@@ -24,7 +25,7 @@ from iris3d.api.routes.engines import totalseg_qualities
 from iris3d.api.schemas import JobCreate, JobPublic, JobsPublic, Message
 from iris3d.api.services import Services
 from iris3d.api.streams import SessionWatch, StreamSlot
-from iris3d.contracts import FINISHED_STATES, EngineName, JobState
+from iris3d.contracts import FINISHED_STATES, EngineName, JobKind, JobState
 from iris3d.settings import Settings
 from iris3d.store import jobs as job_rows
 from iris3d.store import studies
@@ -145,7 +146,11 @@ def cancel_job(job: OwnedJob, services: ServicesDep) -> JobPublic:
     },
 )
 def retry_job(job: OwnedJob, user: CurrentUser, services: ServicesDep) -> JobPublic:
-    """Queue a failed or cancelled job again."""
+    """Queue a failed or cancelled job again (not a comparison bound to fail the same way)."""
+    if job.kind == JobKind.COMPARISON and job.state in (JobState.FAILED, JobState.CANCELLED):
+        refusal = retry_refusal(services, job)
+        if refusal:
+            raise HTTPException(status.HTTP_409_CONFLICT, refusal)
     with services.db.session() as session:
         if job.state in (JobState.FAILED, JobState.CANCELLED):  # else: a 409 below
             check_new_job(session, user, services.settings)
