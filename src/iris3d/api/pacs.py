@@ -24,10 +24,11 @@ from iris3d.api.routes.studies import public_study
 from iris3d.api.schemas import EngineChoice, JobCreate
 from iris3d.api.services import Services
 from iris3d.pacs import DicomWebClient
+from iris3d.pacs.reidentify import reidentified_instances
 from iris3d.settings import PacsServerConfig, Settings
 from iris3d.store import jobs as job_rows
 from iris3d.store import pacs_servers
-from iris3d.store.models import JobState, PacsServer, User
+from iris3d.store.models import Job, JobState, PacsServer, User
 
 RESULT_ARTIFACTS = ("dicom_seg", "dicom_sr")
 """A finished job's DICOM results that go back to the PACS (the DICOM-SEG and the SR)."""
@@ -175,11 +176,18 @@ def _refuse_before_retrieval(services: Services, user: User, body: PacsPull) -> 
 def send_results(
     services: Services, user: User, server: PacsServerConfig, job_id: str
 ) -> PacsSent:
-    """STOW-RS the finished job's DICOM-SEG and SR (whichever it has) to ``server``."""
+    """STOW-RS the user's finished job's DICOM-SEG and SR to ``server``."""
     with services.db.reader() as session:
         job = job_rows.owned_job(session, user.id, job_id)
     if job is None:
         raise not_found("job")
+    return send_job_results(services, server, job)
+
+
+def send_job_results(services: Services, server: PacsServerConfig, job: Job) -> PacsSent:
+    """STOW-RS ``job``'s DICOM-SEG and SR (whichever it has), filed with their patient: the
+    patient and study attributes come from the PACS's record of the source series, in memory
+    only (:mod:`iris3d.pacs.reidentify`)."""
     names = [name for name in RESULT_ARTIFACTS if name in (job.artifacts or {})]
     if job.state != JobState.DONE.value or not names:
         raise HTTPException(
@@ -187,15 +195,7 @@ def send_results(
             "This job has no DICOM results to send (a DICOM-SEG or SR): they are made for "
             "finished jobs of studies that came from DICOM.",
         )
-    folder = Path(tempfile.mkdtemp(prefix="pacs-send-", dir=services.upload_dir))
-    try:
-        paths = []
-        for name in names:
-            path = folder / f"{name}.dcm"
-            services.blobs.download(str(job.artifacts[name]["key"]), path)
-            paths.append(path)
-        with client(services, server) as pacs:
-            stored = pacs.store(paths)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    results = [b"".join(services.blobs.read(str(job.artifacts[name]["key"]))) for name in names]
+    with client(services, server) as pacs:
+        stored = pacs.store(reidentified_instances(pacs, results))
     return PacsSent(artifacts=names, instances=stored)
