@@ -17,6 +17,7 @@ from iris3d.api.errors import install_error_handlers
 from iris3d.api.hardening import SecurityHeaders
 from iris3d.api.maintenance import run_maintenance
 from iris3d.api.metrics import RequestTimer
+from iris3d.api.pacs_autosend import run_auto_send
 from iris3d.api.routes import (
     account,
     admin,
@@ -48,13 +49,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = await anyio.to_thread.run_sync(open_services, settings)
         app.state.services = services
-        maintenance = asyncio.create_task(run_maintenance(services))
+        background = [asyncio.create_task(run_maintenance(services)),
+                      asyncio.create_task(run_auto_send(services))]
         try:
             yield
         finally:
-            maintenance.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await maintenance
+            for task in background:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             services.close()
 
     docs = settings.api_docs if settings.api_docs is not None else settings.env == "development"

@@ -27,7 +27,7 @@ from iris3d.pacs import DicomWebClient
 from iris3d.pacs.reidentify import reidentified_instances
 from iris3d.settings import PacsServerConfig, Settings
 from iris3d.store import jobs as job_rows
-from iris3d.store import pacs_servers
+from iris3d.store import pacs_sends, pacs_servers
 from iris3d.store.models import Job, JobState, PacsServer, User
 
 RESULT_ARTIFACTS = ("dicom_seg", "dicom_sr")
@@ -118,7 +118,7 @@ def client(services: Services, server: PacsServerConfig) -> DicomWebClient:
 
 
 def pull_series(
-    services: Services, user: User, server: PacsServerConfig, body: PacsPull
+    services: Services, user: User, server: PacsServerConfig, body: PacsPull, server_id: str
 ) -> PacsPulled:
     """Retrieve the series into a staging folder and take it in as an upload is taken in
     (de-identified, checked in the sandbox, within the limits), then queue its job. Nothing is
@@ -152,6 +152,9 @@ def pull_series(
     job = create_job(
         JobCreate(study_id=study.id, quality=body.quality, engine=body.engine), user, services
     )
+    if body.send_results:  # sent by the API's background sender (iris3d.api.pacs_autosend)
+        with services.db.session() as session:
+            pacs_sends.add_send(session, job_id=job.id, owner_id=user.id, server_id=server_id)
     return PacsPulled(study=public_study(services, study), job=job)
 
 

@@ -65,8 +65,9 @@ def reidentify(result: Dataset, identity: Dataset) -> None:
     """Copy ``identity``'s attributes into ``result``; those the source lacks stay as they are
     (empty, where the result's module requires them present)."""
     for keyword in IDENTIFYING_KEYWORDS:
-        if keyword in identity:
-            setattr(result, keyword, identity.data_element(keyword).value)
+        element = identity.data_element(keyword)
+        if element is not None:
+            setattr(result, keyword, element.value)
 
 
 def source_series(seg: Dataset) -> SourceSeries:
