@@ -65,7 +65,7 @@ def reidentify(result: Dataset, identity: Dataset) -> None:
     """Copy ``identity``'s attributes into ``result``; those the source lacks stay as they are
     (empty, where the result's module requires them present)."""
     for keyword in IDENTIFYING_KEYWORDS:
-        element = identity.data_element(keyword)
+        element = identity.data_element(keyword) if keyword in identity else None
         if element is not None:
             setattr(result, keyword, element.value)
 
