@@ -1,17 +1,19 @@
 """Sending a finished job's DICOM results to a real Orthanc by STOW-RS.
 
 The DICOM-SEG and SR themselves come from another part of Iris; here a small pydicom file
-stands in for the DICOM-SEG, so that the sender is tested on its own."""
+stands in for the DICOM-SEG, so that the sender is tested on its own (the whole round trip:
+test_pacs_roundtrip.py)."""
 
 from __future__ import annotations
 
 import io
 from pathlib import Path
 
+import pydicom
 import pytest
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, SegmentationStorage, generate_uid
-from tests.support.orthanc import orthanc_server
+from tests.support.orthanc import orthanc_server, store_instances
 from tests.support.service import (
     api_client,
     create_job,
@@ -24,17 +26,23 @@ from tests.support.service import (
 
 from iris3d.pacs import DicomWebClient, PacsRefusedError
 from iris3d.phantom import Phantom
+from iris3d.phantom.dicom import write_dicom_series
 from iris3d.settings import PacsServerConfig
 
 
-def _stand_in(sop_uid: str) -> bytes:
+def _stand_in(sop_uid: str, source: Dataset | None) -> bytes:
+    """A DICOM-SEG's header, made from ``source`` (a CT image) when given."""
     ds = Dataset()
     ds.SOPClassUID = SegmentationStorage
     ds.SOPInstanceUID = sop_uid
-    ds.StudyInstanceUID = generate_uid()
+    ds.StudyInstanceUID = source.StudyInstanceUID if source else generate_uid()
     ds.SeriesInstanceUID = generate_uid()
     ds.Modality = "SEG"
-    ds.PatientID = "ANON"
+    ds.PatientID = ""
+    if source is not None:
+        item = Dataset()
+        item.SeriesInstanceUID = source.SeriesInstanceUID
+        ds.ReferencedSeriesSequence = [item]
     ds.file_meta = FileMetaDataset()
     ds.file_meta.MediaStorageSOPClassUID = SegmentationStorage
     ds.file_meta.MediaStorageSOPInstanceUID = sop_uid
@@ -47,7 +55,9 @@ def _stand_in(sop_uid: str) -> bytes:
 def test_a_jobs_dicom_results_arrive_in_orthanc(tmp_path: Path, small_phantom: Phantom) -> None:
     settings = service_settings(tmp_path / "iris")
     sop_uid = generate_uid()
+    ct = write_dicom_series(small_phantom.ct, tmp_path / "ct")
     with orthanc_server(tmp_path / "pacs") as orthanc, api_client(settings) as client:
+        store_instances(orthanc, ct)
         headers = sign_up(client, "send@example.org")
         server = client.post("/api/pacs/servers", headers=headers,
                              json={"name": "Orthanc", "url": orthanc.dicomweb_url}).json()
@@ -58,16 +68,26 @@ def test_a_jobs_dicom_results_arrive_in_orthanc(tmp_path: Path, small_phantom: P
                               json={"job_id": plain["id"]})
         assert refused.status_code == 409, refused.text
 
+        unreferenced = create_job(client, headers, study["id"])
+        finish_next_job(settings, {"glb": b"glTF", "dicom_seg": _stand_in(sop_uid, None)})
+        refused = client.post(f"/api/pacs/servers/{server['id']}/send", headers=headers,
+                              json={"job_id": unreferenced["id"]})
+        assert refused.status_code == 409 and "does not reference" in refused.json()["detail"]
+
         job = create_job(client, headers, study["id"])
-        finish_next_job(settings, {"glb": b"glTF", "dicom_seg": _stand_in(sop_uid)})
+        source = pydicom.dcmread(ct[0], stop_before_pixels=True)
+        finish_next_job(settings, {"glb": b"glTF", "dicom_seg": _stand_in(sop_uid, source)})
         sent = client.post(f"/api/pacs/servers/{server['id']}/send", headers=headers,
                            json={"job_id": job["id"]})
         assert sent.status_code == 200, sent.text
         assert sent.json() == {"artifacts": ["dicom_seg"], "instances": 1}
         with orthanc.client() as http:
-            found = http.post("/tools/find", json={"Level": "Instance",
+            found = http.post("/tools/find", json={"Level": "Instance", "Expand": True,
                                                    "Query": {"SOPInstanceUID": sop_uid}})
-            assert len(found.json()) == 1
+            [instance] = found.json()
+            tags = http.get(f"/instances/{instance['ID']}/simplified-tags").json()
+            assert tags["PatientID"] == source.PatientID  # filed with the CT's patient
+            assert len(http.get("/patients").json()) == 1
         assert client.post(f"/api/pacs/servers/{server['id']}/send", headers=headers,
                            json={"job_id": "nope"}).status_code == 404
 
