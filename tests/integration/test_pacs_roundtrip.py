@@ -94,11 +94,12 @@ def _wait_for_seg(orthanc: Orthanc, study_uid: str, timeout_s: float = 120) -> N
     with orthanc.client() as pacs:
         while time.monotonic() < deadline:
             found = pacs.post("/tools/find", json={
-                "Level": "Series", "Query": {"StudyInstanceUID": study_uid, "Modality": "SEG"}})
-            if found.json():
+                "Level": "Series", "Query": {"StudyInstanceUID": study_uid}, "Expand": True})
+            modalities = {series["MainDicomTags"]["Modality"] for series in found.json()}
+            if {"SEG", "SR"} <= modalities:  # one STOW-RS request, stored one by one
                 return
             time.sleep(0.1)
-    raise AssertionError(f"no SEG reached Orthanc's study in {timeout_s} s")
+    raise AssertionError(f"the SEG and SR did not reach Orthanc's study in {timeout_s} s")
 
 
 def _renumbered(imported: LabelMap, written: LabelMap) -> npt.NDArray[np.integer[Any]]:
