@@ -64,7 +64,8 @@ def _attempt(
     except Exception as e:  # never left "sending"; the type only, as its text may quote a header
         log.error("sending the results of job %s failed: %s", job.id, type(e).__name__)
         return PacsSendState.FAILED, "Iris could not send the results (see the server's log)."
-    return PacsSendState.SENT, f"The PACS stored {sent.instances} instances."
+    plural = "" if sent.instances == 1 else "s"
+    return PacsSendState.SENT, f"The PACS stored {sent.instances} instance{plural}."
 
 
 async def run_auto_send(services: Services) -> None:
