@@ -22,6 +22,7 @@ from tests.support.service import (
 )
 
 from iris3d.phantom import Phantom
+from iris3d.store import pacs_sends
 
 
 @dataclass
@@ -60,6 +61,7 @@ REQUESTS: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/api/pacs/servers/{server_id}/series"): {},
     ("POST", "/api/pacs/servers/{server_id}/pull"): {"json": {"series_uid": "1.2.3"}},
     ("POST", "/api/pacs/servers/{server_id}/send"): {"json": {"job_id": "{job_id}"}},
+    ("GET", "/api/pacs/sends/{job_id}"): {},
 }
 # Routes for administrators only: anyone else gets 403 (the route's existence is public).
 ADMIN_REQUESTS: dict[tuple[str, str], dict[str, Any]] = {
@@ -101,6 +103,9 @@ def world(tmp_path_factory: pytest.TempPathFactory, small_phantom: Phantom) -> I
         # Nothing listens there: only ownership is tested, never the PACS.
         pacs = client.post("/api/pacs/servers", headers=owner,
                            json={"name": "PACS", "url": "http://127.0.0.1:9/dicom-web"}).json()
+        with client.app.state.services.db.session() as session:  # type: ignore[attr-defined]
+            pacs_sends.add_send(session, job_id=job["id"], owner_id=me["id"],
+                                server_id=pacs["id"])
         ids = {
             "study_id": study["id"],
             "later_study_id": later["id"],
