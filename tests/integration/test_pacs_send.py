@@ -7,6 +7,7 @@ test_pacs_roundtrip.py)."""
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, SegmentationStorage, generate_uid
+from sqlalchemy import update
 from tests.support.orthanc import orthanc_server, store_instances
 from tests.support.service import (
     api_client,
@@ -32,6 +34,7 @@ from iris3d.phantom import Phantom
 from iris3d.phantom.dicom import write_dicom_series
 from iris3d.settings import PacsServerConfig
 from iris3d.store import pacs_sends
+from iris3d.store.models import PacsSend, utcnow
 
 
 def _stand_in(sop_uid: str, source: Dataset | None) -> bytes:
@@ -151,6 +154,21 @@ def test_automatic_sends_go_once_and_say_why_when_they_cannot(
         assert "no longer has the series" in states["source gone"]["detail"]
         with orthanc.client() as http:
             assert len(http.get("/instances").json()) == len(ct) + 1
+
+        # A send whose API process stopped mid-way is taken up again once it is stale.
+        abandoned = create_job(client, headers, study["id"])["id"]
+        with services.db.session() as session:
+            pacs_sends.add_send(session, job_id=abandoned, owner_id=_owner(client, headers),
+                                server_id=servers[0])
+            session.execute(update(PacsSend).where(PacsSend.job_id == abandoned)
+                            .values(state="sending"))
+        finish_next_job(settings, {"dicom_seg": _stand_in(generate_uid(), source)})
+        assert send_due(services) == 0
+        with services.db.session() as session:
+            session.execute(update(PacsSend).where(PacsSend.job_id == abandoned)
+                            .values(updated_at=utcnow() - timedelta(hours=1)))
+        assert send_due(services) == 1
+        assert _send_state(client, headers, abandoned)["state"] == "sent"
 
 
 def _owner(client: TestClient, headers: dict[str, str]) -> str:

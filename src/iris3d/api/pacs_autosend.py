@@ -8,6 +8,7 @@ in the database makes sure one process sends each job's results once."""
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 
 import anyio
 from fastapi import HTTPException
@@ -16,23 +17,28 @@ from iris3d.api.pacs import send_job_results, server_for
 from iris3d.api.services import Services
 from iris3d.errors import IrisError
 from iris3d.store import pacs_sends
-from iris3d.store.models import Job, JobState, PacsSendState, User
+from iris3d.store.models import Job, JobState, PacsSendState, User, utcnow
 
 log = logging.getLogger(__name__)
+
+STALE_TIMEOUTS = 20
+"""A send is abandoned when it has been "sending" for this many PACS timeouts (10 min)."""
 
 
 def send_due(services: Services) -> int:
     """Send the results of every job that finished since the last round; how many were tried."""
+    # A send still "sending" after this long was abandoned (its process stopped).
+    stale_before = utcnow() - timedelta(seconds=STALE_TIMEOUTS * services.settings.pacs_timeout_s)
     with services.db.reader() as session:
-        due = pacs_sends.due_sends(session)
+        due = pacs_sends.due_sends(session, stale_before)
     for job_id in due:
-        _send_one(services, job_id)
+        _send_one(services, job_id, stale_before)
     return len(due)
 
 
-def _send_one(services: Services, job_id: str) -> None:
+def _send_one(services: Services, job_id: str, stale_before: datetime) -> None:
     with services.db.session() as session:
-        send = pacs_sends.claim(session, job_id)
+        send = pacs_sends.claim(session, job_id, stale_before)
         if send is None:
             return  # another API process has it
         job, user = session.get(Job, job_id), session.get(User, send.owner_id)
