@@ -217,6 +217,10 @@ class Settings(BaseSettings):
     pacs_timeout_s: float = Field(
         default=30.0, gt=0, description="Seconds to connect to a PACS or wait for its next bytes."
     )
+    pacs_send_interval_s: float = Field(
+        default=5.0, gt=0, description="How often the API looks for finished jobs whose results "
+        "go back to a PACS (series pulled with send_results)."
+    )
 
     @field_validator("pacs_servers")
     @classmethod

@@ -23,7 +23,7 @@ from tests.support.service import (
 )
 
 from iris3d.phantom import Phantom
-from iris3d.store import dicom
+from iris3d.store import dicom, pacs_sends
 
 
 @dataclass
@@ -65,6 +65,7 @@ REQUESTS: dict[tuple[str, str], dict[str, Any]] = {
     ("DELETE", "/api/dicom/tokens/{token_id}"): {},
     ("POST", "/api/dicom/receipts/{receipt_id}/resend"): {},
     ("POST", "/dicom-web/studies/{study_uid}"): {},
+    ("GET", "/api/pacs/sends/{job_id}"): {},
 }
 # Routes whose token is the permission, not a signed-in owner.
 TOKEN_ROUTES = {("GET", "/api/files/{token}"), ("POST", "/dicom-web/studies/{study_uid}")}
@@ -113,6 +114,9 @@ def world(tmp_path_factory: pytest.TempPathFactory, small_phantom: Phantom) -> I
             receipt = dicom.add_receipt(session, me["id"], instances=1, size=1,
                                         state=dicom.ReceiptState.FAILED)
         db.dispose()
+        with client.app.state.services.db.session() as session:  # type: ignore[attr-defined]
+            pacs_sends.add_send(session, job_id=job["id"], owner_id=me["id"],
+                                server_id=pacs["id"])
         ids = {
             "study_id": study["id"],
             "later_study_id": later["id"],

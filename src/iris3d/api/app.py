@@ -17,6 +17,7 @@ from iris3d.api.errors import install_error_handlers
 from iris3d.api.hardening import SecurityHeaders
 from iris3d.api.maintenance import run_maintenance
 from iris3d.api.metrics import RequestTimer
+from iris3d.api.pacs_autosend import run_auto_send
 from iris3d.api.routes import (
     account,
     admin,
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         background = [
             asyncio.create_task(run_maintenance(services)),
             asyncio.create_task(run_router(services)),
+            asyncio.create_task(run_auto_send(services)),
         ]
         try:
             yield

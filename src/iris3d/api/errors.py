@@ -11,6 +11,7 @@ from iris3d.labelio import LabelFileError
 from iris3d.pacs.errors import (
     PacsError,
     PacsNotFoundError,
+    PacsSourceGoneError,
     PacsTimeoutError,
     PacsTooLargeError,
 )
@@ -37,6 +38,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
 def _pacs_status(error: PacsError) -> int:
     """The PACS's failures are a gateway's: Iris is fine, the server behind it is not."""
+    if isinstance(error, PacsSourceGoneError):
+        return status.HTTP_409_CONFLICT
     if isinstance(error, PacsNotFoundError):
         return status.HTTP_404_NOT_FOUND
     if isinstance(error, PacsTooLargeError):

@@ -25,10 +25,11 @@ from iris3d.api.schemas import JobCreate
 from iris3d.api.services import Services
 from iris3d.contracts import ArtifactName, EngineName, JobState
 from iris3d.pacs import DicomWebClient
+from iris3d.pacs.reidentify import reidentified_instances
 from iris3d.settings import PacsServerConfig, Settings
 from iris3d.store import jobs as job_rows
-from iris3d.store import pacs_servers
-from iris3d.store.models import PacsServer, User
+from iris3d.store import pacs_sends, pacs_servers
+from iris3d.store.models import Job, PacsServer, User
 
 RESULT_ARTIFACTS = (ArtifactName.DICOM_SEG, ArtifactName.DICOM_SR)
 """A finished job's DICOM results that go back to the PACS (the DICOM-SEG and the SR)."""
@@ -118,7 +119,7 @@ def client(services: Services, server: PacsServerConfig) -> DicomWebClient:
 
 
 def pull_series(
-    services: Services, user: User, server: PacsServerConfig, body: PacsPull
+    services: Services, user: User, server: PacsServerConfig, body: PacsPull, server_id: str
 ) -> PacsPulled:
     """Retrieve the series into a staging folder and take it in as an upload is taken in
     (de-identified, checked in the sandbox, within the limits), then queue its job. Nothing is
@@ -152,6 +153,9 @@ def pull_series(
     job = create_job(
         JobCreate(study_id=study.id, quality=body.quality, engine=body.engine), user, services
     )
+    if body.send_results:  # sent by the API's background sender (iris3d.api.pacs_autosend)
+        with services.db.session() as session:
+            pacs_sends.add_send(session, job_id=job.id, owner_id=user.id, server_id=server_id)
     return PacsPulled(study=public_study(services, study), job=job)
 
 
@@ -176,11 +180,18 @@ def _refuse_before_retrieval(services: Services, user: User, body: PacsPull) -> 
 def send_results(
     services: Services, user: User, server: PacsServerConfig, job_id: str
 ) -> PacsSent:
-    """STOW-RS the finished job's DICOM-SEG and SR (whichever it has) to ``server``."""
+    """STOW-RS the user's finished job's DICOM-SEG and SR to ``server``."""
     with services.db.reader() as session:
         job = job_rows.owned_job(session, user.id, job_id)
     if job is None:
         raise not_found("job")
+    return send_job_results(services, server, job)
+
+
+def send_job_results(services: Services, server: PacsServerConfig, job: Job) -> PacsSent:
+    """STOW-RS ``job``'s DICOM-SEG and SR (whichever it has), filed with their patient: the
+    patient and study attributes come from the PACS's record of the source series, in memory
+    only (:mod:`iris3d.pacs.reidentify`)."""
     names = [name for name in RESULT_ARTIFACTS if name in (job.artifacts or {})]
     if job.state != JobState.DONE.value or not names:
         raise HTTPException(
@@ -188,15 +199,7 @@ def send_results(
             "This job has no DICOM results to send (a DICOM-SEG or SR): they are made for "
             "finished jobs of studies that came from DICOM.",
         )
-    folder = Path(tempfile.mkdtemp(prefix="pacs-send-", dir=services.upload_dir))
-    try:
-        paths = []
-        for name in names:
-            path = folder / f"{name}.dcm"
-            services.blobs.download(str(job.artifacts[name]["key"]), path)
-            paths.append(path)
-        with client(services, server) as pacs:
-            stored = pacs.store(paths)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    results = [b"".join(services.blobs.read(str(job.artifacts[name]["key"]))) for name in names]
+    with client(services, server) as pacs:
+        stored = pacs.store(reidentified_instances(pacs, results))
     return PacsSent(artifacts=names, instances=stored)

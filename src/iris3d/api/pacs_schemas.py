@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 from iris3d.api.schemas import JobPublic, StudyPublic
 from iris3d.contracts import EngineName, Quality
 from iris3d.settings import PacsAuth, PacsServerConfig
+from iris3d.store.models import PacsSendState
 
 
 class PacsServerCreate(PacsServerConfig):
@@ -79,6 +80,8 @@ class PacsPull(BaseModel):
     name: str | None = Field(default=None, max_length=200, description="The new study's name.")
     quality: Quality = Quality.FAST
     engine: EngineName = EngineName.AUTO
+    send_results: bool = Field(default=False, description="Send the DICOM-SEG and SR back to "
+                               "this server when the job is done.")
 
 
 class PacsPulled(BaseModel):
@@ -93,3 +96,11 @@ class PacsSend(BaseModel):
 class PacsSent(BaseModel):
     artifacts: list[str] = Field(description="The job's DICOM results sent.")
     instances: int = Field(description="Instances the PACS says it stored.")
+
+
+class PacsSendStatus(BaseModel):
+    job_id: str
+    server_id: str
+    state: PacsSendState = Field(description="pending until the job finishes, then sending, "
+                                 "and sent, failed or skipped (the job made no results).")
+    detail: str | None = Field(description="Why it failed or was skipped, or what was stored.")

@@ -155,10 +155,21 @@ class DicomWebClient:
                                     "series.")
         return written
 
+    def series_metadata(self, study_uid: str, series_uid: str) -> dict[str, Any]:
+        """The DICOM JSON header of the series' first instance (WADO-RS metadata). It names the
+        patient: callers keep it in memory and never store or log it."""
+        path = f"/studies/{_uid(study_uid)}/series/{_uid(series_uid)}/metadata"
+        items = self._json(path, {}, "metadata request")
+        if not items:
+            raise PacsNotFoundError(f"The PACS {self.server.name!r} has no such series.")
+        first: dict[str, Any] = items[0]
+        return first
+
     # --- STOW-RS ---
 
-    def store(self, paths: list[Path]) -> int:
-        """Send DICOM files; return how many instances the PACS says it stored."""
+    def store(self, paths: list[Path] | list[bytes]) -> int:
+        """Send DICOM files (or instances in memory); return how many instances the PACS says
+        it stored."""
         content_type, length, chunks = stow_body(paths)
         headers = {
             "Content-Type": content_type,
@@ -187,7 +198,7 @@ class DicomWebClient:
         # %2A in a match key, so the query is encoded here rather than by httpx.
         query = urlencode(params, safe="*?,-", quote_via=quote)
         with self._call(what):
-            answer = self._http.get(f"{path}?{query}", headers=headers)
+            answer = self._http.get(f"{path}?{query}" if query else path, headers=headers)
         self._check(answer, what)
         if answer.status_code == 204 or not answer.content:
             return []

@@ -27,6 +27,10 @@ class PacsNotFoundError(PacsError):
     """The PACS has no such study or series."""
 
 
+class PacsSourceGoneError(PacsError):
+    """The PACS no longer has the series these results were made from: nothing was sent."""
+
+
 class PacsRefusedError(PacsError):
     """The PACS answered with an error."""
 

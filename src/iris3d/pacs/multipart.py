@@ -87,22 +87,30 @@ class PartWriter:
             self._file = None
 
 
-def stow_body(paths: Iterable[Path]) -> tuple[str, int, Iterator[bytes]]:
-    """The Content-Type, exact length and chunks of a STOW-RS body holding ``paths``."""
+def stow_body(parts: Iterable[Path | bytes]) -> tuple[str, int, Iterator[bytes]]:
+    """The Content-Type, exact length and chunks of a STOW-RS body holding ``parts`` (files, or
+    instances already in memory)."""
     boundary = f"iris-{secrets.token_hex(16)}"
-    files = list(paths)
+    items = list(parts)
     head = f"--{boundary}\r\nContent-Type: application/dicom\r\n\r\n".encode()
     tail = f"--{boundary}--\r\n".encode()
-    length = sum(len(head) + p.stat().st_size + 2 for p in files) + len(tail)
+    length = sum(len(head) + _size(part) + 2 for part in items) + len(tail)
 
     def chunks() -> Iterator[bytes]:
-        for path in files:
+        for part in items:
             yield head
-            with path.open("rb") as source:
-                while block := source.read(_CHUNK):
-                    yield block
+            if isinstance(part, bytes):
+                yield part
+            else:
+                with part.open("rb") as source:
+                    while block := source.read(_CHUNK):
+                        yield block
             yield b"\r\n"
         yield tail
 
     content_type = f'multipart/related; type="application/dicom"; boundary={boundary}'
     return content_type, length, chunks()
+
+
+def _size(part: Path | bytes) -> int:
+    return len(part) if isinstance(part, bytes) else part.stat().st_size

@@ -316,3 +316,28 @@ class DicomReceipt(Base):
     destination: Mapped[str | None] = mapped_column(String(32), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PacsSendState(StrEnum):
+    PENDING = "pending"  # waiting for the job to finish
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"  # the PACS refused or was unreachable; ``detail`` says why
+    SKIPPED = "skipped"  # the job failed or was cancelled, or made no DICOM results
+
+
+class PacsSend(Base):
+    """A job's results to send to a PACS when it finishes (asked for when the series was
+    pulled). Only ids: the patient's identifiers are fetched from the PACS when sending."""
+
+    __tablename__ = "pacs_sends"
+
+    job_id: Mapped[str] = mapped_column(
+        ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True
+    )
+    owner_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    server_id: Mapped[str] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(16), default=PacsSendState.PENDING.value, index=True)
+    detail: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

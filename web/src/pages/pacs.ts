@@ -61,6 +61,10 @@ export function pacsPanel(): HTMLElement {
   const searchButton = h("button", { type: "submit", class: "primary" }, "Search");
   const status = h("p", { class: "muted small", role: "status", "aria-live": "polite" });
   const results = h("ul", { class: "pacs-results", "aria-label": "Series in the PACS" });
+  const sendBack = h("input", { type: "checkbox", "data-testid": "pacs-send-results" });
+  const sendLabel = h("label", { class: "small", title: "Iris sends the DICOM-SEG and the "
+    + "measurement report to this PACS, filed with the CT's patient, when processing is done." },
+  sendBack, " Send the results back to this PACS when done");
   let known: PacsServer[] = [];
 
   const show = (list: PacsServer[], chosen?: string): void => {
@@ -88,10 +92,11 @@ export function pacsPanel(): HTMLElement {
     status.textContent = "Retrieving the series from the PACS…";
     try {
       const body = { series_uid: hit.series_uid, study_uid: hit.study_uid, quality: "fast" as const,
-        engine: "auto" as const };
+        engine: "auto" as const, send_results: sendBack.checked };
       const pulled = unwrap(await api.POST("/api/pacs/servers/{server_id}/pull",
         { params: { path: { server_id: servers.value } }, body }));
-      status.textContent = `Imported as "${pulled.study.name}"; processing has started.`;
+      const then = body.send_results ? "; its results go back to the PACS when done" : "";
+      status.textContent = `Imported as "${pulled.study.name}"; processing has started${then}.`;
     } catch (e) {
       status.textContent = `Not imported: ${e instanceof Error ? e.message : String(e)}`;
       button.disabled = false;
@@ -124,6 +129,6 @@ export function pacsPanel(): HTMLElement {
   return h("details", { class: "panel pacs" },
     h("summary", {}, h("strong", {}, "Import from PACS")),
     h("div", { class: "row" }, servers, remove),
-    form, status, results,
+    form, sendLabel, status, results,
     h("details", {}, h("summary", { class: "small" }, "Add a server"), serverForm((s) => void load(s.id))));
 }

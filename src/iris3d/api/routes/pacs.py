@@ -15,6 +15,7 @@ from iris3d.api.pacs_schemas import (
     PacsPulled,
     PacsSearch,
     PacsSend,
+    PacsSendStatus,
     PacsSent,
     PacsSeriesHit,
     PacsSeriesHits,
@@ -27,7 +28,8 @@ from iris3d.api.pacs_schemas import (
 from iris3d.api.schemas import Message
 from iris3d.pacs import SearchFilter
 from iris3d.settings import PacsServerConfig
-from iris3d.store import pacs_servers
+from iris3d.store import pacs_sends, pacs_servers
+from iris3d.store.models import PacsSendState
 
 router = APIRouter(prefix="/pacs", tags=["pacs"])
 
@@ -134,18 +136,33 @@ async def search_series(
                422: {"model": Message}},
 )
 async def pull(
-    body: PacsPull, server: Server, user: CurrentUser, services: ServicesDep
+    server_id: str, body: PacsPull, server: Server, user: CurrentUser, services: ServicesDep
 ) -> PacsPulled:
-    """Bring one series in as a new study, as an upload would be, and queue its processing."""
-    return await anyio.to_thread.run_sync(pacs.pull_series, services, user, server, body)
+    """Bring one series in as a new study, as an upload would be, and queue its processing;
+    with ``send_results``, its DICOM-SEG and SR go back to this server when the job is done."""
+    return await anyio.to_thread.run_sync(
+        pacs.pull_series, services, user, server, body, server_id
+    )
 
 
 @router.post(
     "/servers/{server_id}/send",
-    responses={**_PACS_FAULTS, 409: {"model": Message, "description": "No DICOM results."}},
+    responses={**_PACS_FAULTS, 409: {"model": Message, "description": "No DICOM results, or "
+                                      "the PACS no longer has their source series."}},
 )
 async def send(
     body: PacsSend, server: Server, user: CurrentUser, services: ServicesDep
 ) -> PacsSent:
     """Send a finished job's DICOM-SEG and SR to the PACS (STOW-RS)."""
     return await anyio.to_thread.run_sync(pacs.send_results, services, user, server, body.job_id)
+
+
+@router.get("/sends/{job_id}", responses=NOT_FOUND)
+def send_status(job_id: str, user: CurrentUser, services: ServicesDep) -> PacsSendStatus:
+    """Where a job's automatic send (a series pulled with ``send_results``) stands."""
+    with services.db.reader() as session:
+        send = pacs_sends.send_of(session, user.id, job_id)
+    if send is None:
+        raise not_found("automatic send")
+    return PacsSendStatus(job_id=send.job_id, server_id=send.server_id,
+                          state=PacsSendState(send.state), detail=send.detail)
