@@ -5,8 +5,11 @@ drawn (median of several cold page loads; goal <= 2 s for a GLB <= 5 MB), with t
 time to interactive as the baseline in the same process; the GLB's size and structure count; the
 JS bundle's size (raw and gzip). Uses the TotalSegmentator example (CT + its segmentation,
 engine ``import``) when /work/shared/data/totalseg_example is present, else a phantom.
+``--full`` uses a full-size study instead: the phantom on a 320x320x240 grid (1.25x1.25x1.6 mm)
+with its structures cut into pieces named after TotalSegmentator's unused classes until at least
+110 structures are present (a GLB of several MB, as a whole-body study at ``normal`` makes).
 
-    .venv/bin/python benchmarks/viewer_bench.py [--runs 5] [--quality normal]
+    .venv/bin/python benchmarks/viewer_bench.py [--runs 5] [--quality normal] [--full]
 """
 
 from __future__ import annotations
@@ -20,22 +23,48 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.support.browser import WEB_DIST, browser_available, chromium, web_built
 from tests.support.live_server import LiveService, wait_for
 
+from iris3d.anatomy import total_table
 from iris3d.phantom import make_phantom
 from iris3d.phantom.files import write_nifti
+from iris3d.volume import LabelMap
 
 EXAMPLE = Path("/work/shared/data/totalseg_example")
 
 
+def _full_size_study(scratch: Path, structures: int = 110) -> tuple[Path, Path]:
+    """A CT and a label map of ``structures`` structures on a full-size grid (see the module)."""
+    phantom = make_phantom(shape=(320, 320, 240), spacing=(1.25, 1.25, 1.6))
+    labels = phantom.labels.array.copy()
+    table = total_table()
+    unused = [i for i in sorted(table) if i not in set(np.unique(labels).tolist())]
+    present = [int(i) for i in np.unique(labels) if i]
+    while len(present) < structures and unused:
+        biggest = max(present, key=lambda i: int((labels == i).sum()))
+        where = np.nonzero(labels == biggest)
+        axis = int(np.argmax([w.max() - w.min() for w in where]))
+        upper = where[axis] > np.median(where[axis])
+        new = unused.pop(0)
+        labels[tuple(w[upper] for w in where)] = new
+        present.append(new)
+    pieces = LabelMap(labels, phantom.labels.affine, table)
+    ct = write_nifti(phantom.ct, scratch / "ct.nii.gz")
+    return ct, write_nifti(pieces, scratch / "seg.nii.gz")
+
+
 def _prepare_study(
-    live: LiveService, token: str, scratch: Path, quality: str = "normal"
+    live: LiveService, token: str, scratch: Path, quality: str = "normal", full: bool = False
 ) -> dict[str, Any]:
     with live.client(token) as http:
-        if (EXAMPLE / "example_seg.nii.gz").exists():
+        if full:
+            (ct, seg), engine = _full_size_study(scratch), "import"
+        elif (EXAMPLE / "example_seg.nii.gz").exists():
             ct, seg = EXAMPLE / "example_ct_sm.nii.gz", EXAMPLE / "example_seg.nii.gz"
             engine = "import"
         else:
@@ -75,6 +104,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--quality", default="normal", choices=["fast", "normal", "high"])
+    parser.add_argument("--full", action="store_true", help="a full-size study (>= 110 structures)")
     args = parser.parse_args()
     if not (browser_available() and web_built()):
         sys.exit("needs Playwright, /usr/bin/chromium and the built web app (scripts/setup.sh)")
@@ -84,7 +114,7 @@ def main() -> None:
     try:
         token = live.sign_up("bench@example.org")
         started = time.perf_counter()
-        prepared = _prepare_study(live, token, scratch, args.quality)
+        prepared = _prepare_study(live, token, scratch, args.quality, args.full)
         print(f"study from {prepared['source']} processed in {time.perf_counter() - started:.1f} s")
         glb = next(a for a in prepared["job"]["artifacts"] if a["name"] == "glb")
         with chromium() as browser:
