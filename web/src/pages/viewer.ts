@@ -175,17 +175,30 @@ export function viewerPage(go: (url: string) => void) {
       a.click();
     });
 
+    // On a wide screen the slices can sit beside the 3D view: then the 3D and Slices tabs are
+    // one view, and a pick in either moves the other.
+    let sideBySide = false;
+    const showTab = (i: number): void => {
+      const pair = sideBySide && i <= 1;
+      tabs.forEach((t, j) => t.setAttribute("aria-selected", String(j === i || (pair && j <= 1))));
+      main3d.hidden = !(i === 0 || pair);
+      statsBox.hidden = i !== 2;
+      filesBox.hidden = i !== 3;
+      if (!main3d.hidden) scene.requestFrame();
+      if (i === 1 || pair) { slices.open(); slices.recolour(); } else slices.element.hidden = true;
+    };
     const tabs = ["3D", "Slices", "Statistics", "Downloads"].map((label, i) => {
       const b = h("button", { type: "button", role: "tab", "aria-selected": i === 0 ? "true" : "false" }, label);
-      b.addEventListener("click", () => {
-        tabs.forEach((t, j) => t.setAttribute("aria-selected", String(j === i)));
-        main3d.hidden = i !== 0;
-        statsBox.hidden = i !== 2;
-        filesBox.hidden = i !== 3;
-        if (i === 0) scene.requestFrame();
-        if (i === 1) { slices.open(); slices.recolour(); } else slices.element.hidden = true;
-      });
+      b.addEventListener("click", () => showTab(i));
       return b;
+    });
+    const split = h("button", { type: "button", class: "split-toggle", "aria-pressed": "false",
+      title: "Show the slices beside the 3D view" }, "3D beside slices");
+    split.addEventListener("click", () => {
+      sideBySide = !sideBySide;
+      split.setAttribute("aria-pressed", String(sideBySide));
+      viewerMain.classList.toggle("side-by-side", sideBySide);
+      showTab(0);
     });
     // On a phone the structure tree is a drawer over the 3D view (styles.css hides these buttons
     // on wider screens, where the tree is always beside it).
@@ -211,11 +224,12 @@ export function viewerPage(go: (url: string) => void) {
           h("label", { class: "check", title: "Show cut structures as closed faces" }, closeCuts, "Closed cuts"),
           h("span", { class: "sep" }), reset, shot),
         viewport, info));
+    const viewerMain = h("main", { class: "viewer" },
+      h("div", { class: "notice", "data-testid": "engine-notice" }, engineNotice(job)),
+      h("nav", { class: "tabs", role: "tablist" }, ...tabs, h("span", { class: "spacer" }), split),
+      main3d, slices.element, statsBox, filesBox);
     root.append(topBar(user, go, h("span", { class: "crumb" }, study.name)),
-      h("main", { class: "viewer" },
-        h("div", { class: "notice", "data-testid": "engine-notice" }, engineNotice(job)),
-        h("nav", { class: "tabs", role: "tablist" }, ...tabs),
-        main3d, slices.element, statsBox, filesBox));
+      viewerMain);
 
     const onKey = (e: KeyboardEvent): void => {
       if ((e.target as HTMLElement).matches("input, select, textarea")) return;
