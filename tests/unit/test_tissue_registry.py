@@ -8,9 +8,12 @@ from pathlib import Path
 import pytest
 from tests.support.tiny_totalseg import build_tiny_weights
 
+from iris3d.ingest.limits import ReadLimits
 from iris3d.phantom import Phantom
 from iris3d.segment import AutoEngine, Quality, SegmentationError, get_engine
 from iris3d.segment.tissue import TissueEngine
+
+LIMITS = ReadLimits.defaults()
 
 
 @pytest.fixture
@@ -23,19 +26,19 @@ def no_weights(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_names_give_engines() -> None:
-    assert isinstance(get_engine("tissue"), TissueEngine)
-    assert get_engine("totalsegmentator").name == "totalsegmentator"
-    assert isinstance(get_engine("auto"), AutoEngine)
+    assert isinstance(get_engine("tissue", limits=LIMITS), TissueEngine)
+    assert get_engine("totalsegmentator", limits=LIMITS).name == "totalsegmentator"
+    assert isinstance(get_engine("auto", limits=LIMITS), AutoEngine)
     with pytest.raises(SegmentationError, match="unknown segmentation engine 'magic'"):
-        get_engine("magic")
+        get_engine("magic", limits=LIMITS)
     with pytest.raises(SegmentationError, match="is for the import engine"):
-        get_engine("tissue", segmentation=Path("seg.nii.gz"))
+        get_engine("tissue", segmentation=Path("seg.nii.gz"), limits=LIMITS)
 
 
 def test_auto_without_weights_runs_tissue_and_says_why(
     no_weights: Path, small_phantom: Phantom
 ) -> None:
-    result = get_engine("auto").segment(small_phantom.ct, Quality.FAST)
+    result = get_engine("auto", limits=LIMITS).segment(small_phantom.ct, Quality.FAST)
     assert result.engine == "tissue"
     # Shown after "Segmented by the built-in tissue engine": no repeat, no command line, no path.
     assert result.reason == (
@@ -47,7 +50,7 @@ def test_auto_without_weights_runs_tissue_and_says_why(
 
 def test_auto_picks_totalsegmentator_per_quality_where_installed(no_weights: Path) -> None:
     build_tiny_weights(no_weights, qualities=(Quality.FASTEST,))
-    auto = AutoEngine()
+    auto = AutoEngine(LIMITS)
     assert auto.choose(Quality.FASTEST)[0] == "totalsegmentator"
     assert "installed" in auto.choose(Quality.FASTEST)[1]
     assert auto.choose(Quality.FAST)[0] == "tissue"

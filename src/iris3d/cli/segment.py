@@ -13,11 +13,12 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from iris3d.cli.common import console, friendly_errors
+from iris3d.cli.common import console, friendly_errors, read_limits
 from iris3d.errors import IrisError
+from iris3d.imageio import write_label_map
 from iris3d.ingest import load_study
-from iris3d.labelio import write_label_map
 from iris3d.segment import ENGINE_NAMES, Engine, Quality, get_engine
+from iris3d.settings import get_settings
 from iris3d.volume import CTVolume
 
 
@@ -89,9 +90,11 @@ def segment(
     if segmentation is not None and engine == "auto":
         engine = "import"
     targets = output_paths(inputs, output)
-    chosen = get_engine(engine, segmentation=segmentation, table=table, device=device)
+    limits = read_limits()
+    chosen = get_engine(engine, limits=limits, segmentation=segmentation, table=table,
+                        device=device, precision=get_settings().totalseg_precision)
     for study, target in zip(inputs, targets, strict=True):
-        volume = load_study(study, series_uid=series, allow_non_ct=allow_non_ct)
+        volume = load_study(study, series_uid=series, allow_non_ct=allow_non_ct, limits=limits)
         _segment_one(chosen, study, volume, target, quality)
 
 

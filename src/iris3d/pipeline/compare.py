@@ -20,8 +20,8 @@ from iris3d.compare import (
     write_comparison_glb,
     write_comparison_json,
 )
-from iris3d.ingest import IngestError, load_study
-from iris3d.labelio import LabelFileError, read_label_map
+from iris3d.imageio import LabelFileError, read_label_map
+from iris3d.ingest import IngestError, ReadLimits, load_study
 from iris3d.pipeline.atomic import atomic_directory
 from iris3d.pipeline.progress import ProgressSink, Stage, ignore_progress
 from iris3d.volume import CTVolume, LabelMap
@@ -72,12 +72,14 @@ def compare_studies(
     follow: Path,
     output_dir: Path,
     *,
+    limits: ReadLimits,
     affine: bool = False,
     progress: ProgressSink = ignore_progress,
     overwrite: bool = False,
 ) -> ComparisonResult:
     """Align the ``follow`` study to the ``base`` study and compare them structure by structure:
-    comparison.json, comparison.csv and comparison.glb in ``output_dir``.
+    comparison.json, comparison.csv and comparison.glb in ``output_dir``. ``limits`` (from the
+    caller's settings) bound the files read.
 
     Progress goes through stages INGEST, REGISTER, COMPARE, EXPORT (see
     :func:`comparison_fraction`); ``progress`` may raise to cancel, leaving nothing behind.
@@ -85,9 +87,9 @@ def compare_studies(
     with atomic_directory(output_dir, overwrite=overwrite) as staging:
         started = time.perf_counter()
         progress(Stage.INGEST, 0.0, "reading the base study")
-        base_ct, base_labels = read_processed_study(base)
+        base_ct, base_labels = read_processed_study(base, limits)
         progress(Stage.INGEST, 0.5, "reading the follow-up study")
-        follow_ct, follow_labels = read_processed_study(follow)
+        follow_ct, follow_labels = read_processed_study(follow, limits)
         progress(Stage.INGEST, 1.0, "both studies read")
         read_s = time.perf_counter() - started
 
@@ -113,7 +115,7 @@ def compare_studies(
                             summary={**comparison.summary(), "timings_s": timings})
 
 
-def read_processed_study(folder: Path) -> tuple[CTVolume, LabelMap]:
+def read_processed_study(folder: Path, limits: ReadLimits) -> tuple[CTVolume, LabelMap]:
     """The CT and label map of a processed study's folder, checked to lie on one grid."""
     folder = Path(folder)
     if not folder.is_dir():
@@ -125,8 +127,8 @@ def read_processed_study(folder: Path) -> tuple[CTVolume, LabelMap]:
         raise StudyFolderError(f"{folder} has no {' or '.join(missing)}: give the output folder "
                                "of `iris process`")
     try:
-        ct = load_study(paths["ct"])
-        labels = read_label_map(paths["labels"])
+        ct = load_study(paths["ct"], limits=limits)
+        labels = read_label_map(paths["labels"], max_voxels=limits.max_voxels)
     except (IngestError, LabelFileError) as e:
         raise StudyFolderError(f"{folder}: {e}") from e
     if not labels.matches(ct):

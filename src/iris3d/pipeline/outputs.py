@@ -6,15 +6,10 @@ import time
 from concurrent.futures import Executor, Future
 from pathlib import Path
 
-import nibabel as nib
-import numpy as np
-import numpy.typing as npt
-
 from iris3d.export import write_glb, write_mesh_bundle, write_thumbnail
-from iris3d.labelio import write_label_map
+from iris3d.imageio import write_label_map
 from iris3d.mesh import build_meshes, mesh_detail, printable_meshes
 from iris3d.mesh.grid import meshing_grid
-from iris3d.niftiwrite import save_nifti
 from iris3d.pipeline.progress import ProgressSink, Stage
 from iris3d.segment.base import Quality
 from iris3d.stats import compute_statistics, write_statistics_csv, write_statistics_json
@@ -99,24 +94,3 @@ def _write_volume_files(
     write_thumbnail(volume, labels, thumbnail)
     return {"labels_nifti": nifti, "labels_json": sidecar}
 
-
-def write_ct_nifti(volume: CTVolume, path: Path) -> Path:
-    """The volume that was segmented, in HU (int16) on its RAS+ affine, for the slice views."""
-    image = nib.Nifti1Image(_int16_hu(volume), volume.affine)
-    image.set_qform(volume.affine, code=1)
-    image.set_sform(volume.affine, code=1)
-    image.header.set_xyzt_units("mm", "sec")
-    # Level 1: level 6 makes a CT's file 2 % smaller (noise does not compress) in 2.6x the time.
-    return save_nifti(image, path, level=1)
-
-
-def _int16_hu(volume: CTVolume) -> npt.NDArray[np.int16]:
-    """The HU as int16: the array itself when it is (most CTs), else rounded slab by slab (no
-    float copy of the whole volume)."""
-    if volume.array.dtype == np.int16:
-        return volume.array  # type: ignore[return-value]
-    hu = np.empty(volume.shape, dtype=np.int16)
-    for k in range(0, volume.shape[2], 16):
-        slab = np.rint(volume.array[:, :, k:k + 16].astype(np.float32))
-        hu[:, :, k:k + 16] = np.clip(slab, -32768, 32767)
-    return hu

@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from iris3d import __version__
-from iris3d.ingest import Detached, load_study
+from iris3d.imageio import write_ct_nifti
+from iris3d.ingest import Detached, ReadLimits, load_study
 from iris3d.pipeline.atomic import atomic_directory
-from iris3d.pipeline.outputs import FILE_NAMES, write_ct_nifti, write_outputs
+from iris3d.pipeline.outputs import FILE_NAMES, write_outputs
 from iris3d.pipeline.progress import ProgressSink, Stage, ignore_progress
 from iris3d.segment import get_engine
 from iris3d.segment.base import Engine, Quality, SegmentationResult
@@ -43,6 +44,7 @@ def process_study(
     source: Path,
     output_dir: Path,
     *,
+    limits: ReadLimits,
     options: ProcessOptions | None = None,
     progress: ProgressSink = ignore_progress,
     engine: Engine | None = None,
@@ -50,7 +52,8 @@ def process_study(
 ) -> StudyResult:
     """Run ingest -> segment -> mesh -> export -> stats on ``source``; results in ``output_dir``.
 
-    Pass ``engine`` to reuse one (a warm model) across studies. ``progress`` may raise to cancel;
+    ``limits`` (from the caller's settings) bound the study and an imported segmentation. Pass
+    ``engine`` to reuse one (a warm model) across studies. ``progress`` may raise to cancel;
     nothing is left at ``output_dir`` unless every stage succeeded.
     """
     options = options or ProcessOptions()
@@ -59,13 +62,15 @@ def process_study(
         started = time.perf_counter()
         progress(Stage.INGEST, 0.0, "reading the study")
         volume = load_study(source, series_uid=options.series_uid,
-                            allow_non_ct=options.allow_non_ct, detached=options.detached_data)
+                            allow_non_ct=options.allow_non_ct, detached=options.detached_data,
+                            limits=limits)
         progress(Stage.INGEST, 1.0, f"loaded {'x'.join(map(str, volume.shape))} voxels")
         # The CT's file needs nothing but the CT: compressed while the study is segmented.
         ct_written = writer.submit(write_ct_nifti, volume, staging / FILE_NAMES["ct_nifti"])
         timings["ingest"] = time.perf_counter() - started
 
-        segmentation = _segment(volume, options, engine, progress, timings)
+        segmentation = _segment(volume, options, engine or _engine(options, limits), progress,
+                                timings)
         files = write_outputs(volume, segmentation.labels, options.quality, staging, progress,
                               timings, background=writer, ct_written=ct_written)
         # The stages' timings cover the run; only this JSON (milliseconds) comes after them.
@@ -91,12 +96,11 @@ def _background() -> Iterator[ThreadPoolExecutor]:
 def _segment(
     volume: CTVolume,
     options: ProcessOptions,
-    engine: Engine | None,
+    engine: Engine,
     progress: ProgressSink,
     timings: dict[str, float],
 ) -> SegmentationResult:
     started = time.perf_counter()
-    engine = engine or get_engine(options.engine, segmentation=options.segmentation)
     progress(Stage.SEGMENT, 0.0, f"segmenting with {engine.name}")
     result = engine.segment(
         volume, options.quality, lambda f, m: progress(Stage.SEGMENT, f, m)
@@ -104,6 +108,10 @@ def _segment(
     progress(Stage.SEGMENT, 1.0, f"{len(result.labels.present_ids())} structures found")
     timings["segment"] = time.perf_counter() - started
     return result
+
+
+def _engine(options: ProcessOptions, limits: ReadLimits) -> Engine:
+    return get_engine(options.engine, limits=limits, segmentation=options.segmentation)
 
 
 def _manifest(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from iris3d.ingest.limits import ReadLimits
 from iris3d.segment.base import (
     Engine,
     ProgressCallback,
@@ -39,12 +40,15 @@ __all__ = [
 def get_engine(
     name: str,
     *,
+    limits: ReadLimits,
     segmentation: Path | None = None,
     table: Path | None = None,
     device: str | None = None,
+    precision: str = "auto",
 ) -> Engine:
     """The engine called ``name``. ``segmentation`` (and optionally its label ``table``) is what
-    ``import`` reads; ``device`` is for ``totalsegmentator`` (default: CUDA when available)."""
+    ``import`` reads, within ``limits``; ``device`` and ``precision`` (the settings'
+    ``totalseg_precision``) are for ``totalsegmentator`` (default device: CUDA when available)."""
     if name == "import":
         if segmentation is None:
             raise SegmentationError(
@@ -52,7 +56,7 @@ def get_engine(
             )
         from iris3d.segment.imported import ImportEngine
 
-        return ImportEngine(segmentation, table)
+        return ImportEngine(segmentation, table, max_voxels=limits.max_voxels)
     if segmentation is not None:
         raise SegmentationError(
             f"--segmentation is for the import engine; the {name!r} engine makes its own"
@@ -62,14 +66,19 @@ def get_engine(
 
         return TissueEngine()
     if name == "totalsegmentator":
-        from iris3d.segment.totalseg import TotalSegmentatorEngine
-
-        return TotalSegmentatorEngine(device)
+        return _totalsegmentator(device, precision)
     if name == "auto":
-        return AutoEngine(device)
+        return AutoEngine(limits, device, precision)
     raise SegmentationError(
         f"unknown segmentation engine {name!r}; choose one of {', '.join(ENGINE_NAMES)}"
     )
+
+
+def _totalsegmentator(device: str | None, precision: str) -> Engine:
+    from iris3d.segment.totalseg import TotalSegmentatorEngine
+    from iris3d.segment.totalseg.options import InferenceOptions
+
+    return TotalSegmentatorEngine(device, inference=InferenceOptions(precision=precision))
 
 
 class AutoEngine:
@@ -78,8 +87,12 @@ class AutoEngine:
 
     name = "auto"
 
-    def __init__(self, device: str | None = None) -> None:
+    def __init__(
+        self, limits: ReadLimits, device: str | None = None, precision: str = "auto"
+    ) -> None:
+        self._limits = limits
         self._device = device
+        self._precision = precision
         self._engines: dict[str, Engine] = {}
 
     def choose(self, quality: Quality) -> tuple[str, str]:
@@ -99,7 +112,8 @@ class AutoEngine:
     ) -> SegmentationResult:
         name, reason = self.choose(quality)
         if name not in self._engines:
-            self._engines[name] = get_engine(name, device=self._device)
+            self._engines[name] = get_engine(name, limits=self._limits, device=self._device,
+                                             precision=self._precision)
         result = self._engines[name].segment(volume, quality, progress)
         return SegmentationResult(
             labels=result.labels,

@@ -19,8 +19,8 @@ from iris3d.api.schemas import Message, StudiesPublic, StudyPublic, StudyUpdate
 from iris3d.api.services import Services
 from iris3d.api.upload_stream import ReceivedForm, receive_form
 from iris3d.errors import IrisError
+from iris3d.imageio import LabelFileError, check_label_file
 from iris3d.ingest.sandbox import run_limited
-from iris3d.labelio import LabelFileError, check_label_file
 from iris3d.store import comparisons, studies
 from iris3d.store import jobs as job_rows
 from iris3d.store.models import JobState, Study, User

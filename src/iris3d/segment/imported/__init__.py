@@ -26,23 +26,23 @@ from iris3d.segment.imported.nifti import (
     is_nifti,
     mask_files,
 )
-from iris3d.settings import get_settings
 from iris3d.volume import CTVolume, LabelMap
 
 __all__ = ["GeometryMismatchError", "ImportEngine"]
 
 
 class ImportEngine:
-    """Reads a segmentation from ``source`` and puts it on the CT's grid."""
+    """Reads a segmentation from ``source`` (no larger than ``max_voxels``) and puts it on the
+    CT's grid."""
 
     name = "import"
 
     def __init__(
-        self, source: Path, table: Path | None = None, max_voxels: int | None = None
+        self, source: Path, table: Path | None = None, *, max_voxels: int
     ) -> None:
         self.source = Path(source)
         self.table = Path(table) if table is not None else None
-        self.max_voxels = max_voxels if max_voxels is not None else get_settings().max_voxels
+        self.max_voxels = max_voxels
 
     def segment(
         self, volume: CTVolume, quality: Quality, progress: ProgressCallback = no_progress

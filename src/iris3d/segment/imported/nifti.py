@@ -11,13 +11,8 @@ import numpy as np
 import numpy.typing as npt
 
 from iris3d.anatomy import LabelTable, total_table
-from iris3d.labelio import (
-    LabelFileError,
-    open_nifti,
-    read_nifti_labels,
-    read_table,
-    sidecar_path,
-)
+from iris3d.imageio.label_tables import LabelFileError, read_table
+from iris3d.imageio.labels import open_nifti, read_nifti_labels, sidecar_path
 from iris3d.segment.base import ProgressCallback, SegmentationError
 from iris3d.segment.imported.grid import onto_ct_grid, paint_masks
 from iris3d.volume import CTVolume, LabelMap
@@ -65,7 +60,7 @@ def import_label_map(
     volume: CTVolume,
     table_path: Path | None,
     progress: ProgressCallback,
-    max_voxels: int | None = None,
+    max_voxels: int,
 ) -> tuple[LabelMap, dict[str, object]]:
     progress(0.1, f"reading {path.name}")
     try:
@@ -104,7 +99,7 @@ def _choose_table(
 
 
 def import_mask_folder(
-    folder: Path, volume: CTVolume, progress: ProgressCallback, max_voxels: int | None = None
+    folder: Path, volume: CTVolume, progress: ProgressCallback, max_voxels: int
 ) -> tuple[LabelMap, dict[str, object]]:
     files = mask_files(folder)
     if not files:
@@ -131,7 +126,7 @@ def import_mask_folder(
 
 
 def _read_mask(
-    path: Path, max_voxels: int | None
+    path: Path, max_voxels: int
 ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.float64]]:
     """A binary mask in the file's own voxel order (``onto_ct_grid`` reorients), and its affine."""
     try:

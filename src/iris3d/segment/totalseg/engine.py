@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib.metadata
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import nibabel as nib
 import numpy as np
@@ -33,6 +33,9 @@ if TYPE_CHECKING:
     from iris3d.segment.totalseg.predictor import LoadedModel, PredictorCache
 
 
+_NNUNET_CHOICES = InferenceOptions()
+
+
 class TotalSegmentatorEngine:
     """Segments the 117 ``total`` structures with TotalSegmentator's nnU-Net models.
 
@@ -51,15 +54,11 @@ class TotalSegmentatorEngine:
         *,
         cache: PredictorCache | None = None,
         weights: Path | None = None,
-        inference: InferenceOptions | Literal["settings"] | None = "settings",
+        inference: InferenceOptions | None = _NNUNET_CHOICES,
     ) -> None:
         self._device = device
-        # "settings": IRIS_TOTALSEG_PRECISION; None: nnU-Net's own preprocessing, inference and
-        # export, step for step (the reference the tests compare with).
-        if inference == "settings":
-            from iris3d.settings import get_settings
-
-            inference = InferenceOptions(precision=get_settings().totalseg_precision)
+        # The service passes IRIS_TOTALSEG_PRECISION in ``inference``; None: nnU-Net's own
+        # preprocessing, inference and export, step for step (the reference the tests compare with).
         self._inference = inference
         self._cache = cache
         self._weights = weights
