@@ -21,13 +21,13 @@ from iris3d.phantom import Phantom, make_phantom
 from iris3d.phantom.files import write_nifti
 from iris3d.phantom.pair import FollowUp, make_follow_up
 from iris3d.pipeline import (
+    COMPARISON_STAGES,
     ComparisonResult,
     OutputExistsError,
     ProcessOptions,
     Stage,
     StudyFolderError,
     compare_studies,
-    comparison_fraction,
     process_study,
 )
 from iris3d.volume import CTVolume, LabelMap
@@ -151,7 +151,7 @@ def test_files_progress_and_summary(case: Case) -> None:
     order = [stage for n, (stage, _) in enumerate(case.stages)
              if n == 0 or case.stages[n - 1][0] is not stage]
     assert order == [Stage.INGEST, Stage.REGISTER, Stage.COMPARE, Stage.EXPORT]
-    overall = [comparison_fraction(stage, f) for stage, f in case.stages]
+    overall = [COMPARISON_STAGES.overall(stage, f) for stage, f in case.stages]
     assert overall == sorted(overall) and overall[-1] == pytest.approx(1.0)
     summary = case.result.summary
     assert summary["structures"] == {"both": len(case.follow.truth), "appeared": 0,

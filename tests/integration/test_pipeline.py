@@ -20,7 +20,7 @@ from iris3d.phantom import Phantom, make_phantom
 from iris3d.phantom.dicom import write_dicom_series
 from iris3d.phantom.files import write_nifti
 from iris3d.pipeline import OutputExistsError, ProcessOptions, Stage, process_study
-from iris3d.pipeline.progress import overall_fraction
+from iris3d.pipeline.progress import STUDY_STAGES
 from iris3d.segment.base import Quality, SegmentationError
 from iris3d.volume import LabelMap
 
@@ -49,7 +49,7 @@ def test_imported_segmentation_gives_every_file_with_true_geometry(
     assert all(p.is_file() and p.stat().st_size > 0 for p in result.files.values())
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging left
 
-    overall = [overall_fraction(stage, f) for stage, f in seen]
+    overall = [STUDY_STAGES.overall(stage, f) for stage, f in seen]
     assert overall == sorted(overall) and overall[-1] == pytest.approx(1.0)
 
     stats = {s["name"]: s for s in json.loads(result.files["statistics_json"].read_text())

@@ -18,11 +18,12 @@ from typing import Any, ClassVar
 import numpy as np
 import pytest
 
+from iris3d.contracts.progress import Progress, no_progress
 from iris3d.ingest.limits import ReadLimits
 from iris3d.phantom import Phantom, make_phantom
 from iris3d.phantom.files import write_nifti
 from iris3d.pipeline import ProcessOptions, process_study
-from iris3d.segment.base import ProgressCallback, Quality, SegmentationResult, no_progress
+from iris3d.segment.base import Quality, SegmentationResult
 from iris3d.segment.imported import ImportEngine
 from iris3d.volume import CTVolume, LabelMap
 
@@ -78,7 +79,7 @@ class WatchingEngine:
         self.inner = ImportEngine(source, max_voxels=LIMITS.max_voxels)
 
     def segment(
-        self, volume: CTVolume, quality: Quality, progress: ProgressCallback = no_progress
+        self, volume: CTVolume, quality: Quality, progress: Progress = no_progress
     ) -> SegmentationResult:
         result = self.inner.segment(volume, quality, progress)
         watched = np.asarray(result.labels.array).view(WatchedArray)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from iris3d.contracts.progress import StageProgress
 from iris3d.errors import IrisError
 from iris3d.ingest.limits import ReadLimits
-from iris3d.pipeline import ComparisonResult, ProgressSink, compare_studies
+from iris3d.pipeline import ComparisonResult, compare_studies
 from iris3d.store import queue
 from iris3d.store.blobs import BlobStore
 from iris3d.store.comparisons import REQUIRED_ARTIFACTS
@@ -22,7 +23,7 @@ def run_comparison(
     claim: Claim,
     db: Database,
     blobs: BlobStore,
-    progress: ProgressSink,
+    progress: StageProgress,
     workdir: Path,
     limits: ReadLimits,
 ) -> ComparisonResult:

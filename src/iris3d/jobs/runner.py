@@ -28,7 +28,7 @@ from iris3d.jobs.comparison import run_comparison
 from iris3d.jobs.engines import EngineCache
 from iris3d.jobs.errors import JobCancelledError, LeaseLostError, WorkerStoppingError
 from iris3d.jobs.reporter import JobReporter, heartbeat
-from iris3d.pipeline import ProcessOptions, comparison_fraction, overall_fraction, process_study
+from iris3d.pipeline import COMPARISON_STAGES, STUDY_STAGES, ProcessOptions, process_study
 from iris3d.segment.base import Quality
 from iris3d.settings import Settings
 from iris3d.store import counters, queue
@@ -112,7 +112,7 @@ def run_claimed(claim: Claim, ctx: WorkerContext) -> str:
         claim,
         ctx.settings.progress_interval_s,
         ctx.stopping,
-        fraction=comparison_fraction if comparing else overall_fraction,
+        stages=COMPARISON_STAGES if comparing else STUDY_STAGES,
     )
     started = time.monotonic()
     try:

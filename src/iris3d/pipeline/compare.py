@@ -20,10 +20,11 @@ from iris3d.compare import (
     write_comparison_glb,
     write_comparison_json,
 )
+from iris3d.contracts.names import Stage
+from iris3d.contracts.progress import StageProgress, no_stage_progress
 from iris3d.imageio import LabelFileError, read_label_map
 from iris3d.ingest import IngestError, ReadLimits, load_study
 from iris3d.pipeline.atomic import atomic_directory
-from iris3d.pipeline.progress import ProgressSink, Stage, ignore_progress
 from iris3d.volume import CTVolume, LabelMap
 
 STUDY_FILES: dict[str, str] = {"ct": "ct.nii.gz", "labels": "labels.nii.gz"}
@@ -32,13 +33,6 @@ FILE_NAMES: dict[str, str] = {
     "comparison_csv": "comparison.csv",
     "comparison_glb": "comparison.glb",
 }
-# Stages a comparison reports, in order, with their usual share of its time (CPU, 128^3).
-COMPARE_WEIGHTS: tuple[tuple[Stage, float], ...] = (
-    (Stage.INGEST, 0.10),
-    (Stage.REGISTER, 0.50),
-    (Stage.COMPARE, 0.30),
-    (Stage.EXPORT, 0.10),
-)
 
 
 class StudyFolderError(ComparisonError):
@@ -57,16 +51,6 @@ class ComparisonResult:
     summary: dict[str, object] = field(default_factory=dict)
 
 
-def comparison_fraction(stage: Stage, fraction: float) -> float:
-    """The whole comparison's completed fraction when ``stage`` is ``fraction`` done."""
-    done = 0.0
-    for s, weight in COMPARE_WEIGHTS:
-        if s is stage:
-            return done + weight * min(max(fraction, 0.0), 1.0)
-        done += weight
-    return done
-
-
 def compare_studies(
     base: Path,
     follow: Path,
@@ -74,7 +58,7 @@ def compare_studies(
     *,
     limits: ReadLimits,
     affine: bool = False,
-    progress: ProgressSink = ignore_progress,
+    progress: StageProgress = no_stage_progress,
     overwrite: bool = False,
 ) -> ComparisonResult:
     """Align the ``follow`` study to the ``base`` study and compare them structure by structure:
@@ -82,7 +66,8 @@ def compare_studies(
     caller's settings) bound the files read.
 
     Progress goes through stages INGEST, REGISTER, COMPARE, EXPORT (see
-    :func:`comparison_fraction`); ``progress`` may raise to cancel, leaving nothing behind.
+    :data:`~iris3d.pipeline.progress.COMPARISON_STAGES`); ``progress`` may raise to cancel,
+    leaving nothing behind.
     """
     with atomic_directory(output_dir, overwrite=overwrite) as staging:
         started = time.perf_counter()
@@ -95,7 +80,7 @@ def compare_studies(
 
         comparison = compare_volumes(base_ct, base_labels, follow_ct, follow_labels,
                                      affine=affine,
-                                     phase=lambda phase, f, m: progress(Stage(phase), f, m))
+                                     progress=progress)
         comparison.timings_s["ingest"] = read_s
 
         started = time.perf_counter()

@@ -6,11 +6,12 @@ import time
 from concurrent.futures import Executor, Future
 from pathlib import Path
 
+from iris3d.contracts.names import Stage
+from iris3d.contracts.progress import StageProgress, for_stage, within
 from iris3d.export import write_glb, write_mesh_bundle, write_thumbnail
 from iris3d.imageio import write_label_map
 from iris3d.mesh import build_meshes, mesh_detail, printable_meshes
 from iris3d.mesh.grid import meshing_grid
-from iris3d.pipeline.progress import ProgressSink, Stage
 from iris3d.segment.base import Quality
 from iris3d.stats import compute_statistics, write_statistics_csv, write_statistics_json
 from iris3d.volume import CTVolume, LabelMap
@@ -31,7 +32,7 @@ def write_outputs(
     labels: LabelMap,
     quality: Quality,
     folder: Path,
-    progress: ProgressSink,
+    progress: StageProgress,
     timings: dict[str, float],
     *,
     background: Executor,
@@ -53,16 +54,11 @@ def write_outputs(
     progress(Stage.MESH, 0.0, "building surfaces")
     grid = meshing_grid(labels.array)  # once for both passes: it copies the labels' box
     # The CT places each surface at sub-voxel precision (its partial-volume intensities).
-    meshes = build_meshes(
-        labels, detail, progress=lambda done, total: progress(
-            Stage.MESH, 0.7 * done / max(total, 1), f"surfaces {done}/{total}"),
-        grid=grid, ct=volume
-    )
-    printable = printable_meshes(
-        labels, meshes, detail, progress=lambda done, total: progress(
-            Stage.MESH, 0.7 + 0.3 * done / max(total, 1), f"closing for print {done}/{total}"),
-        grid=grid, ct=volume
-    )
+    meshing = for_stage(progress, Stage.MESH)
+    meshes = build_meshes(labels, detail, progress=within(meshing, 0.0, 0.7, "surfaces"),
+                          grid=grid, ct=volume)
+    printable = printable_meshes(labels, meshes, detail, grid=grid, ct=volume,
+                                 progress=within(meshing, 0.7, 1.0, "closing for print"))
     del grid
     timings["mesh"] = time.perf_counter() - started
 

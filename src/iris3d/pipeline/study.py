@@ -11,11 +11,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from iris3d import __version__
+from iris3d.contracts.names import Stage
+from iris3d.contracts.progress import StageProgress, for_stage, no_stage_progress
 from iris3d.imageio import write_ct_nifti
 from iris3d.ingest import Detached, ReadLimits, load_study
 from iris3d.pipeline.atomic import atomic_directory
 from iris3d.pipeline.outputs import FILE_NAMES, write_outputs
-from iris3d.pipeline.progress import ProgressSink, Stage, ignore_progress
 from iris3d.segment import get_engine
 from iris3d.segment.base import Engine, Quality, SegmentationResult
 from iris3d.volume import CTVolume
@@ -46,7 +47,7 @@ def process_study(
     *,
     limits: ReadLimits,
     options: ProcessOptions | None = None,
-    progress: ProgressSink = ignore_progress,
+    progress: StageProgress = no_stage_progress,
     engine: Engine | None = None,
     overwrite: bool = False,
 ) -> StudyResult:
@@ -97,14 +98,12 @@ def _segment(
     volume: CTVolume,
     options: ProcessOptions,
     engine: Engine,
-    progress: ProgressSink,
+    progress: StageProgress,
     timings: dict[str, float],
 ) -> SegmentationResult:
     started = time.perf_counter()
     progress(Stage.SEGMENT, 0.0, f"segmenting with {engine.name}")
-    result = engine.segment(
-        volume, options.quality, lambda f, m: progress(Stage.SEGMENT, f, m)
-    )
+    result = engine.segment(volume, options.quality, for_stage(progress, Stage.SEGMENT))
     progress(Stage.SEGMENT, 1.0, f"{len(result.labels.present_ids())} structures found")
     timings["segment"] = time.perf_counter() - started
     return result

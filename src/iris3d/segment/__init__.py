@@ -13,15 +13,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from iris3d.contracts.progress import Progress, no_progress
 from iris3d.ingest.limits import ReadLimits
-from iris3d.segment.base import (
-    Engine,
-    ProgressCallback,
-    Quality,
-    SegmentationError,
-    SegmentationResult,
-    no_progress,
-)
+from iris3d.segment.base import Engine, Quality, SegmentationError, SegmentationResult
 from iris3d.volume import CTVolume
 
 ENGINE_NAMES: tuple[str, ...] = ("auto", "totalsegmentator", "tissue", "import")
@@ -108,7 +102,7 @@ class AutoEngine:
         )
 
     def segment(
-        self, volume: CTVolume, quality: Quality, progress: ProgressCallback = no_progress
+        self, volume: CTVolume, quality: Quality, progress: Progress = no_progress
     ) -> SegmentationResult:
         name, reason = self.choose(quality)
         if name not in self._engines:

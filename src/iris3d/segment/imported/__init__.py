@@ -11,13 +11,8 @@ import time
 from pathlib import Path
 
 from iris3d import __version__
-from iris3d.segment.base import (
-    ProgressCallback,
-    Quality,
-    SegmentationError,
-    SegmentationResult,
-    no_progress,
-)
+from iris3d.contracts.progress import Progress, no_progress
+from iris3d.segment.base import Quality, SegmentationError, SegmentationResult
 from iris3d.segment.imported.dicomseg import find_dicom_seg, import_dicom_seg, is_dicom_seg
 from iris3d.segment.imported.grid import GeometryMismatchError
 from iris3d.segment.imported.nifti import (
@@ -45,7 +40,7 @@ class ImportEngine:
         self.max_voxels = max_voxels
 
     def segment(
-        self, volume: CTVolume, quality: Quality, progress: ProgressCallback = no_progress
+        self, volume: CTVolume, quality: Quality, progress: Progress = no_progress
     ) -> SegmentationResult:
         start = time.perf_counter()
         labels, parameters = self._read(volume, progress)
@@ -61,7 +56,7 @@ class ImportEngine:
         )
 
     def _read(
-        self, volume: CTVolume, progress: ProgressCallback
+        self, volume: CTVolume, progress: Progress
     ) -> tuple[LabelMap, dict[str, object]]:
         source = self.source
         if not source.exists():

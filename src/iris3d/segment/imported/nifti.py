@@ -11,9 +11,10 @@ import numpy as np
 import numpy.typing as npt
 
 from iris3d.anatomy import LabelTable, total_table
+from iris3d.contracts.progress import Progress
 from iris3d.imageio.label_tables import LabelFileError, read_table
 from iris3d.imageio.labels import open_nifti, read_nifti_labels, sidecar_path
-from iris3d.segment.base import ProgressCallback, SegmentationError
+from iris3d.segment.base import SegmentationError
 from iris3d.segment.imported.grid import onto_ct_grid, paint_masks
 from iris3d.volume import CTVolume, LabelMap
 
@@ -59,7 +60,7 @@ def import_label_map(
     path: Path,
     volume: CTVolume,
     table_path: Path | None,
-    progress: ProgressCallback,
+    progress: Progress,
     max_voxels: int,
 ) -> tuple[LabelMap, dict[str, object]]:
     progress(0.1, f"reading {path.name}")
@@ -99,7 +100,7 @@ def _choose_table(
 
 
 def import_mask_folder(
-    folder: Path, volume: CTVolume, progress: ProgressCallback, max_voxels: int
+    folder: Path, volume: CTVolume, progress: Progress, max_voxels: int
 ) -> tuple[LabelMap, dict[str, object]]:
     files = mask_files(folder)
     if not files:

@@ -11,7 +11,8 @@ import numpy.typing as npt
 from scipy import ndimage
 
 from iris3d import __version__
-from iris3d.segment.base import ProgressCallback, Quality, SegmentationResult, no_progress
+from iris3d.contracts.progress import Progress, no_progress
+from iris3d.segment.base import Quality, SegmentationResult
 from iris3d.segment.tissue import table as labels_
 from iris3d.segment.tissue.airway import find_airway
 from iris3d.segment.tissue.body import body_mask
@@ -64,7 +65,7 @@ class TissueEngine:
     name = "tissue"
 
     def segment(
-        self, volume: CTVolume, quality: Quality, progress: ProgressCallback = no_progress
+        self, volume: CTVolume, quality: Quality, progress: Progress = no_progress
     ) -> SegmentationResult:
         timings: dict[str, float] = {}
 

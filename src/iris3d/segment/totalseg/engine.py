@@ -12,13 +12,8 @@ import numpy as np
 import numpy.typing as npt
 
 from iris3d.anatomy import total_table
-from iris3d.segment.base import (
-    ProgressCallback,
-    Quality,
-    SegmentationError,
-    SegmentationResult,
-    no_progress,
-)
+from iris3d.contracts.progress import Progress, no_progress, within
+from iris3d.segment.base import Quality, SegmentationError, SegmentationResult
 from iris3d.segment.totalseg.config import try_disable_usage_stats
 from iris3d.segment.totalseg.options import InferenceOptions
 from iris3d.segment.totalseg.weights import (
@@ -76,7 +71,7 @@ class TotalSegmentatorEngine:
         self._load(Quality(quality))
 
     def segment(
-        self, volume: CTVolume, quality: Quality | str, progress: ProgressCallback = no_progress
+        self, volume: CTVolume, quality: Quality | str, progress: Progress = no_progress
     ) -> SegmentationResult:
         started = time.perf_counter()
         quality = Quality(quality)
@@ -86,9 +81,6 @@ class TotalSegmentatorEngine:
 
         from iris3d.segment.totalseg.pipeline import segment_total
 
-        def scaled(fraction: float, message: str) -> None:
-            progress(0.05 + 0.95 * fraction, message)
-
         ct = nib.Nifti1Image(np.asarray(volume.array), volume.affine)
         try:
             labels, affine, timings = segment_total(
@@ -96,7 +88,7 @@ class TotalSegmentatorEngine:
                 spec,
                 models,
                 use_gpu=device == "cuda",
-                progress=scaled,
+                progress=within(progress, 0.05, 1.0),
                 options=self._inference,
             )
         except SegmentationError:
