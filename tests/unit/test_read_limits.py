@@ -98,3 +98,18 @@ def test_a_workers_first_read_uses_its_settings_in_the_child(
     with pytest.raises(TooLargeError):
         check_in_fresh_process(path, None, ReadLimits.from_settings(
             Settings(max_voxels=VOXELS - 1)), child)
+
+
+def test_nothing_below_the_service_reads_the_settings() -> None:
+    """The pipeline's packages take what they need as arguments; only jobs, api and cli (and
+    the sandbox's child limits, made from a Settings object given to it) read settings."""
+    src = Path(__file__).resolve().parents[2] / "src" / "iris3d"
+    below = ("ingest", "imageio", "segment", "mesh", "export", "stats", "compare", "pipeline")
+    readers = [
+        f"{path.relative_to(src)}:{number}"
+        for package in below
+        for path in (src / package).rglob("*.py")
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if "get_settings" in line or "Settings()" in line
+    ]
+    assert readers == []
