@@ -27,10 +27,13 @@ from typing import Any
 import numpy as np
 
 from iris3d.contracts import EngineName
+from iris3d.ingest.limits import ReadLimits
 from iris3d.phantom import make_phantom
 from iris3d.phantom.files import write_nifti
 from iris3d.phantom.pair import make_follow_up
 from iris3d.pipeline import ProcessOptions, compare_studies, process_study
+
+LIMITS = ReadLimits.defaults()
 
 
 def _in_child(task: Callable[[], Any]) -> tuple[Any, float, float]:
@@ -78,13 +81,13 @@ def main() -> None:
             folders[name] = root / f"{name}_out"
             _, seconds, peak = _in_child(
                 lambda ct=ct, options=options, out=folders[name]: bool(
-                    process_study(ct, out, options=options)))
+                    process_study(ct, out, options=options, limits=LIMITS)))
             if name == "base":
                 process_s, process_peak = seconds, peak
             print(f"(a) process {name:<6} {seconds:7.2f} s  peak {peak:7.0f} MiB")
 
         result, compare_s, compare_peak = _in_child(lambda: compare_studies(
-            folders["base"], folders["follow"], root / "comparison").summary)
+            folders["base"], folders["follow"], root / "comparison", limits=LIMITS).summary)
         document = json.loads((root / "comparison" / "comparison.json").read_text())
 
     timings = document["timings_s"]

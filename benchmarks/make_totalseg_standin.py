@@ -17,8 +17,11 @@ import time
 from pathlib import Path
 
 from iris3d.contracts import Quality
+from iris3d.ingest.limits import ReadLimits
 from iris3d.segment.totalseg.install import install_from
 from iris3d.segment.totalseg.standin import PUBLISHED, build_standin, describe
+
+LIMITS = ReadLimits.defaults()
 
 
 def main() -> None:
@@ -30,7 +33,7 @@ def main() -> None:
     started = time.perf_counter()
     source, weights = args.folder / "source", args.folder / "weights"
     built = build_standin(source, [Quality(q) for q in args.quality], seed=args.seed)
-    report = install_from(source, weights)
+    report = install_from(source, weights, limits=LIMITS)
     summary = {
         "weights": str(weights),
         "installed": list(report.datasets),

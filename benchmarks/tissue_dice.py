@@ -28,12 +28,15 @@ from scipy import ndimage
 from iris3d.anatomy import LabelTable
 from iris3d.contracts import Quality
 from iris3d.geometry import reorient_to_ras
+from iris3d.imageio import read_label_map
 from iris3d.ingest import load_study
-from iris3d.labelio import read_label_map
+from iris3d.ingest.limits import ReadLimits
 from iris3d.phantom import make_phantom
 from iris3d.phantom.files import reorient
 from iris3d.segment.tissue import TissueEngine, tissue_table
 from iris3d.volume import CTVolume
+
+LIMITS = ReadLimits.defaults()
 
 Mask = npt.NDArray[np.bool_]
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "totalseg_example"
@@ -99,13 +102,14 @@ def report(title: str, ours: dict[str, Mask], truth: dict[str, Mask],
 
 def real_sample(data: Path) -> None:
     ct_path = data / "example_ct_sm.nii.gz"
-    volume = load_study(ct_path)
-    reference = read_label_map(data / "example_seg.nii.gz")
+    volume = load_study(ct_path, limits=LIMITS)
+    reference = read_label_map(data / "example_seg.nii.gz", max_voxels=LIMITS.max_voxels)
     truth = reference_masks(reference.array, reference.table)
     for name in ("subcutaneous_fat", "torso_fat", "skeletal_muscle"):
         path = data / "example_seg_tissue_types" / f"{name}.nii.gz"
         if path.is_file():
-            truth[name] = read_label_map(path, table=LabelTable.from_names({1: name})).array > 0
+            truth[name] = read_label_map(path, table=LabelTable.from_names({1: name}),
+                                         max_voxels=LIMITS.max_voxels).array > 0
     ours, labels, seconds = engine_masks(volume)
     report(f"TotalSegmentator example CT {volume.shape} at {volume.spacing[0]:.1f} mm "
            f"({seconds:.2f} s), against TotalSegmentator's output", ours, truth,
@@ -150,7 +154,7 @@ def dicom_sample(data: Path) -> None:
     if not folder.is_dir():
         return
     try:
-        volume = load_study(folder)
+        volume = load_study(folder, limits=LIMITS)
     except Exception as e:  # the DICOM reader may not be installed in every checkout
         print(f"\nReal DICOM sample: not loaded ({e})")
         return

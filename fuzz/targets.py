@@ -14,15 +14,14 @@ from pathlib import Path
 from seeds import tiny_phantom, unpack
 
 from iris3d.errors import IrisError
-from iris3d.ingest import Detached, load_study
-from iris3d.labelio import read_nifti_labels
+from iris3d.imageio import read_nifti_labels
+from iris3d.ingest import Detached, ReadLimits, load_study
 from iris3d.segment.base import Quality
 from iris3d.segment.imported import ImportEngine
-from iris3d.settings import Settings
 from iris3d.volume import CTVolume
 
 # Small limits: a valid header may still ask for this much, and a fuzz run must stay light.
-SETTINGS = Settings(max_voxels=2**22, max_unpacked_bytes=64 * 2**20, max_archive_members=64)
+LIMITS = ReadLimits(max_voxels=2**22, max_unpacked_bytes=64 * 2**20, max_archive_members=64)
 WORK = Path(tempfile.mkdtemp(prefix="iris-fuzz-"))
 _CT: list[CTVolume] = []
 
@@ -58,19 +57,19 @@ def run_target(target: str, data: bytes) -> None:
     """Feed ``data`` to the reader; only an IrisError may come out."""
     readers: dict[str, Callable[[], object]] = {
         "nifti": lambda: load_study(_file(data, "s.nii.gz" if data[:2] == b"\x1f\x8b" else "s.nii"),
-                                    settings=SETTINGS),
-        "nrrd": lambda: load_study(_file(data, "s.nrrd"), settings=SETTINGS),
-        "mha": lambda: load_study(_file(data, "s.mha"), settings=SETTINGS),
-        "mhd": lambda: [load_study(p, settings=SETTINGS, detached=Detached.SAME_FOLDER)
+                                    limits=LIMITS),
+        "nrrd": lambda: load_study(_file(data, "s.nrrd"), limits=LIMITS),
+        "mha": lambda: load_study(_file(data, "s.mha"), limits=LIMITS),
+        "mhd": lambda: [load_study(p, limits=LIMITS, detached=Detached.SAME_FOLDER)
                         for p in _folder(data).glob("*.mhd")],
-        "dicomfile": lambda: load_study(_file(data, "s.dcm").parent, settings=SETTINGS),
-        "dicomfolder": lambda: load_study(_folder(data), settings=SETTINGS),
-        "zip": lambda: load_study(_file(data, "s.zip"), settings=SETTINGS),
+        "dicomfile": lambda: load_study(_file(data, "s.dcm").parent, limits=LIMITS),
+        "dicomfolder": lambda: load_study(_folder(data), limits=LIMITS),
+        "zip": lambda: load_study(_file(data, "s.zip"), limits=LIMITS),
         "labelmap": lambda: read_nifti_labels(_file(data, "l.nii.gz" if data[:2] == b"\x1f\x8b"
-                                                    else "l.nii"), SETTINGS.max_voxels),
-        "maskfolder": lambda: ImportEngine(_masks(data), max_voxels=SETTINGS.max_voxels)
+                                                    else "l.nii"), LIMITS.max_voxels),
+        "maskfolder": lambda: ImportEngine(_masks(data), max_voxels=LIMITS.max_voxels)
         .segment(_ct(), Quality.FAST),
-        "dicomseg": lambda: ImportEngine(_file(data, "seg.dcm"), max_voxels=SETTINGS.max_voxels)
+        "dicomseg": lambda: ImportEngine(_file(data, "seg.dcm"), max_voxels=LIMITS.max_voxels)
         .segment(_ct(), Quality.FAST),
     }
     with contextlib.suppress(IrisError):

@@ -16,20 +16,23 @@ from iris3d.cli.app import build_app
 from iris3d.compare import NoCommonStructuresError, compare_volumes
 from iris3d.contracts import Stage
 from iris3d.export import read_glb
-from iris3d.labelio import write_label_map
+from iris3d.imageio import write_label_map
+from iris3d.ingest.limits import ReadLimits
 from iris3d.phantom import Phantom, make_phantom
 from iris3d.phantom.files import write_nifti
 from iris3d.phantom.pair import FollowUp, make_follow_up
 from iris3d.pipeline import (
+    COMPARISON_STAGES,
     ComparisonResult,
     OutputExistsError,
     ProcessOptions,
     StudyFolderError,
     compare_studies,
-    comparison_fraction,
     process_study,
 )
 from iris3d.volume import CTVolume, LabelMap
+
+LIMITS = ReadLimits.defaults()
 
 UNCHANGED = ("spleen", "kidney_right", "heart", "stomach", "aorta", "urinary_bladder")
 
@@ -53,7 +56,8 @@ def _processed(phantom: Phantom, folder: Path) -> Path:
     ct = write_nifti(phantom.ct, folder / "scan.nii.gz")
     labels = write_nifti(phantom.labels, folder / "truth_labels.nii.gz")
     out = folder / "processed"
-    process_study(ct, out, options=ProcessOptions(engine="import", segmentation=labels))
+    process_study(ct, out, options=ProcessOptions(engine="import", segmentation=labels),
+                  limits=LIMITS)
     return out
 
 
@@ -65,7 +69,7 @@ def case(tmp_path_factory: pytest.TempPathFactory) -> Case:
                             rotation_deg=(3.0, -2.0, 4.0), shift_mm=(8.0, -5.0, 12.0))
     base_dir, follow_dir = _processed(base, root / "a"), _processed(follow, root / "b")
     stages: list[tuple[Stage, float]] = []
-    result = compare_studies(base_dir, follow_dir, root / "out",
+    result = compare_studies(base_dir, follow_dir, root / "out", limits=LIMITS,
                              progress=lambda stage, f, message: stages.append((stage, f)))
     return Case(base, follow, base_dir, follow_dir, result, stages)
 
@@ -147,7 +151,7 @@ def test_files_progress_and_summary(case: Case) -> None:
     order = [stage for n, (stage, _) in enumerate(case.stages)
              if n == 0 or case.stages[n - 1][0] is not stage]
     assert order == [Stage.INGEST, Stage.REGISTER, Stage.COMPARE, Stage.EXPORT]
-    overall = [comparison_fraction(stage, f) for stage, f in case.stages]
+    overall = [COMPARISON_STAGES.overall(stage, f) for stage, f in case.stages]
     assert overall == sorted(overall) and overall[-1] == pytest.approx(1.0)
     summary = case.result.summary
     assert summary["structures"] == {"both": len(case.follow.truth), "appeared": 0,
@@ -171,16 +175,16 @@ def test_a_mirrored_follow_up_is_reported_poor(case: Case) -> None:
 
 def test_bad_inputs_are_refused_with_clear_messages(case: Case, tmp_path: Path) -> None:
     with pytest.raises(StudyFolderError, match="is not a folder"):
-        compare_studies(tmp_path / "nowhere", case.follow_dir, tmp_path / "o1")
+        compare_studies(tmp_path / "nowhere", case.follow_dir, tmp_path / "o1", limits=LIMITS)
     partial = tmp_path / "partial"
     partial.mkdir()
     (partial / "ct.nii.gz").write_bytes((case.base_dir / "ct.nii.gz").read_bytes())
     with pytest.raises(StudyFolderError, match=r"labels\.nii\.gz"):
-        compare_studies(partial, case.follow_dir, tmp_path / "o2")
+        compare_studies(partial, case.follow_dir, tmp_path / "o2", limits=LIMITS)
     # A CT where the label map should be: negative "labels" are not a label map.
     (partial / "labels.nii.gz").write_bytes((case.base_dir / "ct.nii.gz").read_bytes())
     with pytest.raises(StudyFolderError, match=r"partial: labels\.nii\.gz: label ids must not be"):
-        compare_studies(partial, case.follow_dir, tmp_path / "o3")
+        compare_studies(partial, case.follow_dir, tmp_path / "o3", limits=LIMITS)
     # The same voxels under names the base does not use.
     renamed = tmp_path / "renamed"
     renamed.mkdir()
@@ -190,9 +194,9 @@ def test_bad_inputs_are_refused_with_clear_messages(case: Case, tmp_path: Path) 
                      labels.table.from_names({i: f"thing_{i}" for i in labels.table}))
     write_label_map(other, renamed / "labels.nii.gz")
     with pytest.raises(NoCommonStructuresError, match="share no structure"):
-        compare_studies(case.base_dir, renamed, tmp_path / "o4")
+        compare_studies(case.base_dir, renamed, tmp_path / "o4", limits=LIMITS)
     with pytest.raises(OutputExistsError):
-        compare_studies(case.base_dir, case.follow_dir, case.result.output_dir)
+        compare_studies(case.base_dir, case.follow_dir, case.result.output_dir, limits=LIMITS)
     assert not [p for p in tmp_path.iterdir() if p.name.startswith((".", "o"))]
 
 

@@ -16,13 +16,16 @@ import trimesh
 from iris3d.contracts import Quality, Stage
 from iris3d.export import read_glb
 from iris3d.ingest import load_study
+from iris3d.ingest.limits import ReadLimits
 from iris3d.phantom import Phantom, make_phantom
 from iris3d.phantom.dicom import write_dicom_series
 from iris3d.phantom.files import write_nifti
 from iris3d.pipeline import OutputExistsError, ProcessOptions, process_study
-from iris3d.pipeline.progress import overall_fraction
+from iris3d.pipeline.progress import STUDY_STAGES
 from iris3d.segment.base import SegmentationError
 from iris3d.volume import LabelMap
+
+LIMITS = ReadLimits.defaults()
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +42,7 @@ def test_imported_segmentation_gives_every_file_with_true_geometry(
     result = process_study(
         ct, tmp_path / "out",
         options=ProcessOptions(engine="import", segmentation=labels),
-        progress=lambda stage, fraction, message: seen.append((stage, fraction)),
+        progress=lambda stage, fraction, message: seen.append((stage, fraction)), limits=LIMITS,
     )
     expected = {"glb", "glb_plain", "meshes_zip", "labels_nifti", "ct_nifti", "labels_json",
                 "statistics_json", "statistics_csv", "thumbnail", "manifest"}
@@ -47,7 +50,7 @@ def test_imported_segmentation_gives_every_file_with_true_geometry(
     assert all(p.is_file() and p.stat().st_size > 0 for p in result.files.values())
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging left
 
-    overall = [overall_fraction(stage, f) for stage, f in seen]
+    overall = [STUDY_STAGES.overall(stage, f) for stage, f in seen]
     assert overall == sorted(overall) and overall[-1] == pytest.approx(1.0)
 
     stats = {s["name"]: s for s in json.loads(result.files["statistics_json"].read_text())
@@ -66,7 +69,7 @@ def test_imported_segmentation_gives_every_file_with_true_geometry(
     assert manifest["segmentation"]["engine"] == "import"
 
     # The slice views show exactly the volume that was segmented, in HU on its RAS+ affine.
-    saved, segmented = nib.load(str(result.files["ct_nifti"])), load_study(ct)
+    saved, segmented = nib.load(str(result.files["ct_nifti"])), load_study(ct, limits=LIMITS)
     assert saved.get_data_dtype() == np.int16
     np.testing.assert_allclose(saved.affine, segmented.affine, atol=1e-4)
     np.testing.assert_array_equal(np.asanyarray(saved.dataobj),
@@ -80,7 +83,8 @@ def test_stl_bundle_is_in_lps_millimetres(phantom: Phantom, tmp_path: Path) -> N
     ct = write_nifti(phantom.ct, tmp_path / "ct.nii.gz")
     labels = write_nifti(phantom.labels, tmp_path / "labels.nii.gz")
     result = process_study(ct, tmp_path / "out",
-                           options=ProcessOptions(engine="import", segmentation=labels))
+                           options=ProcessOptions(engine="import", segmentation=labels),
+                               limits=LIMITS)
     with zipfile.ZipFile(result.files["meshes_zip"]) as bundle:
         stl_name = next(n for n in bundle.namelist() if "liver" in n and n.endswith(".stl"))
         mesh = trimesh.load(trimesh.util.wrap_as_stream(bundle.read(stl_name)), file_type="stl")
@@ -92,7 +96,7 @@ def test_stl_bundle_is_in_lps_millimetres(phantom: Phantom, tmp_path: Path) -> N
 
 def test_dicom_study_through_the_tissue_engine(phantom: Phantom, tmp_path: Path) -> None:
     write_dicom_series(phantom.ct, tmp_path / "dicom")
-    result = process_study(tmp_path / "dicom", tmp_path / "out",
+    result = process_study(tmp_path / "dicom", tmp_path / "out", limits=LIMITS,
                            options=ProcessOptions(engine="tissue", quality=Quality.FAST))
     manifest = json.loads(result.files["manifest"].read_text())
     assert manifest["segmentation"]["engine"] == "tissue"
@@ -112,7 +116,7 @@ def test_a_failing_stage_leaves_nothing_behind(phantom: Phantom, tmp_path: Path)
     )
     with pytest.raises(SegmentationError):
         process_study(ct, tmp_path / "out",
-                      options=ProcessOptions(engine="import", segmentation=labels))
+                      options=ProcessOptions(engine="import", segmentation=labels), limits=LIMITS)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ct.nii.gz", "labels.nii.gz"]
 
 
@@ -129,7 +133,7 @@ def test_cancelling_from_progress_leaves_nothing_behind(phantom: Phantom, tmp_pa
 
     with pytest.raises(CancelledError):
         process_study(ct, tmp_path / "out", progress=cancel_at_export,
-                      options=ProcessOptions(engine="import", segmentation=labels))
+                      options=ProcessOptions(engine="import", segmentation=labels), limits=LIMITS)
     assert not (tmp_path / "out").exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
 
@@ -141,9 +145,9 @@ def test_existing_output_is_kept_unless_overwrite(phantom: Phantom, tmp_path: Pa
     (tmp_path / "out" / "mine.txt").write_text("keep")
     options = ProcessOptions(engine="import", segmentation=labels)
     with pytest.raises(OutputExistsError):
-        process_study(ct, tmp_path / "out", options=options)
+        process_study(ct, tmp_path / "out", options=options, limits=LIMITS)
     assert (tmp_path / "out" / "mine.txt").exists()
-    process_study(ct, tmp_path / "out", options=options, overwrite=True)
+    process_study(ct, tmp_path / "out", options=options, overwrite=True, limits=LIMITS)
     assert not (tmp_path / "out" / "mine.txt").exists()
     assert (tmp_path / "out" / "anatomy.glb").exists()
 

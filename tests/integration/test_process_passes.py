@@ -19,12 +19,16 @@ import numpy as np
 import pytest
 
 from iris3d.contracts import Quality
+from iris3d.contracts.progress import Progress, no_progress
+from iris3d.ingest.limits import ReadLimits
 from iris3d.phantom import Phantom, make_phantom
 from iris3d.phantom.files import write_nifti
 from iris3d.pipeline import ProcessOptions, process_study
-from iris3d.segment.base import ProgressCallback, SegmentationResult, no_progress
+from iris3d.segment.base import SegmentationResult
 from iris3d.segment.imported import ImportEngine
 from iris3d.volume import CTVolume, LabelMap
+
+LIMITS = ReadLimits.defaults()
 
 # The census (counts and boxes), the mesh stage's crop, the thumbnail's projection and the
 # label file: a handful, whatever the number of structures.
@@ -73,10 +77,10 @@ class WatchingEngine:
     name = "import"
 
     def __init__(self, source: Path) -> None:
-        self.inner = ImportEngine(source)
+        self.inner = ImportEngine(source, max_voxels=LIMITS.max_voxels)
 
     def segment(
-        self, volume: CTVolume, quality: Quality, progress: ProgressCallback = no_progress
+        self, volume: CTVolume, quality: Quality, progress: Progress = no_progress
     ) -> SegmentationResult:
         result = self.inner.segment(volume, quality, progress)
         watched = np.asarray(result.labels.array).view(WatchedArray)
@@ -97,7 +101,7 @@ def test_a_study_scans_its_labels_a_bounded_number_of_times(
     ct = write_nifti(phantom.ct, tmp_path / "ct.nii.gz")
     labels = write_nifti(phantom.labels, tmp_path / "labels.nii.gz")
     result = process_study(ct, tmp_path / "out", options=ProcessOptions(engine="import"),
-                           engine=WatchingEngine(labels))
+                           engine=WatchingEngine(labels), limits=LIMITS)
     structures = len(result.manifest["structures"])  # type: ignore[arg-type]
     assert structures >= 30  # enough that one scan per structure could not hide
     assert len(WatchedArray.log) <= MAX_WHOLE_VOLUME_OPERATIONS, WatchedArray.log

@@ -12,7 +12,10 @@ from pydicom.pixels.utils import pixel_array
 
 from iris3d.geometry import transform_points
 from iris3d.ingest import list_series, load_study
+from iris3d.ingest.limits import ReadLimits
 from iris3d.volume import CTVolume
+
+LIMITS = ReadLimits.defaults()
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +28,7 @@ def dicom_dir(shared_data: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def volume(dicom_dir: Path) -> CTVolume:
-    return load_study(dicom_dir)
+    return load_study(dicom_dir, limits=LIMITS)
 
 
 def test_sample_loads_to_the_documented_grid(volume: CTVolume) -> None:
@@ -80,7 +83,7 @@ def test_zipped_sample_loads_identically(volume: CTVolume, dicom_dir: Path, tmp_
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as zf:
         for path in dicom_dir.iterdir():
             zf.write(path, f"export/ct/{path.name}")
-    zipped = load_study(archive)
+    zipped = load_study(archive, limits=LIMITS)
     np.testing.assert_array_equal(zipped.array, volume.array)
     np.testing.assert_allclose(zipped.affine, volume.affine, atol=1e-6)
-    assert [s.slice_count for s in list_series(archive)] == [20]
+    assert [s.slice_count for s in list_series(archive, limits=LIMITS)] == [20]

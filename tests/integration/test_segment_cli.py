@@ -15,10 +15,13 @@ import pytest
 from tests.support.tiny_totalseg import build_tiny_weights
 
 from iris3d.contracts import Quality
-from iris3d.labelio import read_label_map, write_label_map
+from iris3d.imageio import read_label_map, write_label_map
+from iris3d.ingest.limits import ReadLimits
 from iris3d.phantom import Phantom, make_phantom
 from iris3d.phantom.dicom import write_dicom_series
 from iris3d.phantom.files import write_nifti
+
+LIMITS = ReadLimits.defaults()
 
 
 def run_iris(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
@@ -45,7 +48,7 @@ def test_tissue_engine_writes_label_map_and_sidecar(
     result = run_iris("segment", str(ct), "-o", str(out), "--engine", "tissue", home=home)
     assert result.returncode == 0, result.stderr
     assert "tissue" in result.stdout and "100%" in result.stdout
-    labels = read_label_map(out)
+    labels = read_label_map(out, max_voxels=LIMITS.max_voxels)
     assert labels.matches(small_phantom.ct)  # back in RAS, on the CT's grid
     sidecar = json.loads((tmp_path / "out" / "seg.json").read_text())
     names = {row["name"] for row in sidecar["labels"]}
@@ -80,8 +83,8 @@ def test_several_inputs_share_one_engine_into_a_folder(tmp_path: Path, home: Pat
     result = run_iris("segment", str(nifti), str(dicom), "-o", str(out), "--quality", "fastest",
                       home=home)
     assert result.returncode == 0, result.stderr
-    first = read_label_map(out / "first_seg.nii.gz")
-    second = read_label_map(out / "second_seg.nii.gz")
+    first = read_label_map(out / "first_seg.nii.gz", max_voxels=LIMITS.max_voxels)
+    second = read_label_map(out / "second_seg.nii.gz", max_voxels=LIMITS.max_voxels)
     assert np.array_equal(first.array, second.array)
     assert result.stdout.count("wrote") == 2
     assert result.stdout.count("totalsegmentator") == 2
@@ -96,7 +99,8 @@ def test_import_a_segmentation(small_phantom: Phantom, tmp_path: Path, home: Pat
     out = tmp_path / "seg.nii.gz"
     result = run_iris("segment", str(ct), "-o", str(out), "--segmentation", str(mine), home=home)
     assert result.returncode == 0, result.stderr
-    assert np.array_equal(read_label_map(out).array, small_phantom.labels.array)
+    back = read_label_map(out, max_voxels=LIMITS.max_voxels)
+    assert np.array_equal(back.array, small_phantom.labels.array)
     assert "imported from labels.nii.gz" in result.stdout
 
 

@@ -23,7 +23,7 @@ from tests.support.scale import postgres_database, redis_url, seaweedfs, stored_
 from tests.support.service import ARTIFACTS, COMPARISON_ARTIFACTS
 from tests.unit.test_api_isolation import OWNED, REQUESTS
 
-from iris3d.labelio import write_label_map
+from iris3d.imageio import write_label_map
 from iris3d.phantom import Phantom, make_phantom
 from iris3d.phantom.dicom import write_dicom_series
 from iris3d.phantom.files import write_nifti

@@ -5,6 +5,7 @@ from __future__ import annotations
 import stat
 import tempfile
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -13,9 +14,12 @@ import pytest
 from iris3d.ingest import StudyFormat, list_series, load_study
 from iris3d.ingest.archive import extract_zip, unpacked_study
 from iris3d.ingest.errors import CorruptFileError, IngestError, UnsafeArchiveError
+from iris3d.ingest.limits import ReadLimits
 from iris3d.phantom import Phantom, make_phantom
 from iris3d.phantom.dicom import write_dicom_series
 from iris3d.settings import Settings
+
+LIMITS = ReadLimits.defaults()
 
 
 @pytest.fixture(scope="module")
@@ -49,15 +53,15 @@ def test_zipped_series_in_nested_folders_loads_and_leaves_nothing_behind(
     entries["__MACOSX/export/._README.txt"] = b"\x00\x05\x16\x07" + bytes(60)
     archive = _zip(tmp_path / "study.zip", entries)
 
-    loaded = load_study(archive)
+    loaded = load_study(archive, limits=LIMITS)
     np.testing.assert_array_equal(loaded.array, phantom.ct.array)
     np.testing.assert_allclose(loaded.affine, phantom.ct.affine, atol=1e-4)
-    assert [s.slice_count for s in list_series(archive)] == [16]
+    assert [s.slice_count for s in list_series(archive, limits=LIMITS)] == [16]
     assert list(private_tmp.iterdir()) == []
 
 
 def test_a_folder_is_used_in_place(tmp_path: Path) -> None:
-    with unpacked_study(tmp_path, StudyFormat.DICOM_FOLDER, Settings()) as folder:
+    with unpacked_study(tmp_path, StudyFormat.DICOM_FOLDER, LIMITS) as folder:
         assert folder == tmp_path
     assert tmp_path.exists()
 
@@ -65,7 +69,7 @@ def test_a_folder_is_used_in_place(tmp_path: Path) -> None:
 def test_the_temp_folder_is_removed_when_loading_fails(tmp_path: Path, private_tmp: Path) -> None:
     archive = _zip(tmp_path / "notes.zip", {"a/notes.txt": b"no images here"})
     with pytest.raises(IngestError, match="no DICOM images"):
-        load_study(archive)
+        load_study(archive, limits=LIMITS)
     assert list(private_tmp.iterdir()) == []
 
 
@@ -79,9 +83,9 @@ def test_entries_that_leave_the_archive_are_refused(
     target = tmp_path / "deep" / "target"
     target.mkdir(parents=True)
     with pytest.raises(UnsafeArchiveError, match=r"absolute|climbs"):
-        extract_zip(archive, target, Settings())
+        extract_zip(archive, target, LIMITS)
     with pytest.raises(UnsafeArchiveError):
-        load_study(archive)
+        load_study(archive, limits=LIMITS)
     written = {p.name for p in tmp_path.rglob("*")}
     assert "evil.txt" not in written
     assert not Path("/tmp/evil.txt").exists() or Path("/tmp/evil.txt").read_bytes() != b"gotcha"
@@ -98,7 +102,7 @@ def test_symlink_entries_are_never_created(tmp_path: Path) -> None:
         zf.writestr("data/real.txt", b"real")
     target = tmp_path / "out"
     target.mkdir()
-    assert extract_zip(archive, target, Settings()) == 1
+    assert extract_zip(archive, target, LIMITS) == 1
     assert not (target / "data" / "passwd").exists()
     assert not (target / "data" / "passwd").is_symlink()
     assert (target / "data" / "real.txt").read_bytes() == b"real"
@@ -109,7 +113,7 @@ def test_an_entry_that_clashes_with_a_folder_is_refused(tmp_path: Path) -> None:
     target = tmp_path / "out"
     target.mkdir()
     with pytest.raises(UnsafeArchiveError, match="clashes"):
-        extract_zip(archive, target, Settings())
+        extract_zip(archive, target, LIMITS)
 
 
 def test_a_zip_bomb_is_refused_from_its_directory(tmp_path: Path, private_tmp: Path) -> None:
@@ -117,7 +121,7 @@ def test_a_zip_bomb_is_refused_from_its_directory(tmp_path: Path, private_tmp: P
     assert archive.stat().st_size < 20_000
     settings = Settings(max_unpacked_bytes=1_000_000)
     with pytest.raises(UnsafeArchiveError, match=r"2,000,000 bytes.*IRIS_MAX_UNPACKED_BYTES"):
-        load_study(archive, settings=settings)
+        load_study(archive, limits=ReadLimits.from_settings(settings))
     assert list(private_tmp.iterdir()) == []
 
 
@@ -143,7 +147,7 @@ def test_a_header_that_understates_the_size_cannot_beat_the_limit(tmp_path: Path
     target = tmp_path / "out"
     target.mkdir()
     with pytest.raises((UnsafeArchiveError, CorruptFileError)):
-        extract_zip(archive, target, Settings(max_unpacked_bytes=100_000))
+        extract_zip(archive, target, replace(LIMITS, max_unpacked_bytes=100_000))
     written = sum(p.stat().st_size for p in target.rglob("*") if p.is_file())
     assert written <= 100_000
 
@@ -151,14 +155,14 @@ def test_a_header_that_understates_the_size_cannot_beat_the_limit(tmp_path: Path
 def test_too_many_members_are_refused(tmp_path: Path) -> None:
     archive = _zip(tmp_path / "many.zip", {f"f{k}.txt": b"x" for k in range(12)})
     with pytest.raises(UnsafeArchiveError, match=r"12 entries.*IRIS_MAX_ARCHIVE_MEMBERS"):
-        load_study(archive, settings=Settings(max_archive_members=10))
+        load_study(archive, limits=replace(LIMITS, max_archive_members=10))
 
 
 def test_a_file_that_is_not_a_zip_is_corrupt(tmp_path: Path) -> None:
     fake = tmp_path / "study.zip"
     fake.write_bytes(b"PK\x03\x04" + np.random.default_rng(0).bytes(2000))
     with pytest.raises(CorruptFileError, match="not a valid zip"):
-        load_study(fake)
+        load_study(fake, limits=LIMITS)
 
 
 def test_a_truncated_zip_is_corrupt(phantom: Phantom, tmp_path: Path) -> None:
@@ -166,7 +170,7 @@ def test_a_truncated_zip_is_corrupt(phantom: Phantom, tmp_path: Path) -> None:
     archive = _zip(tmp_path / "study.zip", {p.name: p.read_bytes() for p in paths})
     archive.write_bytes(archive.read_bytes()[: archive.stat().st_size // 2])
     with pytest.raises(CorruptFileError):
-        load_study(archive)
+        load_study(archive, limits=LIMITS)
 
 
 def test_damaged_compressed_data_is_corrupt(tmp_path: Path, private_tmp: Path) -> None:
@@ -177,5 +181,5 @@ def test_damaged_compressed_data_is_corrupt(tmp_path: Path, private_tmp: Path) -
         data[k] ^= 0xFF
     archive.write_bytes(bytes(data))
     with pytest.raises(CorruptFileError, match=r"a\.bin"):
-        load_study(archive)
+        load_study(archive, limits=LIMITS)
     assert list(private_tmp.iterdir()) == []

@@ -15,7 +15,7 @@ from scipy import ndimage
 
 from iris3d.anatomy import total_table
 from iris3d.census import take_census
-from iris3d.niftiwrite import ParallelGzipWriter, save_nifti
+from iris3d.imageio import ParallelGzipWriter, save_nifti
 from iris3d.volume import LabelMap
 
 
@@ -61,7 +61,7 @@ def test_label_map_takes_its_census_once() -> None:
 
 def test_parallel_gzip_is_one_standard_stream(tmp_path: Path,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("iris3d.niftiwrite.PIECE_BYTES", 1000)
+    monkeypatch.setattr("iris3d.imageio.gzip_writer.PIECE_BYTES", 1000)
     data = np.random.default_rng(0).integers(0, 50, size=25_000, dtype=np.uint8).tobytes()
     path = tmp_path / "x.gz"
     with ParallelGzipWriter(path, level=1, threads=3) as stream:

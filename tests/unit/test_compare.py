@@ -20,15 +20,12 @@ from iris3d.compare import (
 )
 from iris3d.compare.distance import summarise, surface_samples
 from iris3d.compare.register import _itk_image
-from iris3d.contracts import Stage
 from iris3d.export import encode_glb, read_glb
 from iris3d.geometry import itk_geometry, points_ras_to_lps, transform_lps_to_ras
 from iris3d.mesh import FAST, build_meshes
 from iris3d.phantom import make_phantom
 from iris3d.phantom.files import reorient
 from iris3d.phantom.pair import make_follow_up, rigid_motion
-from iris3d.pipeline import comparison_fraction, overall_fraction
-from iris3d.pipeline.progress import STAGE_WEIGHTS
 from iris3d.volume import CTVolume, LabelMap
 
 
@@ -196,18 +193,6 @@ def test_follow_up_phantom_grows_removes_and_moves() -> None:
     unmoved = make_follow_up(base)
     np.testing.assert_array_equal(unmoved.labels.array, base.labels.array)
     np.testing.assert_allclose(unmoved.ct.affine, base.ct.affine)
-
-
-def test_study_weights_are_unchanged_and_comparisons_have_their_own() -> None:
-    study = [Stage.INGEST, Stage.SEGMENT, Stage.MESH, Stage.EXPORT, Stage.STATS]
-    assert sum(STAGE_WEIGHTS[s] for s in study) == pytest.approx(1.0)
-    assert STAGE_WEIGHTS[Stage.REGISTER] == STAGE_WEIGHTS[Stage.COMPARE] == 0.0
-    steps = [overall_fraction(s, f) for s in study for f in (0.0, 0.5, 1.0)]
-    assert steps == sorted(steps) and steps[0] == 0.0 and steps[-1] == pytest.approx(1.0)
-    assert overall_fraction(Stage.MESH, 0.0) == pytest.approx(0.65)
-    compare = [Stage.INGEST, Stage.REGISTER, Stage.COMPARE, Stage.EXPORT]
-    steps = [comparison_fraction(s, f) for s in compare for f in (0.0, 0.5, 1.0)]
-    assert steps == sorted(steps) and steps[0] == 0.0 and steps[-1] == pytest.approx(1.0)
 
 
 def test_a_failed_refinement_keeps_the_first_guess(monkeypatch: pytest.MonkeyPatch) -> None:

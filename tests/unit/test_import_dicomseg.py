@@ -9,10 +9,17 @@ import pydicom
 import pytest
 
 from iris3d.contracts import Quality
+from iris3d.ingest.limits import ReadLimits
 from iris3d.phantom import Phantom, make_phantom
 from iris3d.phantom.dicom import write_dicom_series
 from iris3d.segment import SegmentationError
 from iris3d.segment.imported import ImportEngine
+
+LIMITS = ReadLimits.defaults()
+
+
+def _import(source: Path, table: Path | None = None) -> ImportEngine:
+    return ImportEngine(source, table, max_voxels=LIMITS.max_voxels)
 
 hd = pytest.importorskip("highdicom")
 
@@ -80,7 +87,7 @@ def test_dicom_seg_lands_on_the_ct_grid_with_total_ids(tmp_path: Path) -> None:
     phantom = make_phantom(shape=(40, 32, 20), spacing=(8.0, 8.0, 8.0))
     path = _write_seg(tmp_path, phantom, NAMES, ["Liver", "spleen", "Lung Upper Lobe Left",
                                                  "vertebrae_L1"])
-    result = ImportEngine(path).segment(phantom.ct, Quality.FAST)
+    result = _import(path).segment(phantom.ct, Quality.FAST)
     assert result.parameters["format"] == "dicom-seg"
     table = result.labels.table
     for name in NAMES:
@@ -89,7 +96,7 @@ def test_dicom_seg_lands_on_the_ct_grid_with_total_ids(tmp_path: Path) -> None:
         assert np.array_equal(result.labels.array == table.by_name(name).label, truth), name
     # the folder holding it works too
     assert np.array_equal(
-        ImportEngine(path.parent).segment(phantom.ct, Quality.FAST).labels.array,
+        _import(path.parent).segment(phantom.ct, Quality.FAST).labels.array,
         result.labels.array,
     )
 
@@ -97,7 +104,7 @@ def test_dicom_seg_lands_on_the_ct_grid_with_total_ids(tmp_path: Path) -> None:
 def test_free_text_segment_labels_are_numbered(tmp_path: Path) -> None:
     phantom = make_phantom(shape=(40, 32, 20), spacing=(8.0, 8.0, 8.0))
     path = _write_seg(tmp_path, phantom, ["liver", "spleen"], ["Tumour A", "Tumour A"])
-    result = ImportEngine(path).segment(phantom.ct, Quality.FAST)
+    result = _import(path).segment(phantom.ct, Quality.FAST)
     assert {s.name: s.label for s in result.labels.table.values()} == {
         "tumour_a": 1, "tumour_a_2": 2
     }
@@ -108,4 +115,4 @@ def test_dicom_seg_of_another_study_is_refused(tmp_path: Path) -> None:
     path = _write_seg(tmp_path, phantom, NAMES, NAMES)
     other = make_phantom(shape=(40, 32, 20), spacing=(2.0, 2.0, 2.0))  # a quarter of the size
     with pytest.raises(SegmentationError, match="does not match the CT"):
-        ImportEngine(path).segment(other.ct, Quality.FAST)
+        _import(path).segment(other.ct, Quality.FAST)

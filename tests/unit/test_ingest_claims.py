@@ -17,11 +17,14 @@ import pytest
 from pydicom.dataset import FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
+from iris3d.imageio import LabelFileError, read_nifti_labels
 from iris3d.ingest import load_study
 from iris3d.ingest.errors import CorruptFileError, TooLargeError, UnsafeArchiveError
-from iris3d.labelio import LabelFileError, read_nifti_labels
+from iris3d.ingest.limits import ReadLimits
 from iris3d.phantom import Phantom
 from iris3d.phantom.dicom import write_dicom_series
+
+LIMITS = ReadLimits.defaults()
 
 # 1024 x 1024 x 256 float64: 2 GiB claimed, within the default IRIS_MAX_VOXELS.
 SHAPE = (1024, 1024, 256)
@@ -32,22 +35,23 @@ import resource, sys
 from pathlib import Path
 from iris3d.contracts import Quality
 from iris3d.errors import IrisError
-from iris3d.ingest import load_study
-from iris3d.labelio import read_nifti_labels
+from iris3d.ingest import ReadLimits, load_study
+from iris3d.imageio import read_nifti_labels
 from iris3d.segment.imported import ImportEngine
 from iris3d.volume import CTVolume
 import numpy as np
 import SimpleITK, highdicom, pydicom  # imported before the baseline: their code is not the cost
 path, kind = Path(sys.argv[1]), sys.argv[2]
+limits = ReadLimits.defaults()
 ct = CTVolume(np.zeros((8, 8, 8), np.int16), np.eye(4))
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 try:
     if kind == "labels":
-        read_nifti_labels(path)
+        read_nifti_labels(path, limits.max_voxels)
     elif kind == "import":
-        ImportEngine(path).segment(ct, Quality.FAST)
+        ImportEngine(path, max_voxels=limits.max_voxels).segment(ct, Quality.FAST)
     else:
-        load_study(path)
+        load_study(path, limits=limits)
     print("loaded")
 except IrisError as e:
     print("refused:", type(e).__name__, e)
@@ -147,7 +151,7 @@ def test_truncated_gzip_nifti_names_the_shortfall(tmp_path: Path) -> None:
     path = tmp_path / "short.nii.gz"
     path.write_bytes(gzip.compress(header.binaryblock + b"\0" * 4 + b"\0" * 1000))
     with pytest.raises(CorruptFileError, match="ends after 1,000: it is truncated"):
-        load_study(path)
+        load_study(path, limits=LIMITS)
 
 
 def test_segmentation_upload_reader_is_capped(tmp_path: Path) -> None:
@@ -174,7 +178,7 @@ def test_a_decompression_bomb_is_refused_before_it_expands(tmp_path: Path, suffi
         path.write_bytes(gzip.compress(header.binaryblock + b"\0" * 4 + zeros, compresslevel=1))
     assert path.stat().st_size < 4 * 2**20
     with pytest.raises(TooLargeError, match="decompression bomb"):
-        load_study(path)
+        load_study(path, limits=LIMITS)
 
 
 def test_a_zip_bomb_is_refused_while_it_unpacks(tmp_path: Path) -> None:
@@ -182,7 +186,7 @@ def test_a_zip_bomb_is_refused_while_it_unpacks(tmp_path: Path) -> None:
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("IM0001", b"\0" * (300 * 2**20))  # 300 MiB of zeros in about 300 KiB
     with pytest.raises(UnsafeArchiveError, match="zip bomb"):
-        load_study(path)
+        load_study(path, limits=LIMITS)
 
 
 @pytest.mark.parametrize("encoding", ["gzip", "bzip2"])
@@ -198,7 +202,7 @@ def test_compressed_nrrd_that_ends_early_is_counted_not_trusted(
             f"encoding: {encoding}\nendian: little\n\n")
     path.write_bytes(head.encode() + packed)
     with pytest.raises(CorruptFileError, match="truncated"):
-        load_study(path)
+        load_study(path, limits=LIMITS)
 
 
 def test_a_compressed_dicom_series_bomb_is_refused_before_decoding(tmp_path: Path) -> None:

@@ -12,8 +12,11 @@ import SimpleITK as sitk
 
 from iris3d.ingest import Detached, load_study
 from iris3d.ingest.errors import IngestError, UnsafeReferenceError
+from iris3d.ingest.limits import ReadLimits
 from iris3d.phantom import Phantom
 from iris3d.phantom.files import write_itk
+
+LIMITS = ReadLimits.defaults()
 
 SECRET = (b"IRIS_SECRET_KEY=do-not-read-me\n" * 70)[:2048]  # as many bytes as 8x8x16 int16
 
@@ -55,7 +58,7 @@ def test_a_header_cannot_read_a_file_outside_the_upload(
     header = _detached(folder, suffix, target)
     for policy in (Detached.REFUSE, Detached.SAME_FOLDER):
         with pytest.raises(UnsafeReferenceError) as caught:
-            load_study(header, detached=policy)
+            load_study(header, detached=policy, limits=LIMITS)
         assert "secret" not in str(caught.value) or policy is Detached.SAME_FOLDER
         assert str(tmp_path) not in str(caught.value)
 
@@ -69,7 +72,7 @@ def test_the_service_answer_is_the_same_whether_the_file_exists(
         folder = tmp_path / f"upload-{len(answers)}"
         folder.mkdir()
         with pytest.raises(IngestError) as caught:
-            load_study(_detached(folder, suffix, target))
+            load_study(_detached(folder, suffix, target), limits=LIMITS)
         answers.append((type(caught.value), str(caught.value)))
     assert answers[0] == answers[1]
 
@@ -81,7 +84,7 @@ def test_an_attached_nrrd_naming_a_data_file_is_refused(tmp_path: Path, secret: 
         b"data file: " + str(secret).encode() + b"\n\n" + b"\0" * 2048
     )
     with pytest.raises(UnsafeReferenceError):
-        load_study(path)
+        load_study(path, limits=LIMITS)
 
 
 def test_mha_naming_another_file_is_refused(tmp_path: Path, secret: Path) -> None:
@@ -91,7 +94,7 @@ def test_mha_naming_another_file_is_refused(tmp_path: Path, secret: Path) -> Non
         f"ElementDataFile = {secret}\n"
     )
     with pytest.raises(UnsafeReferenceError):
-        load_study(path)
+        load_study(path, limits=LIMITS)
 
 
 @pytest.mark.parametrize("suffix", [".mhd", ".nhdr"])
@@ -100,8 +103,8 @@ def test_a_data_file_beside_its_header_loads_where_allowed(
 ) -> None:
     header = write_itk(small_phantom.ct, tmp_path / f"ct{suffix}")
     with pytest.raises(UnsafeReferenceError):
-        load_study(header)  # the default (the service's): one file only
-    volume = load_study(header, detached=Detached.SAME_FOLDER)
+        load_study(header, limits=LIMITS)  # the default (the service's): one file only
+    volume = load_study(header, detached=Detached.SAME_FOLDER, limits=LIMITS)
     np.testing.assert_array_equal(volume.array, small_phantom.ct.array)
 
 
@@ -109,14 +112,15 @@ def test_a_symlinked_data_file_is_refused(tmp_path: Path, secret: Path) -> None:
     (tmp_path / "data.raw").symlink_to(secret)
     header = _detached(tmp_path, ".mhd", "data.raw")
     with pytest.raises(UnsafeReferenceError, match="symbolic link"):
-        load_study(header, detached=Detached.SAME_FOLDER)
+        load_study(header, detached=Detached.SAME_FOLDER, limits=LIMITS)
 
 
 def test_anywhere_must_be_asked_for(tmp_path: Path, secret: Path) -> None:
     folder = tmp_path / "upload"
     folder.mkdir()
     header = _detached(folder, ".mhd", "../server/secret.env")
-    volume = load_study(header, detached=Detached.ANYWHERE)  # the CLI's explicit flag
+    volume = load_study(header, detached=Detached.ANYWHERE,
+                        limits=LIMITS)  # the CLI's explicit flag
     assert volume.shape == (8, 8, 16)
 
 
@@ -131,7 +135,7 @@ def test_a_zip_holding_header_and_data_loads(
     with zipfile.ZipFile(archive, "w") as zf:
         for member in made.iterdir():
             zf.write(member, f"scan/{member.name}")
-    volume = load_study(archive)
+    volume = load_study(archive, limits=LIMITS)
     np.testing.assert_array_equal(volume.array, small_phantom.ct.array)
 
 
@@ -143,4 +147,4 @@ def test_a_zipped_header_cannot_climb_out_of_the_zip(tmp_path: Path, secret: Pat
     with zipfile.ZipFile(archive, "w") as zf:
         zf.write(header, "study.mhd")
     with pytest.raises(UnsafeReferenceError):
-        load_study(archive)
+        load_study(archive, limits=LIMITS)

@@ -14,9 +14,12 @@ from pydicom.uid import generate_uid
 from iris3d.geometry import transform_points
 from iris3d.ingest import load_study
 from iris3d.ingest.errors import IrregularGeometryError, NotAVolumeError
+from iris3d.ingest.limits import ReadLimits
 from iris3d.phantom import Phantom, make_phantom
 from iris3d.phantom.dicom import write_dicom_series
 from iris3d.volume import CTVolume
+
+LIMITS = ReadLimits.defaults()
 
 # HU as a linear function of RAS millimetres: linear interpolation reproduces it exactly, so a
 # resampled volume can be checked voxel by voxel against where each voxel really is.
@@ -64,7 +67,7 @@ def test_small_position_jitter_is_tolerated(phantom: Phantom, tmp_path: Path) ->
     for path in paths[1:-1]:
         x, y, z = _position(path)
         _edit(path, ImagePositionPatient=[x, y, round(z + rng.uniform(-0.05, 0.05), 3)])
-    loaded = load_study(tmp_path)
+    loaded = load_study(tmp_path, limits=LIMITS)
     np.testing.assert_array_equal(loaded.array, phantom.ct.array)
     np.testing.assert_allclose(loaded.affine, phantom.ct.affine, atol=1e-4)
     assert loaded.metadata.warnings == ()
@@ -77,7 +80,7 @@ def test_uneven_spacing_is_resampled_to_a_regular_grid(tmp_path: Path) -> None:
     volume = _linear_volume((40, 36, len(offsets)), affine, offsets)
     write_dicom_series(volume, tmp_path, slice_offsets_mm=offsets)
 
-    loaded = load_study(tmp_path)
+    loaded = load_study(tmp_path, limits=LIMITS)
     assert loaded.shape == (40, 36, 12)
     np.testing.assert_allclose(loaded.spacing, (1.5, 1.25, 45.0 / 11), atol=1e-6)
     np.testing.assert_allclose(loaded.affine[:3, 3], affine[:3, 3], atol=1e-4)
@@ -91,7 +94,7 @@ def test_a_missing_slice_is_refused_naming_the_gap(phantom: Phantom, tmp_path: P
     z9 = _position(paths[9])[2]
     paths[10].unlink()
     with pytest.raises(IrregularGeometryError) as caught:
-        load_study(tmp_path)
+        load_study(tmp_path, limits=LIMITS)
     message = str(caught.value)
     assert "gap of 20.00 mm" in message
     assert f"slice index 9 at {z9:.2f} mm" in message
@@ -109,7 +112,7 @@ def test_gantry_tilt_is_resampled_onto_an_orthogonal_grid(tmp_path: Path) -> Non
     paths = write_dicom_series(source, tmp_path)
     assert float(pydicom.dcmread(paths[0]).GantryDetectorTilt) == pytest.approx(15.0)
 
-    loaded = load_study(tmp_path)
+    loaded = load_study(tmp_path, limits=LIMITS)
     assert any("gantry tilt of 15.0 degrees" in w for w in loaded.metadata.warnings)
     columns = loaded.affine[:3, :3] / np.linalg.norm(loaded.affine[:3, :3], axis=0)
     np.testing.assert_allclose(columns.T @ columns, np.eye(3), atol=1e-9)
@@ -129,7 +132,7 @@ def test_gantry_tilt_with_uneven_spacing_is_refused(tmp_path: Path) -> None:
     offsets = [0.0, 3.0, 6.0, 9.5, 12.5, 16.0]
     write_dicom_series(_linear_volume((40, 36, 6), affine), tmp_path, slice_offsets_mm=offsets)
     with pytest.raises(IrregularGeometryError, match="gantry tilt together with uneven"):
-        load_study(tmp_path)
+        load_study(tmp_path, limits=LIMITS)
 
 
 def test_identical_duplicates_are_dropped_with_a_warning(phantom: Phantom, tmp_path: Path) -> None:
@@ -137,7 +140,7 @@ def test_identical_duplicates_are_dropped_with_a_warning(phantom: Phantom, tmp_p
     shutil.copy(paths[5], tmp_path / "copy-of-five")
     _edit(paths[7], SOPInstanceUID=generate_uid())
     shutil.copy(paths[7], tmp_path / "copy-of-seven")
-    loaded = load_study(tmp_path)
+    loaded = load_study(tmp_path, limits=LIMITS)
     np.testing.assert_array_equal(loaded.array, phantom.ct.array)
     assert any("2 duplicate image(s)" in w for w in loaded.metadata.warnings)
     assert loaded.metadata.number_of_slices == 24
@@ -152,7 +155,7 @@ def test_different_images_at_one_position_are_refused(phantom: Phantom, tmp_path
     ds.SOPInstanceUID = generate_uid()
     ds.save_as(tmp_path / "other-image-same-place")
     with pytest.raises(IrregularGeometryError, match="two different images at the same position"):
-        load_study(tmp_path)
+        load_study(tmp_path, limits=LIMITS)
 
 
 def test_mixed_image_sizes_are_refused_naming_the_sizes(phantom: Phantom, tmp_path: Path) -> None:
@@ -160,7 +163,7 @@ def test_mixed_image_sizes_are_refused_naming_the_sizes(phantom: Phantom, tmp_pa
     smaller = CTVolume(phantom.ct.array[4:44, 2:34, :].copy(), phantom.ct.affine)
     write_dicom_series(smaller, tmp_path / "b", series_uid="1.9.1")
     with pytest.raises(IrregularGeometryError, match=r"48x40 \(24 images\), 40x32 \(24 images\)"):
-        load_study(tmp_path)
+        load_study(tmp_path, limits=LIMITS)
 
 
 def test_slices_shifted_sideways_are_refused(phantom: Phantom, tmp_path: Path) -> None:
@@ -168,7 +171,7 @@ def test_slices_shifted_sideways_are_refused(phantom: Phantom, tmp_path: Path) -
     x, y, z = _position(paths[12])
     _edit(paths[12], ImagePositionPatient=[x + 3.0, y, z])
     with pytest.raises(IrregularGeometryError, match="sideways"):
-        load_study(tmp_path)
+        load_study(tmp_path, limits=LIMITS)
 
 
 def test_two_images_side_by_side_at_one_position_are_refused(
@@ -181,7 +184,7 @@ def test_two_images_side_by_side_at_one_position_are_refused(
     ds.SOPInstanceUID = generate_uid()
     ds.save_as(tmp_path / "beside-six")
     with pytest.raises(IrregularGeometryError, match=r"same position.*shifted sideways"):
-        load_study(tmp_path)
+        load_study(tmp_path, limits=LIMITS)
 
 
 def test_slices_rotated_in_plane_are_refused(phantom: Phantom, tmp_path: Path) -> None:
@@ -189,11 +192,11 @@ def test_slices_rotated_in_plane_are_refused(phantom: Phantom, tmp_path: Path) -
     a = np.radians(5.0)
     _edit(paths[3], ImageOrientationPatient=[np.cos(a), np.sin(a), 0, -np.sin(a), np.cos(a), 0])
     with pytest.raises(IrregularGeometryError, match="not all oriented the same way"):
-        load_study(tmp_path)
+        load_study(tmp_path, limits=LIMITS)
 
 
 def test_a_series_of_non_parallel_images_is_not_a_volume(phantom: Phantom, tmp_path: Path) -> None:
     paths = write_dicom_series(phantom.ct, tmp_path)
     _edit(paths[3], ImageOrientationPatient=[1, 0, 0, 0, 0, -1])
     with pytest.raises(NotAVolumeError, match="not parallel"):
-        load_study(tmp_path)
+        load_study(tmp_path, limits=LIMITS)

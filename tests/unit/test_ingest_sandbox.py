@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from iris3d.imageio import LabelFileError, check_label_file
 from iris3d.ingest.errors import CorruptFileError, NotCTError
 from iris3d.ingest.sandbox import Limits, ReaderLimitError, run_limited
-from iris3d.labelio import LabelFileError, check_label_file
 
 LIMITS = Limits(memory_bytes=256 * 2**20, cpu_seconds=5)
 

@@ -8,13 +8,16 @@ import numpy as np
 import pytest
 from tests.support.mesh_cases import phantom
 
+from iris3d.imageio import read_label_map
 from iris3d.ingest import load_study
-from iris3d.labelio import read_label_map
+from iris3d.ingest.limits import ReadLimits
 from iris3d.mesh import build_meshes
 from iris3d.phantom import make_phantom
 from iris3d.phantom.dicom import write_dicom_series
 from iris3d.phantom.files import write_nifti
 from iris3d.volume import LabelMap
+
+LIMITS = ReadLimits.defaults()
 
 NAMES = ("liver", "spleen", "kidney_right", "kidney_left", "heart", "urinary_bladder")
 
@@ -24,7 +27,7 @@ def test_nifti_in_any_voxel_order_gives_the_same_surfaces(orientation: str,
                                                           tmp_path: Path) -> None:
     p = phantom()
     path = write_nifti(p.labels, tmp_path / f"seg_{orientation}.nii.gz", orientation)
-    labels = read_label_map(path, p.labels.table)
+    labels = read_label_map(path, p.labels.table, max_voxels=LIMITS.max_voxels)
     meshes = {m.structure.name: m for m in build_meshes(labels)}
     for name in NAMES:
         truth = p.truth[name]
@@ -36,7 +39,7 @@ def test_nifti_in_any_voxel_order_gives_the_same_surfaces(orientation: str,
 def test_dicom_series_gives_surfaces_where_the_patient_is(tmp_path: Path) -> None:
     p = make_phantom(shape=(64, 56, 48), spacing=(6.0, 6.0, 6.0))
     write_dicom_series(p.ct, tmp_path / "series")
-    ct = load_study(tmp_path / "series")
+    ct = load_study(tmp_path / "series", limits=LIMITS)
     np.testing.assert_allclose(ct.affine, p.ct.affine, atol=1e-3)  # read back into RAS+
     labels = LabelMap(p.labels.array, ct.affine, p.labels.table)
     meshes = {m.structure.name: m for m in build_meshes(labels)}

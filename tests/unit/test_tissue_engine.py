@@ -10,10 +10,13 @@ import pytest
 
 from iris3d.anatomy import LabelTable
 from iris3d.contracts import Quality
+from iris3d.ingest.limits import ReadLimits
 from iris3d.phantom import Phantom, make_phantom
 from iris3d.phantom.build import TABLE_HU
 from iris3d.segment.tissue import TissueEngine, tissue_table
 from iris3d.volume import CTVolume
+
+LIMITS = ReadLimits.defaults()
 
 
 def dice(a: npt.NDArray[np.bool_], b: npt.NDArray[np.bool_]) -> float:
@@ -115,11 +118,11 @@ def test_empty_field_of_view_gives_an_empty_map() -> None:
 def test_real_sample_meets_the_dice_goals(shared_data: Path) -> None:
     """TotalSegmentator's own output for its example CT is the reference (lungs = union of the
     lobes per side, bone = every skeleton class)."""
+    from iris3d.imageio import read_label_map
     from iris3d.ingest import load_study
-    from iris3d.labelio import read_label_map
 
-    volume = load_study(shared_data / "example_ct_sm.nii.gz")
-    reference = read_label_map(shared_data / "example_seg.nii.gz")
+    volume = load_study(shared_data / "example_ct_sm.nii.gz", limits=LIMITS)
+    reference = read_label_map(shared_data / "example_seg.nii.gz", max_voxels=LIMITS.max_voxels)
     labels = TissueEngine().segment(volume, Quality.FAST).labels.array
     truth, table = reference.array, reference.table
     assert dice(ours(labels, "lung_left"), truth_of(table, truth, "lung_left")) >= 0.95

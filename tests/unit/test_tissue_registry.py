@@ -11,9 +11,12 @@ from typer.testing import CliRunner
 
 from iris3d.cli.app import build_app
 from iris3d.contracts import EngineName, Quality
+from iris3d.ingest.limits import ReadLimits
 from iris3d.phantom import Phantom
 from iris3d.segment import AutoEngine, SegmentationError, engine_name, get_engine
 from iris3d.segment.tissue import TissueEngine
+
+LIMITS = ReadLimits.defaults()
 
 
 @pytest.fixture
@@ -26,13 +29,13 @@ def no_weights(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_names_give_engines() -> None:
-    assert isinstance(get_engine("tissue"), TissueEngine)
-    assert get_engine("totalsegmentator").name == "totalsegmentator"
-    assert isinstance(get_engine("auto"), AutoEngine)
+    assert isinstance(get_engine("tissue", limits=LIMITS), TissueEngine)
+    assert get_engine("totalsegmentator", limits=LIMITS).name == "totalsegmentator"
+    assert isinstance(get_engine("auto", limits=LIMITS), AutoEngine)
     with pytest.raises(SegmentationError, match="unknown segmentation engine 'magic'"):
-        get_engine("magic")
+        get_engine("magic", limits=LIMITS)
     with pytest.raises(SegmentationError, match="is for the import engine"):
-        get_engine("tissue", segmentation=Path("seg.nii.gz"))
+        get_engine("tissue", segmentation=Path("seg.nii.gz"), limits=LIMITS)
 
 
 def test_a_segmentation_of_ones_own_means_import_unless_another_engine_is_named() -> None:
@@ -60,7 +63,7 @@ def test_both_commands_treat_segmentation_alike(command: str, tmp_path: Path) ->
 def test_auto_without_weights_runs_tissue_and_says_why(
     no_weights: Path, small_phantom: Phantom
 ) -> None:
-    result = get_engine("auto").segment(small_phantom.ct, Quality.FAST)
+    result = get_engine("auto", limits=LIMITS).segment(small_phantom.ct, Quality.FAST)
     assert result.engine == "tissue"
     # Shown after "Segmented by the built-in tissue engine": no repeat, no command line, no path.
     assert result.reason == (
@@ -72,7 +75,7 @@ def test_auto_without_weights_runs_tissue_and_says_why(
 
 def test_auto_picks_totalsegmentator_per_quality_where_installed(no_weights: Path) -> None:
     build_tiny_weights(no_weights, qualities=(Quality.FASTEST,))
-    auto = AutoEngine()
+    auto = AutoEngine(LIMITS)
     assert auto.choose(Quality.FASTEST)[0] == "totalsegmentator"
     assert "installed" in auto.choose(Quality.FASTEST)[1]
     assert auto.choose(Quality.FAST)[0] == "tissue"

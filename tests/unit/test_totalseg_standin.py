@@ -9,11 +9,14 @@ import numpy as np
 import pytest
 
 from iris3d.contracts import Quality
+from iris3d.ingest.limits import ReadLimits
 from iris3d.phantom import make_phantom
 from iris3d.segment.totalseg import TotalSegmentatorEngine
 from iris3d.segment.totalseg.install import install_from
 from iris3d.segment.totalseg.predictor import PredictorCache
 from iris3d.segment.totalseg.standin import PUBLISHED, Architecture, build_standin
+
+LIMITS = ReadLimits.defaults()
 
 
 def test_published_architectures_follow_nnunets_rules() -> None:
@@ -44,7 +47,7 @@ def test_a_tiny_standin_installs_and_segments(
     assert plans["configurations"]["3d_fullres"]["spacing"] == [6.0, 6.0, 6.0]
 
     weights = tmp_path / "home" / "nnunet" / "results"
-    report = install_from(tmp_path / "source", weights)
+    report = install_from(tmp_path / "source", weights, limits=LIMITS)
     assert Quality.FASTEST in report.qualities
 
     phantom = make_phantom((40, 36, 30), (6.0, 6.0, 6.0))
@@ -54,19 +57,17 @@ def test_a_tiny_standin_installs_and_segments(
     assert result.parameters["precision"] == "auto"
 
 
-def test_precision_comes_from_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
-    from iris3d.settings import get_settings
+def test_precision_comes_from_the_settings_given(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker's engines take IRIS_TOTALSEG_PRECISION from its settings object, not from the
+    environment it happens to run in."""
+    from iris3d.jobs.engines import EngineCache
+    from iris3d.segment import get_engine
+    from iris3d.settings import Settings
 
-    monkeypatch.setenv("IRIS_TOTALSEG_PRECISION", "bf16")
-    get_settings.cache_clear()
-    try:
-        engine = TotalSegmentatorEngine("cpu", cache=PredictorCache())
-        assert engine._inference is not None
-        assert engine._inference.precision == "bf16"
-        monkeypatch.setenv("IRIS_TOTALSEG_PRECISION", "int4")
-        get_settings.cache_clear()
-        with pytest.raises(ValueError, match="totalseg_precision"):
-            TotalSegmentatorEngine("cpu")
-    finally:
-        monkeypatch.delenv("IRIS_TOTALSEG_PRECISION")
-        get_settings.cache_clear()
+    monkeypatch.setenv("IRIS_TOTALSEG_PRECISION", "fp16")
+    engine = EngineCache(Settings(totalseg_precision="bf16")).get("totalsegmentator")
+    assert isinstance(engine, TotalSegmentatorEngine)
+    assert engine._inference is not None
+    assert engine._inference.precision == "bf16"
+    with pytest.raises(ValueError, match="precision"):
+        get_engine("totalsegmentator", limits=LIMITS, precision="int4")

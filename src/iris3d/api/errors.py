@@ -6,8 +6,8 @@ from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
 
 from iris3d.errors import IrisError
+from iris3d.imageio import LabelFileError
 from iris3d.ingest.errors import IngestError, TooLargeError
-from iris3d.labelio import LabelFileError
 from iris3d.pacs.errors import (
     PacsError,
     PacsNotFoundError,

@@ -15,6 +15,7 @@ from iris3d.contracts import keys
 from iris3d.errors import IrisError
 from iris3d.ingest.errors import NoImagesError
 from iris3d.ingest.inspection import Inspection, inspect_upload
+from iris3d.ingest.limits import ReadLimits
 from iris3d.ingest.sandbox import Limits, run_limited
 from iris3d.settings import Settings
 from iris3d.store import studies
@@ -67,7 +68,8 @@ def store_study(
 ) -> Study:
     """Inspect ``source`` (a file or DICOM folder in a staging folder) and keep it as a study."""
     try:
-        inspection, source = run_limited(inspect_upload, source, series_uid, settings,
+        inspection, source = run_limited(inspect_upload, source, series_uid,
+                                         ReadLimits.from_settings(settings),
                                          limits=reader_limits(settings))
     except IrisError as e:
         raise _without_folder(e, source.parent) from e

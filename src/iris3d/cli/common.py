@@ -13,6 +13,8 @@ from rich.console import Console
 from iris3d.contracts import EngineName
 from iris3d.errors import IrisError
 from iris3d.ingest.itk_header import Detached
+from iris3d.ingest.limits import ReadLimits
+from iris3d.settings import get_settings
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -46,6 +48,11 @@ SegmentationOption = Annotated[
 def detached_policy(anywhere: bool) -> Detached:
     """On the command line a header's data file may sit beside it; elsewhere only when asked."""
     return Detached.ANYWHERE if anywhere else Detached.SAME_FOLDER
+
+
+def read_limits() -> ReadLimits:
+    """The limits of this command's settings (``IRIS_MAX_VOXELS`` and so on)."""
+    return ReadLimits.from_settings(get_settings())
 
 
 def console() -> Console:

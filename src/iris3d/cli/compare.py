@@ -10,7 +10,7 @@ import typer
 from rich import box
 from rich.table import Column, Table
 
-from iris3d.cli.common import console, friendly_errors
+from iris3d.cli.common import console, friendly_errors, read_limits
 from iris3d.cli.progress import stage_bars
 from iris3d.contracts import ArtifactName
 
@@ -43,7 +43,8 @@ def compare(
     from iris3d.pipeline import compare_studies  # loads SimpleITK: only when comparing
 
     with stage_bars() as progress:
-        result = compare_studies(base, follow, output, affine=affine, progress=progress,
+        result = compare_studies(base, follow, output, limits=read_limits(), affine=affine,
+                                 progress=progress,
                                  overwrite=overwrite)
     _summarise(result)
 

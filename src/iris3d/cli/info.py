@@ -10,7 +10,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from iris3d.cli.common import DataFileOption, console, detached_policy, friendly_errors
+from iris3d.cli.common import (
+    DataFileOption,
+    console,
+    detached_policy,
+    friendly_errors,
+    read_limits,
+)
 from iris3d.ingest import detect_format, list_series, load_study
 from iris3d.volume import CTVolume, SeriesSummary
 
@@ -33,11 +39,12 @@ def info(
     """Show a study's format, series, geometry, HU range and memory needs."""
     out = console()
     out.print(f"[bold]format[/]        {detect_format(path).value}")
-    series_list = list_series(path)
+    limits = read_limits()
+    series_list = list_series(path, limits=limits)
     if series_list:
         _print_series(series_list, out)
     volume = load_study(path, series_uid=series, allow_non_ct=allow_non_ct,
-                        detached=detached_policy(data_file_anywhere))
+                        detached=detached_policy(data_file_anywhere), limits=limits)
     _print_volume(volume, out)
 
 

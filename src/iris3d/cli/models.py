@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from iris3d.cli.common import console, friendly_errors
+from iris3d.cli.common import console, friendly_errors, read_limits
 from iris3d.contracts import Quality
 from iris3d.errors import IrisError
 from iris3d.segment.totalseg.config import read_config, totalseg_home, usage_stats_enabled
@@ -89,7 +89,7 @@ def install(
     if source is not None:
         if quality:
             raise IrisError("--quality applies to downloads; --from installs what it holds")
-        report = install_from(source)
+        report = install_from(source, limits=read_limits())
     else:
         report = download(quality or default_download_qualities())
     _print_report(report)

@@ -16,11 +16,13 @@ from iris3d.cli.common import (
     console,
     detached_policy,
     friendly_errors,
+    read_limits,
 )
 from iris3d.cli.progress import stage_bars
 from iris3d.contracts import EngineName, Quality
 from iris3d.pipeline import ProcessOptions, StudyResult, process_study
-from iris3d.segment import engine_name
+from iris3d.segment import Engine, engine_name, get_engine
+from iris3d.settings import get_settings
 
 
 def register(app: typer.Typer) -> None:
@@ -60,8 +62,8 @@ def process(
         detached_data=detached_policy(data_file_anywhere),
     )
     with stage_bars() as progress:
-        result = process_study(source, output, options=options, progress=progress,
-                               overwrite=overwrite)
+        result = process_study(source, output, limits=read_limits(), options=options,
+                               progress=progress, engine=_engine(options), overwrite=overwrite)
     _summarise(result)
 
 
@@ -90,9 +92,16 @@ def demo(
         )
         console().print(f"Phantom CT {phantom.ct.shape} at 2.5 mm, {len(phantom.truth)} structures")
         with stage_bars() as progress:
-            result = process_study(ct_path, output, options=options, progress=progress,
+            result = process_study(ct_path, output, limits=read_limits(), options=options,
+                                   progress=progress, engine=_engine(options),
                                    overwrite=overwrite)
     _summarise(result)
+
+
+def _engine(options: ProcessOptions) -> Engine:
+    """The engine with this command's settings (``IRIS_TOTALSEG_PRECISION``, the limits)."""
+    return get_engine(options.engine, limits=read_limits(), segmentation=options.segmentation,
+                      precision=get_settings().totalseg_precision)
 
 
 def _summarise(result: StudyResult) -> None:

@@ -8,12 +8,12 @@ from contextlib import contextmanager
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from iris3d.contracts import Stage
-from iris3d.pipeline import ProgressSink
+from iris3d.contracts.progress import StageProgress
 
 
 @contextmanager
-def stage_bars() -> Iterator[ProgressSink]:
-    """A :class:`ProgressSink` drawing a bar per stage; bars appear as their stage starts."""
+def stage_bars() -> Iterator[StageProgress]:
+    """A :class:`StageProgress` drawing a bar per stage; bars appear as their stage starts."""
     with Progress(
         TextColumn("[bold]{task.fields[stage]:<8}"),
         BarColumn(),

@@ -17,14 +17,21 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from iris3d.cli.common import EngineOption, SegmentationOption, console, friendly_errors
+from iris3d.cli.common import (
+    EngineOption,
+    SegmentationOption,
+    console,
+    friendly_errors,
+    read_limits,
+)
 from iris3d.contracts import EngineName, Quality
 from iris3d.contracts.formats import NIFTI_SUFFIXES, VOLUME_SUFFIXES, strip_suffix
 from iris3d.errors import IrisError
 from iris3d.geometry import reorient_to
+from iris3d.imageio import write_label_map
 from iris3d.ingest import load_study
-from iris3d.labelio import write_label_map
 from iris3d.segment import Engine, get_engine
+from iris3d.settings import get_settings
 from iris3d.volume import CTVolume, LabelMap
 
 
@@ -84,9 +91,11 @@ def segment(
 ) -> None:
     """Segment CT studies and write each label map with its label table."""
     targets = output_paths(inputs, output)
-    chosen = get_engine(engine, segmentation=segmentation, table=table, device=device)
+    limits = read_limits()
+    chosen = get_engine(engine, limits=limits, segmentation=segmentation, table=table,
+                        device=device, precision=get_settings().totalseg_precision)
     for study, target in zip(inputs, targets, strict=True):
-        volume = load_study(study, series_uid=series, allow_non_ct=allow_non_ct)
+        volume = load_study(study, series_uid=series, allow_non_ct=allow_non_ct, limits=limits)
         _segment_one(chosen, study, volume, target, quality)
 
 

@@ -6,7 +6,7 @@ files and writing the results atomically is :func:`iris3d.pipeline.compare_studi
 """
 
 from iris3d.compare.alignment import Alignment, StructureAlignment, assess_alignment
-from iris3d.compare.comparison import Comparison, Phase, compare_volumes
+from iris3d.compare.comparison import Comparison, compare_volumes
 from iris3d.compare.distance import DistanceSummary, signed_distance_field, surface_signed_distance
 from iris3d.compare.errors import ComparisonError, EmptyStudyError, NoCommonStructuresError
 from iris3d.compare.landmarks import Initialisation, rigid_fit
@@ -28,7 +28,6 @@ __all__ = [
     "EmptyStudyError",
     "Initialisation",
     "NoCommonStructuresError",
-    "Phase",
     "Registration",
     "StructureAlignment",
     "StructureChange",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -22,17 +21,11 @@ from iris3d.compare.measure import StructureMeasure, common_names, measure_struc
 from iris3d.compare.register import Metric, Registration, register_studies
 from iris3d.compare.table import StructureChange, change_table
 from iris3d.contracts import Stage
+from iris3d.contracts.progress import StageProgress, for_stage, no_stage_progress, within
 from iris3d.export import AnnotatedMesh
 from iris3d.geometry import transform_points
 from iris3d.mesh import FAST, MeshDetail, StructureMesh, build_meshes
 from iris3d.volume import CTVolume, LabelMap
-
-Phase = Callable[[Stage, float, str], None]
-"""Told (stage, fraction, message) as work goes on; the stage is REGISTER or COMPARE."""
-
-
-def _quiet(phase: Stage, fraction: float, message: str) -> None:
-    """A :data:`Phase` that drops everything."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -74,32 +67,34 @@ def compare_volumes(
     affine: bool = False,
     metric: Metric = "mattes",
     detail: MeshDetail = FAST,
-    phase: Phase = _quiet,
+    progress: StageProgress = no_stage_progress,
 ) -> Comparison:
     """Align the follow-up to the base, then measure every structure's change.
 
     Each study's labels must lie on its own CT's grid. ``detail`` is the follow-up meshes'
-    level (the pipeline's default, ``fast``, unless told otherwise).
+    level (the pipeline's default, ``fast``, unless told otherwise). ``progress`` is told stages
+    REGISTER and COMPARE.
     """
     timings: dict[Stage, float] = {}
     started = time.perf_counter()
     base = measure_structures(base_ct, base_labels)
     follow = measure_structures(follow_ct, follow_labels)
     common_names(base, follow)
-    phase(Stage.REGISTER, 0.05, f"aligning on {len(set(base) & set(follow))} shared structures")
+    register = for_stage(progress, Stage.REGISTER)
+    register(0.05, f"aligning on {len(set(base) & set(follow))} shared structures")
     registration = register_studies(base_ct, base, follow_ct, follow, affine=affine,
                                     metric=metric)
-    phase(Stage.REGISTER, 0.8, "checking the alignment")
+    register(0.8, "checking the alignment")
     alignment = assess_alignment(base_labels, base, follow_labels, follow, registration.matrix)
-    phase(Stage.REGISTER, 1.0, alignment.message)
+    register(1.0, alignment.message)
     timings[Stage.REGISTER] = time.perf_counter() - started
 
     started = time.perf_counter()
-    phase(Stage.COMPARE, 0.0, "building the follow-up's surfaces")
-    meshes = build_meshes(follow_labels, detail, progress=lambda done, total: phase(
-        Stage.COMPARE, 0.6 * done / max(total, 1), f"surfaces {done}/{total}"))
+    comparing = for_stage(progress, Stage.COMPARE)
+    comparing(0.0, "building the follow-up's surfaces")
+    meshes = build_meshes(follow_labels, detail, progress=within(comparing, 0.0, 0.6, "surfaces"))
     moved = [_moved(m, registration.matrix) for m in meshes]
-    phase(Stage.COMPARE, 0.6, "measuring surface distances")
+    comparing(0.6, "measuring surface distances")
     distances, per_vertex, edges = _distances((base_labels, follow_labels), base, moved,
                                               registration.matrix)
     changes = change_table(base, follow, distances, alignment, registration.matrix)
@@ -107,7 +102,7 @@ def compare_volumes(
     annotated = [AnnotatedMesh(m, per_vertex.get(m.structure.name),
                                _extras(rows[m.structure.name]), edges.get(m.structure.name))
                  for m in moved if m.structure.name in rows]
-    phase(Stage.COMPARE, 1.0, f"{len(changes)} structures compared")
+    comparing(1.0, f"{len(changes)} structures compared")
     timings[Stage.COMPARE] = time.perf_counter() - started
     return Comparison(registration, alignment, changes, annotated, timings)
 

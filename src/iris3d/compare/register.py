@@ -19,12 +19,8 @@ import SimpleITK as sitk
 
 from iris3d.compare.landmarks import Initialisation, initial_alignment
 from iris3d.compare.measure import StructureMeasure
-from iris3d.geometry import (
-    itk_geometry,
-    points_ras_to_lps,
-    transform_lps_to_ras,
-    transform_ras_to_lps,
-)
+from iris3d.geometry import points_ras_to_lps, transform_lps_to_ras, transform_ras_to_lps
+from iris3d.imageio.itk import to_itk
 from iris3d.volume import CTVolume
 
 Metric = Literal["mattes", "mean_squares"]
@@ -169,11 +165,8 @@ def _refine(
 def _itk_image(ct: CTVolume) -> sitk.Image:
     """The CT as an ITK image in LPS, HU clamped, binned to the working spacing."""
     hu = np.clip(np.asarray(ct.array, dtype=np.float32), *HU_WINDOW)
-    image = sitk.GetImageFromArray(np.ascontiguousarray(hu.transpose(2, 1, 0)))
-    origin, spacing, direction = itk_geometry(ct.affine)
-    image.SetOrigin(origin)
-    image.SetSpacing(spacing)
-    image.SetDirection(direction)
+    image = to_itk(hu, ct.affine)
+    spacing = image.GetSpacing()
     bins = [max(1, int(WORKING_SPACING_MM // s)) for s in spacing]
     return sitk.BinShrink(image, bins) if max(bins) > 1 else image
 

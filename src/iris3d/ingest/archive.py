@@ -19,7 +19,7 @@ from pathlib import Path, PurePosixPath
 
 from iris3d.ingest.detect import StudyFormat
 from iris3d.ingest.errors import CorruptFileError, UnsafeArchiveError, UnsupportedFormatError
-from iris3d.settings import Settings
+from iris3d.ingest.limits import ReadLimits
 
 _CHUNK = 1 << 20
 MAX_EXPANSION = 100
@@ -27,7 +27,7 @@ _EXPANSION_FLOOR = 256 * 2**20
 
 
 @contextmanager
-def unpacked_study(path: Path, fmt: StudyFormat, settings: Settings) -> Iterator[Path]:
+def unpacked_study(path: Path, fmt: StudyFormat, limits: ReadLimits) -> Iterator[Path]:
     """Yield a folder holding the study's files; a zip's temporary folder is removed on exit."""
     if fmt is StudyFormat.DICOM_FOLDER:
         yield path
@@ -36,11 +36,11 @@ def unpacked_study(path: Path, fmt: StudyFormat, settings: Settings) -> Iterator
         raise UnsupportedFormatError(f"{path.name}: not a DICOM folder or a .zip of one")
     with tempfile.TemporaryDirectory(prefix="iris-unzip-", ignore_cleanup_errors=True) as tmp:
         target = Path(tmp)
-        extract_zip(path, target, settings)
+        extract_zip(path, target, limits)
         yield target
 
 
-def extract_zip(path: Path, target: Path, settings: Settings) -> int:
+def extract_zip(path: Path, target: Path, limits: ReadLimits) -> int:
     """Unpack ``path`` into the existing folder ``target``; return the number of files written."""
     try:
         archive = zipfile.ZipFile(path)
@@ -50,8 +50,8 @@ def extract_zip(path: Path, target: Path, settings: Settings) -> int:
         raise CorruptFileError(f"{path.name}: the zip archive could not be read") from e
     with archive:
         members = archive.infolist()
-        _check_declared_size(path, members, settings)
-        budget = _Budget(path.name, settings.max_unpacked_bytes, path.stat().st_size)
+        _check_declared_size(path, members, limits)
+        budget = _Budget(path.name, limits.max_unpacked_bytes, path.stat().st_size)
         written = 0
         for info in members:
             relative = _safe_relative_path(path.name, info.filename)
@@ -66,17 +66,17 @@ def extract_zip(path: Path, target: Path, settings: Settings) -> int:
     return written
 
 
-def _check_declared_size(path: Path, members: list[zipfile.ZipInfo], settings: Settings) -> None:
-    if len(members) > settings.max_archive_members:
+def _check_declared_size(path: Path, members: list[zipfile.ZipInfo], limits: ReadLimits) -> None:
+    if len(members) > limits.max_archive_members:
         raise UnsafeArchiveError(
             f"{path.name}: {len(members):,} entries, more than the limit of "
-            f"{settings.max_archive_members:,} (IRIS_MAX_ARCHIVE_MEMBERS)"
+            f"{limits.max_archive_members:,} (IRIS_MAX_ARCHIVE_MEMBERS)"
         )
     declared = sum(info.file_size for info in members)
-    if declared > settings.max_unpacked_bytes:
+    if declared > limits.max_unpacked_bytes:
         raise UnsafeArchiveError(
             f"{path.name}: unpacks to {declared:,} bytes, more than the limit of "
-            f"{settings.max_unpacked_bytes:,} (IRIS_MAX_UNPACKED_BYTES)"
+            f"{limits.max_unpacked_bytes:,} (IRIS_MAX_UNPACKED_BYTES)"
         )
 
 

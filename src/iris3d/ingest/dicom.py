@@ -46,8 +46,7 @@ from iris3d.ingest.errors import (
     UnsupportedFormatError,
 )
 from iris3d.ingest.hounsfield import looks_like_ct, to_hounsfield
-from iris3d.ingest.limits import check_volume_shape
-from iris3d.settings import Settings
+from iris3d.ingest.limits import ReadLimits, check_volume_shape
 from iris3d.volume import CTVolume, StudyMetadata
 
 __all__ = ["SeriesInfo", "choose_series", "load_dicom_series", "scan_series"]
@@ -55,7 +54,7 @@ log = logging.getLogger(__name__)
 
 
 def load_dicom_series(
-    folder: Path, *, series_uid: str | None, allow_non_ct: bool, settings: Settings
+    folder: Path, *, series_uid: str | None, allow_non_ct: bool, limits: ReadLimits
 ) -> CTVolume:
     scan = scan_folder(folder)
     if not scan.series:
@@ -70,14 +69,14 @@ def load_dicom_series(
     check_uniform(chosen.slices, uid)
     first = chosen.slices[0]
     # An upper bound from the headers, before any pixel is decoded (duplicates included).
-    check_volume_shape((first.columns, first.rows, len(chosen.slices)), settings.max_voxels)
+    check_volume_shape((first.columns, first.rows, len(chosen.slices)), limits.max_voxels)
     # Compressed transfer syntaxes (JPEG 2000, RLE...) can declare far more pixels than they hold.
     declared = sum(2 * h.rows * h.columns * h.frames for h in chosen.slices)
     check_expansion(declared, sum(h.path.stat().st_size for h in chosen.slices), "the DICOM series")
     slices, dropped = _drop_duplicates(sort_along_normal(chosen.slices), uid)
     warnings.extend(dropped)
     plan = plan_stack(slices, uid)
-    check_volume_shape(plan.output_shape, settings.max_voxels)
+    check_volume_shape(plan.output_shape, limits.max_voxels)
     warnings.extend(plan.warnings)
     stacked = resample(plan, _read_stack(slices))
     native_affine = lps_to_ras(plan.output_affine)

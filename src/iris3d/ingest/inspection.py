@@ -10,7 +10,7 @@ from typing import Any
 from iris3d.ingest import StudyFormat, detect_format, list_series, load_study, volume_file_in
 from iris3d.ingest.archive import extract_zip
 from iris3d.ingest.deidentify import deidentify_folder
-from iris3d.settings import Settings
+from iris3d.ingest.limits import ReadLimits
 
 
 @dataclass(frozen=True)
@@ -22,11 +22,11 @@ class Inspection:
     spacing_mm: tuple[float, float, float]
 
 
-def inspect(path: Path, series_uid: str | None, settings: Settings) -> Inspection:
+def inspect(path: Path, series_uid: str | None, limits: ReadLimits) -> Inspection:
     """Read the study as the pipeline will; raises the ingest error that explains a refusal."""
     fmt = detect_format(path)
-    series = [s.to_dict() for s in list_series(path, settings=settings)]
-    volume = load_study(path, series_uid=series_uid, settings=settings)
+    series = [s.to_dict() for s in list_series(path, limits=limits)]
+    volume = load_study(path, series_uid=series_uid, limits=limits)
     metadata = volume.metadata.to_dict()
     metadata.pop("series", None)
     return Inspection(
@@ -38,14 +38,14 @@ def inspect(path: Path, series_uid: str | None, settings: Settings) -> Inspectio
     )
 
 
-def check_study(path: Path, series_uid: str | None, settings: Settings) -> None:
+def check_study(path: Path, series_uid: str | None, limits: ReadLimits) -> None:
     """Load the study for its errors only: a worker runs this in a limited child before its
     pipeline reads the same file in-process."""
-    load_study(path, series_uid=series_uid, settings=settings)
+    load_study(path, series_uid=series_uid, limits=limits)
 
 
 def inspect_upload(
-    path: Path, series_uid: str | None, settings: Settings
+    path: Path, series_uid: str | None, limits: ReadLimits
 ) -> tuple[Inspection, Path]:
     """De-identify an uploaded DICOM study in place, then inspect it; returns the inspection and
     the path to keep (a zip of DICOM becomes its de-identified folder). Run in a limited child:
@@ -54,7 +54,7 @@ def inspect_upload(
     if fmt is StudyFormat.ZIP:
         unpacked = path.with_name(f"{path.name}.files")
         unpacked.mkdir()
-        extract_zip(path, unpacked, settings)
+        extract_zip(path, unpacked, limits)
         if volume_file_in(unpacked) is None:
             path.unlink()
             path = unpacked
@@ -63,5 +63,5 @@ def inspect_upload(
             shutil.rmtree(unpacked)
     if fmt is StudyFormat.DICOM_FOLDER:
         deidentify_folder(path)
-    inspection = inspect(path, series_uid, settings)
+    inspection = inspect(path, series_uid, limits)
     return replace(inspection, source_format=uploaded.value), path

@@ -11,19 +11,25 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
+from iris3d.ingest.limits import ReadLimits
 from iris3d.ingest.sandbox import Limits, ReaderLimitError, apply_limits, rebuilt_error
-from iris3d.settings import Settings
 
 
 def check_in_fresh_process(
-    path: Path, series_uid: str | None, settings: Settings, *, label_map: bool = False
+    path: Path,
+    series_uid: str | None,
+    read: ReadLimits,
+    limits: Limits,
+    *,
+    label_map: bool = False,
 ) -> None:
-    """Read ``path`` (a study, or an imported label map) for its errors only; raises them here."""
-    limits = Limits.from_settings(settings)
+    """Read ``path`` (a study, or an imported label map) for its errors only, within ``read``'s
+    sizes and the child process ``limits``; raises the reader's errors here."""
     request = json.dumps({"path": str(path), "series_uid": series_uid, "label_map": label_map,
-                          "settings": settings.model_dump(mode="json")})
+                          "read": asdict(read), "limits": asdict(limits)})
     try:
         done = subprocess.run([sys.executable, "-m", "iris3d.ingest.isolated"], input=request,
                               capture_output=True, text=True, check=False,
@@ -40,20 +46,20 @@ def check_in_fresh_process(
 
 def _main() -> None:
     request = json.loads(sys.stdin.read())
-    settings = Settings(**request["settings"])
-    apply_limits(Limits.from_settings(settings))
+    read = ReadLimits(**request["read"])
+    apply_limits(Limits(**request["limits"]))
     path = Path(request["path"])
     from iris3d.errors import IrisError
 
     try:
         if request["label_map"]:
-            from iris3d.labelio import check_label_file
+            from iris3d.imageio.labels import check_label_file
 
-            check_label_file(path, settings.max_voxels)
+            check_label_file(path, read.max_voxels)
         else:
             from iris3d.ingest.inspection import check_study
 
-            check_study(path, request["series_uid"], settings)
+            check_study(path, request["series_uid"], read)
         answer: dict[str, object] = {"error": None}
     except IrisError as e:
         answer = {"error": [type(e).__module__, type(e).__qualname__, str(e)]}

@@ -1,8 +1,36 @@
-"""Size checks shared by every reader, applied before any voxel is read."""
+"""The limits a study is read under, and the size checks shared by every reader, applied before
+any voxel is read."""
+
+from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from iris3d.ingest.errors import NotAVolumeError, TooLargeError
+from iris3d.settings import Settings
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    """How large a study (or a segmentation, or a model archive) may be.
+
+    The service layers (jobs, api, cli) make it from the settings they were given and pass it
+    down; nothing below them reads settings, so a worker's limits are those of its settings
+    object, never of the environment it runs in.
+    """
+
+    max_voxels: int
+    max_unpacked_bytes: int
+    max_archive_members: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ReadLimits:
+        return cls(settings.max_voxels, settings.max_unpacked_bytes, settings.max_archive_members)
+
+    @classmethod
+    def defaults(cls) -> ReadLimits:
+        """The settings' defaults, not the environment's (for scripts and tests)."""
+        return cls.from_settings(Settings.model_construct())
 
 
 def check_volume_shape(shape: tuple[int, ...], max_voxels: int) -> tuple[int, int, int]:

@@ -8,7 +8,8 @@ nibabel parses the header; the voxels are read here, in bounded chunks into one 
   touched as data arrives), never the size the header claims;
 - the header and its extensions may occupy at most :data:`MAX_HEADER_BYTES`.
 
-Used for CT studies (:mod:`iris3d.ingest.nifti`) and for label maps and masks (``labelio``).
+Used for CT studies (:mod:`iris3d.ingest.nifti`) and for label maps and masks
+(:mod:`iris3d.imageio.labels`).
 """
 
 from __future__ import annotations

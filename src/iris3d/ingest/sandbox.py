@@ -30,7 +30,7 @@ T = TypeVar("T")
 # their modules lazily.
 _PRELOAD = ["numpy", "nibabel", "SimpleITK", "pydicom", "iris3d.ingest.nifti",
             "iris3d.ingest.itk", "iris3d.ingest.dicom", "iris3d.ingest.inspection",
-            "iris3d.labelio"]
+            "iris3d.imageio.labels"]
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 
 

@@ -63,7 +63,7 @@ def _context(settings: Settings) -> _Process:
                 settings=settings,
                 db=db,
                 blobs=open_blob_store(settings),
-                engines=EngineCache(),
+                engines=EngineCache(settings),
                 worker_id=f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}",
                 stopping=threading.Event(),
                 scratch=settings.data_dir / "scratch",

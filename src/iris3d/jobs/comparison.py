@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from iris3d.contracts import COMPARISON_INPUTS, ResultsFolder
+from iris3d.contracts.progress import StageProgress
 from iris3d.errors import IrisError
-from iris3d.pipeline import ComparisonResult, ProgressSink, compare_studies
+from iris3d.ingest.limits import ReadLimits
+from iris3d.pipeline import ComparisonResult, compare_studies
 from iris3d.store import comparisons, queue
 from iris3d.store.blobs import BlobStore
 from iris3d.store.database import Database
@@ -18,12 +20,18 @@ class ComparisonInputError(IrisError):
 
 
 def run_comparison(
-    claim: Claim, db: Database, blobs: BlobStore, progress: ProgressSink, workdir: Path
+    claim: Claim,
+    db: Database,
+    blobs: BlobStore,
+    progress: StageProgress,
+    workdir: Path,
+    limits: ReadLimits,
 ) -> ComparisonResult:
     base = _fetch(claim.inputs["base_job_id"], "earlier", db, blobs, workdir / "base")
     follow = _fetch(claim.inputs["follow_job_id"], "later", db, blobs, workdir / "follow")
     return compare_studies(
-        base, follow, workdir / "out", affine=bool(claim.inputs.get("affine")), progress=progress
+        base, follow, workdir / "out", limits=limits, affine=bool(claim.inputs.get("affine")),
+        progress=progress,
     )
 
 

@@ -5,11 +5,17 @@ from __future__ import annotations
 import threading
 
 from iris3d.contracts import EngineName
+from iris3d.ingest.limits import ReadLimits
 from iris3d.segment.base import Engine
+from iris3d.settings import Settings
 
 
 class EngineCache:
-    def __init__(self) -> None:
+    """Engines made with the limits and options of the worker's ``settings``."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._limits = ReadLimits.from_settings(settings)
+        self._precision = settings.totalseg_precision
         self._engines: dict[EngineName, Engine] = {}
         self._lock = threading.Lock()
 
@@ -21,5 +27,6 @@ class EngineCache:
             if name not in self._engines:
                 from iris3d.segment import get_engine
 
-                self._engines[name] = get_engine(name)
+                self._engines[name] = get_engine(name, limits=self._limits,
+                                                 precision=self._precision)
             return self._engines[name]

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 from iris3d.contracts import Stage
+from iris3d.contracts.progress import StagePlan
 from iris3d.jobs.errors import JobCancelledError, LeaseLostError, WorkerStoppingError
-from iris3d.pipeline import overall_fraction
+from iris3d.pipeline import STUDY_STAGES
 from iris3d.store import queue
 from iris3d.store.database import Database
 from iris3d.store.queue import Claim, Lease
 
 
 class JobReporter:
-    """A pipeline :class:`~iris3d.pipeline.ProgressSink` for one claimed job.
+    """A pipeline's :class:`~iris3d.contracts.progress.StageProgress` for one claimed job.
 
     Saves progress at most every ``interval_s`` (and at every new stage), and raises when the
     job must stop: cancelled by its owner, lost to another worker, or the worker shutting down.
@@ -30,13 +31,13 @@ class JobReporter:
         interval_s: float,
         stopping: threading.Event,
         *,
-        fraction: Callable[[Stage, float], float] = overall_fraction,
+        stages: StagePlan = STUDY_STAGES,
     ) -> None:
         self._db = db
         self._claim = claim
         self._interval_s = interval_s
         self._stopping = stopping
-        self._fraction = fraction  # the stage's fraction -> the whole job's
+        self._stages = stages  # the stage's fraction -> the whole job's
         self._last_saved = 0.0
         self._stage: Stage | None = None
         self._lease = Lease(held=True)
@@ -50,7 +51,7 @@ class JobReporter:
         self._last_saved = now
         with self._db.session() as session:
             self._lease = queue.save_progress(
-                session, self._claim, stage, self._fraction(stage, fraction), message
+                session, self._claim, stage, self._stages.overall(stage, fraction), message
             )
         self.raise_if_stopped()
 

@@ -32,11 +32,13 @@ from iris3d.contracts import (
 )
 from iris3d.errors import IrisError
 from iris3d.ingest.isolated import check_in_fresh_process
+from iris3d.ingest.limits import ReadLimits
+from iris3d.ingest.sandbox import Limits
 from iris3d.jobs.comparison import run_comparison
 from iris3d.jobs.engines import EngineCache
 from iris3d.jobs.errors import JobCancelledError, LeaseLostError, WorkerStoppingError
 from iris3d.jobs.reporter import JobReporter, heartbeat
-from iris3d.pipeline import ProcessOptions, comparison_fraction, overall_fraction, process_study
+from iris3d.pipeline import COMPARISON_STAGES, STUDY_STAGES, ProcessOptions, process_study
 from iris3d.settings import Settings
 from iris3d.store import counters, queue
 from iris3d.store.blobs import BlobStore
@@ -111,7 +113,7 @@ def run_claimed(claim: Claim, ctx: WorkerContext) -> str:
         claim,
         ctx.settings.progress_interval_s,
         ctx.stopping,
-        fraction=comparison_fraction if comparing else overall_fraction,
+        stages=COMPARISON_STAGES if comparing else STUDY_STAGES,
     )
     started = time.monotonic()
     try:
@@ -137,7 +139,8 @@ def run_claimed(claim: Claim, ctx: WorkerContext) -> str:
 
 
 def _compare(claim: Claim, ctx: WorkerContext, reporter: JobReporter, workdir: Path) -> Outcome:
-    result = run_comparison(claim, ctx.db, ctx.blobs, reporter, workdir)
+    result = run_comparison(claim, ctx.db, ctx.blobs, reporter, workdir,
+                            ReadLimits.from_settings(ctx.settings))
     timings = result.summary.get("timings_s")
     return Outcome(
         files=result.files,
@@ -152,7 +155,8 @@ def _process(claim: Claim, ctx: WorkerContext, reporter: JobReporter, workdir: P
     ctx.blobs.download(claim.source_key, source)
     # Read first in a limited child: a file that would exhaust memory or CPU fails this job
     # with a reason instead of taking the worker down.
-    check_in_fresh_process(source, claim.series_uid, ctx.settings)
+    read, child = ReadLimits.from_settings(ctx.settings), Limits.from_settings(ctx.settings)
+    check_in_fresh_process(source, claim.series_uid, read, child)
     engine = EngineName(claim.engine)
     segmentation = None
     if engine is EngineName.IMPORT:
@@ -160,7 +164,7 @@ def _process(claim: Claim, ctx: WorkerContext, reporter: JobReporter, workdir: P
             raise IrisError("engine 'import' needs a segmentation uploaded with the study")
         segmentation = workdir / claim.segmentation_key.rsplit("/", 1)[-1]
         ctx.blobs.download(claim.segmentation_key, segmentation)
-        check_in_fresh_process(segmentation, None, ctx.settings, label_map=True)
+        check_in_fresh_process(segmentation, None, read, child, label_map=True)
     options = ProcessOptions(
         quality=Quality(claim.quality),
         engine=engine,
@@ -170,6 +174,7 @@ def _process(claim: Claim, ctx: WorkerContext, reporter: JobReporter, workdir: P
     result = process_study(
         source,
         workdir / "out",
+        limits=read,
         options=options,
         progress=reporter,
         engine=ctx.engines.get(engine),

@@ -40,7 +40,7 @@ def run_worker(settings: Settings, stop: threading.Event, *, max_jobs: int | Non
         settings=settings,
         db=db,
         blobs=open_blob_store(settings),
-        engines=EngineCache(),
+        engines=EngineCache(settings),
         worker_id=f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}",
         stopping=stop,
         scratch=settings.data_dir / "scratch",

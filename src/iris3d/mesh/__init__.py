@@ -5,7 +5,7 @@
 ``mesh_detail(Quality.NORMAL)`` picks the parameters of a quality level.
 """
 
-from iris3d.mesh.build import Progress, build_meshes
+from iris3d.mesh.build import build_meshes
 from iris3d.mesh.closed import printable_meshes
 from iris3d.mesh.detail import (
     FAST,
@@ -24,7 +24,6 @@ __all__ = [
     "NORMAL",
     "QUALITY_LEVELS",
     "MeshDetail",
-    "Progress",
     "StructureMesh",
     "UnknownQualityError",
     "build_meshes",

@@ -11,6 +11,7 @@ import numpy as np
 import numpy.typing as npt
 
 from iris3d.anatomy import Structure, group_of
+from iris3d.contracts.progress import Progress, counted, no_progress
 from iris3d.mesh.detail import NORMAL, MeshDetail
 from iris3d.mesh.finish import finish_surface
 from iris3d.mesh.grid import LabelCrop, crop_to_labels, native_grid
@@ -19,9 +20,6 @@ from iris3d.mesh.model import StructureMesh
 from iris3d.mesh.surfacenets import LabelledSurfaces, extract_surfaces
 from iris3d.mesh.topology import compact, is_closed_manifold
 from iris3d.volume import CTVolume, LabelMap
-
-Progress = Callable[[int, int], None]
-"""Called with (structures done, structures in all) as meshes finish."""
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -32,7 +30,7 @@ def build_meshes(
     detail: MeshDetail = NORMAL,
     *,
     workers: int | None = None,
-    progress: Progress | None = None,
+    progress: Progress = no_progress,
     grid: LabelCrop | None = None,
     ct: CTVolume | None = None,
 ) -> list[StructureMesh]:
@@ -62,7 +60,7 @@ def mesh_structures(
     detail: MeshDetail = NORMAL,
     *,
     workers: int | None = None,
-    progress: Progress | None = None,
+    progress: Progress = no_progress,
     merge_repeats: bool = True,
     grid: LabelCrop | None = None,
     ct: CTVolume | None = None,
@@ -122,10 +120,11 @@ def run_largest_first(
     items: Iterable[T],
     size: Callable[[T], int],
     threads: int,
-    progress: Progress | None = None,
+    progress: Progress = no_progress,
 ) -> list[R]:
     """``work`` on each item in a thread pool, biggest first (no big one left alone at the
-    end); results in the items' order. numpy, scipy, VTK and meshoptimizer release the GIL."""
+    end); results in the items' order, ``progress`` told ``"done/total"`` as they finish.
+    numpy, scipy, VTK and meshoptimizer release the GIL."""
     ordered = list(items)
     biggest_first = sorted(range(len(ordered)), key=lambda n: size(ordered[n]), reverse=True)
     with ThreadPoolExecutor(max_workers=max(threads, 1)) as pool:
@@ -133,6 +132,5 @@ def run_largest_first(
         results = []
         for n in range(len(ordered)):
             results.append(futures[n].result())
-            if progress is not None:
-                progress(n + 1, len(ordered))
+            counted(progress, n + 1, len(ordered))
     return results

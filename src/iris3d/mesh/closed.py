@@ -13,8 +13,9 @@ from dataclasses import replace
 import numpy as np
 import numpy.typing as npt
 
+from iris3d.contracts.progress import Progress, no_progress
 from iris3d.mesh import _vtk
-from iris3d.mesh.build import Progress, run_largest_first
+from iris3d.mesh.build import run_largest_first
 from iris3d.mesh.detail import NORMAL, MeshDetail
 from iris3d.mesh.finish import finish_surface
 from iris3d.mesh.grid import LabelCrop, meshing_grid
@@ -30,7 +31,7 @@ def printable_meshes(
     detail: MeshDetail = NORMAL,
     *,
     workers: int | None = None,
-    progress: Progress | None = None,
+    progress: Progress = no_progress,
     grid: LabelCrop | None = None,
     ct: CTVolume | None = None,
 ) -> list[StructureMesh]:

@@ -6,23 +6,21 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from iris3d.contracts.names import Stage
 from iris3d.pipeline.atomic import OutputExistsError, atomic_directory
-from iris3d.pipeline.progress import ProgressSink, ignore_progress, overall_fraction
+from iris3d.pipeline.progress import COMPARISON_STAGES, STUDY_STAGES
 from iris3d.pipeline.study import ProcessOptions, StudyResult, process_study
 
 if TYPE_CHECKING:
     from iris3d.pipeline.compare import (
-        COMPARE_WEIGHTS,
         ComparisonResult,
         StudyFolderError,
         compare_studies,
-        comparison_fraction,
     )
 
 # Comparisons need SimpleITK (~100 MB resident, a second to load): loaded on first use only, so
 # that processing one study (``iris process``, a worker's job) does not carry it.
-_COMPARE = {"COMPARE_WEIGHTS", "ComparisonResult", "StudyFolderError", "compare_studies",
-            "comparison_fraction"}
+_COMPARE = {"ComparisonResult", "StudyFolderError", "compare_studies"}
 
 
 def __getattr__(name: str) -> Any:
@@ -32,17 +30,15 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "COMPARE_WEIGHTS",
+    "COMPARISON_STAGES",
+    "STUDY_STAGES",
     "ComparisonResult",
     "OutputExistsError",
     "ProcessOptions",
-    "ProgressSink",
+    "Stage",
     "StudyFolderError",
     "StudyResult",
     "atomic_directory",
     "compare_studies",
-    "comparison_fraction",
-    "ignore_progress",
-    "overall_fraction",
     "process_study",
 ]

@@ -21,21 +21,14 @@ from iris3d.compare import (
     write_comparison_json,
 )
 from iris3d.contracts import ArtifactName, ResultsFolder, Stage, artifact_filename
-from iris3d.ingest import IngestError, load_study
-from iris3d.labelio import LabelFileError, read_label_map
+from iris3d.contracts.progress import StageProgress, no_stage_progress
+from iris3d.imageio import LabelFileError, read_label_map
+from iris3d.ingest import IngestError, ReadLimits, load_study
 from iris3d.pipeline.atomic import atomic_directory
-from iris3d.pipeline.progress import ProgressSink, ignore_progress
 from iris3d.volume import CTVolume, LabelMap
 
 # What a comparison reads of each study (``labels.json`` too when there: its names win).
 STUDY_FILES = (ArtifactName.CT_NIFTI, ArtifactName.LABELS_NIFTI)
-# Stages a comparison reports, in order, with their usual share of its time (CPU, 128^3).
-COMPARE_WEIGHTS: tuple[tuple[Stage, float], ...] = (
-    (Stage.INGEST, 0.10),
-    (Stage.REGISTER, 0.50),
-    (Stage.COMPARE, 0.30),
-    (Stage.EXPORT, 0.10),
-)
 
 
 class StudyFolderError(ComparisonError):
@@ -54,42 +47,35 @@ class ComparisonResult:
     summary: dict[str, object] = field(default_factory=dict)
 
 
-def comparison_fraction(stage: Stage, fraction: float) -> float:
-    """The whole comparison's completed fraction when ``stage`` is ``fraction`` done."""
-    done = 0.0
-    for s, weight in COMPARE_WEIGHTS:
-        if s is stage:
-            return done + weight * min(max(fraction, 0.0), 1.0)
-        done += weight
-    return done
-
-
 def compare_studies(
     base: Path,
     follow: Path,
     output_dir: Path,
     *,
+    limits: ReadLimits,
     affine: bool = False,
-    progress: ProgressSink = ignore_progress,
+    progress: StageProgress = no_stage_progress,
     overwrite: bool = False,
 ) -> ComparisonResult:
     """Align the ``follow`` study to the ``base`` study and compare them structure by structure:
-    comparison.json, comparison.csv and comparison.glb in ``output_dir``.
+    comparison.json, comparison.csv and comparison.glb in ``output_dir``. ``limits`` (from the
+    caller's settings) bound the files read.
 
     Progress goes through stages INGEST, REGISTER, COMPARE, EXPORT (see
-    :func:`comparison_fraction`); ``progress`` may raise to cancel, leaving nothing behind.
+    :data:`~iris3d.pipeline.progress.COMPARISON_STAGES`); ``progress`` may raise to cancel,
+    leaving nothing behind.
     """
     with atomic_directory(output_dir, overwrite=overwrite) as staging:
         started = time.perf_counter()
         progress(Stage.INGEST, 0.0, "reading the base study")
-        base_ct, base_labels = read_processed_study(base)
+        base_ct, base_labels = read_processed_study(base, limits)
         progress(Stage.INGEST, 0.5, "reading the follow-up study")
-        follow_ct, follow_labels = read_processed_study(follow)
+        follow_ct, follow_labels = read_processed_study(follow, limits)
         progress(Stage.INGEST, 1.0, "both studies read")
         read_s = time.perf_counter() - started
 
         comparison = compare_volumes(base_ct, base_labels, follow_ct, follow_labels,
-                                     affine=affine, phase=progress)
+                                     affine=affine, progress=progress)
         comparison.timings_s[Stage.INGEST] = read_s
 
         started = time.perf_counter()
@@ -108,7 +94,7 @@ def compare_studies(
                             summary={**comparison.summary(), "timings_s": timings})
 
 
-def read_processed_study(folder: Path) -> tuple[CTVolume, LabelMap]:
+def read_processed_study(folder: Path, limits: ReadLimits) -> tuple[CTVolume, LabelMap]:
     """The CT and label map of a processed study's folder, checked to lie on one grid."""
     folder = Path(folder)
     study = ResultsFolder(folder)
@@ -121,8 +107,8 @@ def read_processed_study(folder: Path) -> tuple[CTVolume, LabelMap]:
         raise StudyFolderError(f"{folder} has no {' or '.join(missing)}: give the output folder "
                                "of `iris process`")
     try:
-        ct = load_study(study.file(ArtifactName.CT_NIFTI))
-        labels = read_label_map(study.file(ArtifactName.LABELS_NIFTI))
+        ct = load_study(study.file(ArtifactName.CT_NIFTI), limits=limits)
+        labels = read_label_map(study.file(ArtifactName.LABELS_NIFTI), max_voxels=limits.max_voxels)
     except (IngestError, LabelFileError) as e:
         raise StudyFolderError(f"{folder}: {e}") from e
     if not labels.matches(ct):

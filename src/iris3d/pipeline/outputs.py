@@ -6,18 +6,13 @@ import time
 from concurrent.futures import Executor, Future
 from pathlib import Path
 
-import nibabel as nib
-import numpy as np
-import numpy.typing as npt
-
 from iris3d.contracts import ArtifactName, Quality, ResultsFolder, Stage
+from iris3d.contracts.progress import StageProgress, for_stage, within
 from iris3d.export import write_glb, write_mesh_bundle, write_thumbnail
 from iris3d.export.dicom_seg import Algorithm, write_dicom_seg
-from iris3d.labelio import write_label_map
+from iris3d.imageio import write_label_map
 from iris3d.mesh import build_meshes, mesh_detail, printable_meshes
 from iris3d.mesh.grid import meshing_grid
-from iris3d.niftiwrite import save_nifti
-from iris3d.pipeline.progress import ProgressSink
 from iris3d.stats import compute_statistics, write_statistics_csv, write_statistics_json
 from iris3d.stats.dicom_sr import write_dicom_sr
 from iris3d.volume import CTVolume, LabelMap
@@ -28,7 +23,7 @@ def write_outputs(
     labels: LabelMap,
     quality: Quality,
     folder: ResultsFolder,
-    progress: ProgressSink,
+    progress: StageProgress,
     timings: dict[Stage, float],
     *,
     background: Executor,
@@ -50,16 +45,11 @@ def write_outputs(
     progress(Stage.MESH, 0.0, "building surfaces")
     grid = meshing_grid(labels.array)  # once for both passes: it copies the labels' box
     # The CT places each surface at sub-voxel precision (its partial-volume intensities).
-    meshes = build_meshes(
-        labels, detail, progress=lambda done, total: progress(
-            Stage.MESH, 0.7 * done / max(total, 1), f"surfaces {done}/{total}"),
-        grid=grid, ct=volume
-    )
-    printable = printable_meshes(
-        labels, meshes, detail, progress=lambda done, total: progress(
-            Stage.MESH, 0.7 + 0.3 * done / max(total, 1), f"closing for print {done}/{total}"),
-        grid=grid, ct=volume
-    )
+    meshing = for_stage(progress, Stage.MESH)
+    meshes = build_meshes(labels, detail, progress=within(meshing, 0.0, 0.7, "surfaces"),
+                          grid=grid, ct=volume)
+    printable = printable_meshes(labels, meshes, detail, grid=grid, ct=volume,
+                                 progress=within(meshing, 0.7, 1.0, "closing for print"))
     del grid
     timings[Stage.MESH] = time.perf_counter() - started
 
@@ -96,24 +86,3 @@ def _write_volume_files(volume: CTVolume, labels: LabelMap, folder: ResultsFolde
     write_label_map(labels, folder.file(ArtifactName.LABELS_NIFTI))
     write_thumbnail(volume, labels, folder.file(ArtifactName.THUMBNAIL))
 
-
-def write_ct_nifti(volume: CTVolume, path: Path) -> Path:
-    """The volume that was segmented, in HU (int16) on its RAS+ affine, for the slice views."""
-    image = nib.Nifti1Image(_int16_hu(volume), volume.affine)
-    image.set_qform(volume.affine, code=1)
-    image.set_sform(volume.affine, code=1)
-    image.header.set_xyzt_units("mm", "sec")
-    # Level 1: level 6 makes a CT's file 2 % smaller (noise does not compress) in 2.6x the time.
-    return save_nifti(image, path, level=1)
-
-
-def _int16_hu(volume: CTVolume) -> npt.NDArray[np.int16]:
-    """The HU as int16: the array itself when it is (most CTs), else rounded slab by slab (no
-    float copy of the whole volume)."""
-    if volume.array.dtype == np.int16:
-        return volume.array  # type: ignore[return-value]
-    hu = np.empty(volume.shape, dtype=np.int16)
-    for k in range(0, volume.shape[2], 16):
-        slab = np.rint(volume.array[:, :, k:k + 16].astype(np.float32))
-        hu[:, :, k:k + 16] = np.clip(slab, -32768, 32767)
-    return hu

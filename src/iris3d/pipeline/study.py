@@ -11,11 +11,12 @@ from pathlib import Path
 
 from iris3d import __version__
 from iris3d.contracts import ArtifactName, EngineName, Quality, ResultsFolder, Stage
+from iris3d.contracts.progress import StageProgress, for_stage, no_stage_progress
 from iris3d.export.dicom_seg import Algorithm
-from iris3d.ingest import Detached, load_study
+from iris3d.imageio import write_ct_nifti
+from iris3d.ingest import Detached, ReadLimits, load_study
 from iris3d.pipeline.atomic import atomic_directory
-from iris3d.pipeline.outputs import write_ct_nifti, write_outputs
-from iris3d.pipeline.progress import ProgressSink, ignore_progress
+from iris3d.pipeline.outputs import write_outputs
 from iris3d.segment import get_engine
 from iris3d.segment.base import Engine, SegmentationResult
 from iris3d.volume import CTVolume
@@ -42,14 +43,16 @@ def process_study(
     source: Path,
     output_dir: Path,
     *,
+    limits: ReadLimits,
     options: ProcessOptions | None = None,
-    progress: ProgressSink = ignore_progress,
+    progress: StageProgress = no_stage_progress,
     engine: Engine | None = None,
     overwrite: bool = False,
 ) -> StudyResult:
     """Run ingest -> segment -> mesh -> export -> stats on ``source``; results in ``output_dir``.
 
-    Pass ``engine`` to reuse one (a warm model) across studies. ``progress`` may raise to cancel;
+    ``limits`` (from the caller's settings) bound the study and an imported segmentation. Pass
+    ``engine`` to reuse one (a warm model) across studies. ``progress`` may raise to cancel;
     nothing is left at ``output_dir`` unless every stage succeeded.
     """
     options = options or ProcessOptions()
@@ -59,13 +62,15 @@ def process_study(
         started = time.perf_counter()
         progress(Stage.INGEST, 0.0, "reading the study")
         volume = load_study(source, series_uid=options.series_uid,
-                            allow_non_ct=options.allow_non_ct, detached=options.detached_data)
+                            allow_non_ct=options.allow_non_ct, detached=options.detached_data,
+                            limits=limits)
         progress(Stage.INGEST, 1.0, f"loaded {'x'.join(map(str, volume.shape))} voxels")
         # The CT's file needs nothing but the CT: compressed while the study is segmented.
         ct_written = writer.submit(write_ct_nifti, volume, folder.file(ArtifactName.CT_NIFTI))
         timings[Stage.INGEST] = time.perf_counter() - started
 
-        segmentation = _segment(volume, options, engine, progress, timings)
+        segmentation = _segment(volume, options, engine or _engine(options, limits), progress,
+                                timings)
         write_outputs(volume, segmentation.labels, options.quality, folder, progress,
                       timings, background=writer, ct_written=ct_written,
                       algorithm=_algorithm(segmentation))
@@ -91,16 +96,13 @@ def _background() -> Iterator[ThreadPoolExecutor]:
 def _segment(
     volume: CTVolume,
     options: ProcessOptions,
-    engine: Engine | None,
-    progress: ProgressSink,
+    engine: Engine,
+    progress: StageProgress,
     timings: dict[Stage, float],
 ) -> SegmentationResult:
     started = time.perf_counter()
-    engine = engine or get_engine(options.engine, segmentation=options.segmentation)
     progress(Stage.SEGMENT, 0.0, f"segmenting with {engine.name}")
-    result = engine.segment(
-        volume, options.quality, lambda f, m: progress(Stage.SEGMENT, f, m)
-    )
+    result = engine.segment(volume, options.quality, for_stage(progress, Stage.SEGMENT))
     progress(Stage.SEGMENT, 1.0, f"{len(result.labels.present_ids())} structures found")
     timings[Stage.SEGMENT] = time.perf_counter() - started
     return result
@@ -111,6 +113,10 @@ def _algorithm(segmentation: SegmentationResult) -> Algorithm | None:
     if segmentation.engine == EngineName.IMPORT:
         return None
     return Algorithm(segmentation.engine, segmentation.engine_version)
+
+
+def _engine(options: ProcessOptions, limits: ReadLimits) -> Engine:
+    return get_engine(options.engine, limits=limits, segmentation=options.segmentation)
 
 
 def _manifest(

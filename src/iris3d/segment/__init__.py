@@ -14,13 +14,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from iris3d.contracts import EngineName, Quality
-from iris3d.segment.base import (
-    Engine,
-    ProgressCallback,
-    SegmentationError,
-    SegmentationResult,
-    no_progress,
-)
+from iris3d.contracts.progress import Progress, no_progress
+from iris3d.ingest.limits import ReadLimits
+from iris3d.segment.base import Engine, SegmentationError, SegmentationResult
 from iris3d.volume import CTVolume
 
 __all__ = [
@@ -60,28 +56,36 @@ def engine_name(name: str, *, segmentation: bool = False) -> EngineName:
 def get_engine(
     name: str,
     *,
+    limits: ReadLimits,
     segmentation: Path | None = None,
     table: Path | None = None,
     device: str | None = None,
+    precision: str = "auto",
 ) -> Engine:
     """The engine called ``name`` (``import`` for ``auto`` with a ``segmentation``, see
     :func:`engine_name`). ``segmentation`` (and optionally its label ``table``) is what
-    ``import`` reads; ``device`` is for ``totalsegmentator`` (default: CUDA when available)."""
+    ``import`` reads, within ``limits``; ``device`` and ``precision`` (the settings'
+    ``totalseg_precision``) are for ``totalsegmentator`` (default device: CUDA when available)."""
     chosen = engine_name(name, segmentation=segmentation is not None)
     if chosen is EngineName.IMPORT:
         from iris3d.segment.imported import ImportEngine
 
         assert segmentation is not None  # engine_name refuses import without one
-        return ImportEngine(segmentation, table)
+        return ImportEngine(segmentation, table, max_voxels=limits.max_voxels)
     if chosen is EngineName.TISSUE:
         from iris3d.segment.tissue import TissueEngine
 
         return TissueEngine()
     if chosen is EngineName.TOTALSEGMENTATOR:
-        from iris3d.segment.totalseg import TotalSegmentatorEngine
+        return _totalsegmentator(device, precision)
+    return AutoEngine(limits, device, precision)
 
-        return TotalSegmentatorEngine(device)
-    return AutoEngine(device)
+
+def _totalsegmentator(device: str | None, precision: str) -> Engine:
+    from iris3d.segment.totalseg import TotalSegmentatorEngine
+    from iris3d.segment.totalseg.options import InferenceOptions
+
+    return TotalSegmentatorEngine(device, inference=InferenceOptions(precision=precision))
 
 
 class AutoEngine:
@@ -90,8 +94,12 @@ class AutoEngine:
 
     name = EngineName.AUTO
 
-    def __init__(self, device: str | None = None) -> None:
+    def __init__(
+        self, limits: ReadLimits, device: str | None = None, precision: str = "auto"
+    ) -> None:
+        self._limits = limits
         self._device = device
+        self._precision = precision
         self._engines: dict[EngineName, Engine] = {}
 
     def choose(self, quality: Quality) -> tuple[EngineName, str]:
@@ -108,11 +116,12 @@ class AutoEngine:
         )
 
     def segment(
-        self, volume: CTVolume, quality: Quality, progress: ProgressCallback = no_progress
+        self, volume: CTVolume, quality: Quality, progress: Progress = no_progress
     ) -> SegmentationResult:
         name, reason = self.choose(quality)
         if name not in self._engines:
-            self._engines[name] = get_engine(name, device=self._device)
+            self._engines[name] = get_engine(name, limits=self._limits, device=self._device,
+                                             precision=self._precision)
         result = self._engines[name].segment(volume, quality, progress)
         return SegmentationResult(
             labels=result.labels,

@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from iris3d.contracts import EngineName, Quality
+from iris3d.contracts.progress import Progress, no_progress
 from iris3d.errors import IrisError
 from iris3d.volume import CTVolume, LabelMap
-
-ProgressCallback = Callable[[float, str], None]
-"""Called with a fraction in [0, 1] and a short description of the current step."""
-
-
-def no_progress(fraction: float, message: str) -> None:
-    """A :data:`ProgressCallback` that ignores progress."""
 
 
 class SegmentationError(IrisError):
@@ -52,5 +45,5 @@ class Engine(Protocol):
     name: EngineName
 
     def segment(
-        self, volume: CTVolume, quality: Quality, progress: ProgressCallback = no_progress
+        self, volume: CTVolume, quality: Quality, progress: Progress = no_progress
     ) -> SegmentationResult: ...

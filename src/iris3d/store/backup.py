@@ -30,7 +30,7 @@ from iris3d.store.backup_format import (
     BlobEntry,
     HashingReader,
     Manifest,
-    Progress,
+    StepLog,
     TableEntry,
     column_kinds,
     encode_row,
@@ -59,7 +59,7 @@ def write_backup(
     out: Path,
     *,
     overwrite: bool = False,
-    progress: Progress = lambda _message: None,
+    progress: StepLog = lambda _message: None,
 ) -> BackupReport:
     """Write the rows of every table and every stored file to the archive ``out``, which appears
     whole (readable by its owner only) or not at all."""
@@ -166,7 +166,7 @@ def _copy_blobs(
     tar: tarfile.TarFile,
     work: Path,
     mtime: float,
-    progress: Progress,
+    progress: StepLog,
 ) -> tuple[tuple[BlobEntry, ...], tuple[str, ...]]:
     """Every stored file, and the rows' files even if no longer listed; those gone are named."""
     keys = sorted({info.key for info in blobs.list_blobs()} | named)

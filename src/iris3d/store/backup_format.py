@@ -42,7 +42,8 @@ SHA256_PAX = "SCHILY.xattr.user.iris.sha256"
 SKIPPED_TABLES = ("uploads", "workers")
 BATCH = 1000  # rows a query or insert handles at a time
 
-Progress = Callable[[str], None]
+StepLog = Callable[[str], None]
+"""Told each step of a backup or restore as it starts (there is no fraction to report)."""
 
 
 class BackupError(IrisError):

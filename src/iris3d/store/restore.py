@@ -35,7 +35,7 @@ from iris3d.store.backup_format import (
     BlobEntry,
     HashingReader,
     Manifest,
-    Progress,
+    StepLog,
     decode_row,
 )
 from iris3d.store.blobs import BlobError, BlobStore, check_key
@@ -67,7 +67,7 @@ def restore_backup(
     source: Path,
     *,
     force: bool = False,
-    progress: Progress = lambda _message: None,
+    progress: StepLog = lambda _message: None,
 ) -> RestoreReport:
     """Put the backup ``source`` into ``database`` and ``blobs``; refuse a database that holds
     data unless ``force``, which replaces everything in it."""

@@ -21,8 +21,8 @@ from iris3d.api.upload_stream import ReceivedForm, receive_form
 from iris3d.contracts import ArtifactName, JobState, keys
 from iris3d.contracts.formats import NIFTI_SUFFIXES
 from iris3d.errors import IrisError
+from iris3d.imageio import LabelFileError, check_label_file
 from iris3d.ingest.sandbox import run_limited
-from iris3d.labelio import LabelFileError, check_label_file
 from iris3d.store import comparisons, studies
 from iris3d.store import jobs as job_rows
 from iris3d.store.models import Study, User

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from iris3d import __version__
 from iris3d.contracts import EngineName, Quality
-from iris3d.segment.base import ProgressCallback, SegmentationError, SegmentationResult, no_progress
+from iris3d.contracts.progress import Progress, no_progress
+from iris3d.segment.base import SegmentationError, SegmentationResult
 from iris3d.segment.imported.dicomseg import find_dicom_seg, import_dicom_seg, is_dicom_seg
 from iris3d.segment.imported.grid import GeometryMismatchError
 from iris3d.segment.imported.nifti import (
@@ -21,26 +22,26 @@ from iris3d.segment.imported.nifti import (
     is_nifti,
     mask_files,
 )
-from iris3d.settings import get_settings
 from iris3d.volume import CTVolume, LabelMap
 
 __all__ = ["GeometryMismatchError", "ImportEngine"]
 
 
 class ImportEngine:
-    """Reads a segmentation from ``source`` and puts it on the CT's grid."""
+    """Reads a segmentation from ``source`` (no larger than ``max_voxels``) and puts it on the
+    CT's grid."""
 
     name = EngineName.IMPORT
 
     def __init__(
-        self, source: Path, table: Path | None = None, max_voxels: int | None = None
+        self, source: Path, table: Path | None = None, *, max_voxels: int
     ) -> None:
         self.source = Path(source)
         self.table = Path(table) if table is not None else None
-        self.max_voxels = max_voxels if max_voxels is not None else get_settings().max_voxels
+        self.max_voxels = max_voxels
 
     def segment(
-        self, volume: CTVolume, quality: Quality, progress: ProgressCallback = no_progress
+        self, volume: CTVolume, quality: Quality, progress: Progress = no_progress
     ) -> SegmentationResult:
         start = time.perf_counter()
         labels, parameters = self._read(volume, progress)
@@ -56,7 +57,7 @@ class ImportEngine:
         )
 
     def _read(
-        self, volume: CTVolume, progress: ProgressCallback
+        self, volume: CTVolume, progress: Progress
     ) -> tuple[LabelMap, dict[str, object]]:
         source = self.source
         if not source.exists():

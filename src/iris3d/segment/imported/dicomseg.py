@@ -11,9 +11,10 @@ import numpy as np
 import numpy.typing as npt
 
 from iris3d.anatomy import LabelTable
+from iris3d.contracts.progress import Progress
 from iris3d.geometry import lps_to_ras
 from iris3d.ingest.checks import affine_problem
-from iris3d.segment.base import ProgressCallback, SegmentationError
+from iris3d.segment.base import SegmentationError
 from iris3d.segment.imported.grid import paint_masks
 from iris3d.segment.imported.nifti import clean_name, ids_for_names
 from iris3d.volume import CTVolume, LabelMap
@@ -86,7 +87,7 @@ def check_affine_of(affine_lps: object, name: str) -> None:
 
 
 def import_dicom_seg(
-    path: Path, volume: CTVolume, progress: ProgressCallback, max_voxels: int
+    path: Path, volume: CTVolume, progress: Progress, max_voxels: int
 ) -> tuple[LabelMap, dict[str, object]]:
     import highdicom as hd
 

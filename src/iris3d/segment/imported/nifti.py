@@ -12,14 +12,10 @@ import numpy.typing as npt
 
 from iris3d.anatomy import LabelTable, total_table
 from iris3d.contracts.formats import NIFTI_SUFFIXES, strip_suffix
-from iris3d.labelio import (
-    LabelFileError,
-    open_nifti,
-    read_nifti_labels,
-    read_table,
-    sidecar_path,
-)
-from iris3d.segment.base import ProgressCallback, SegmentationError
+from iris3d.contracts.progress import Progress
+from iris3d.imageio.label_tables import LabelFileError, read_table
+from iris3d.imageio.labels import open_nifti, read_nifti_labels, sidecar_path
+from iris3d.segment.base import SegmentationError
 from iris3d.segment.imported.grid import onto_ct_grid, paint_masks
 from iris3d.volume import CTVolume, LabelMap
 
@@ -59,8 +55,8 @@ def import_label_map(
     path: Path,
     volume: CTVolume,
     table_path: Path | None,
-    progress: ProgressCallback,
-    max_voxels: int | None = None,
+    progress: Progress,
+    max_voxels: int,
 ) -> tuple[LabelMap, dict[str, object]]:
     progress(0.1, f"reading {path.name}")
     try:
@@ -99,7 +95,7 @@ def _choose_table(
 
 
 def import_mask_folder(
-    folder: Path, volume: CTVolume, progress: ProgressCallback, max_voxels: int | None = None
+    folder: Path, volume: CTVolume, progress: Progress, max_voxels: int
 ) -> tuple[LabelMap, dict[str, object]]:
     files = mask_files(folder)
     if not files:
@@ -126,7 +122,7 @@ def import_mask_folder(
 
 
 def _read_mask(
-    path: Path, max_voxels: int | None
+    path: Path, max_voxels: int
 ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.float64]]:
     """A binary mask in the file's own voxel order (``onto_ct_grid`` reorients), and its affine."""
     try:

@@ -12,7 +12,8 @@ from scipy import ndimage
 
 from iris3d import __version__
 from iris3d.contracts import EngineName, Quality
-from iris3d.segment.base import ProgressCallback, SegmentationResult, no_progress
+from iris3d.contracts.progress import Progress, no_progress
+from iris3d.segment.base import SegmentationResult
 from iris3d.segment.tissue import table as labels_
 from iris3d.segment.tissue.airway import find_airway
 from iris3d.segment.tissue.body import body_mask
@@ -65,7 +66,7 @@ class TissueEngine:
     name = EngineName.TISSUE
 
     def segment(
-        self, volume: CTVolume, quality: Quality, progress: ProgressCallback = no_progress
+        self, volume: CTVolume, quality: Quality, progress: Progress = no_progress
     ) -> SegmentationResult:
         timings: dict[str, float] = {}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib.metadata
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import nibabel as nib
 import numpy as np
@@ -13,7 +13,8 @@ import numpy.typing as npt
 
 from iris3d.anatomy import total_table
 from iris3d.contracts import EngineName, Quality
-from iris3d.segment.base import ProgressCallback, SegmentationError, SegmentationResult, no_progress
+from iris3d.contracts.progress import Progress, no_progress, within
+from iris3d.segment.base import SegmentationError, SegmentationResult
 from iris3d.segment.totalseg.config import try_disable_usage_stats
 from iris3d.segment.totalseg.options import InferenceOptions
 from iris3d.segment.totalseg.weights import (
@@ -26,6 +27,9 @@ from iris3d.volume import CTVolume, LabelMap
 
 if TYPE_CHECKING:
     from iris3d.segment.totalseg.predictor import LoadedModel, PredictorCache
+
+
+_NNUNET_CHOICES = InferenceOptions()
 
 
 class TotalSegmentatorEngine:
@@ -46,15 +50,11 @@ class TotalSegmentatorEngine:
         *,
         cache: PredictorCache | None = None,
         weights: Path | None = None,
-        inference: InferenceOptions | Literal["settings"] | None = "settings",
+        inference: InferenceOptions | None = _NNUNET_CHOICES,
     ) -> None:
         self._device = device
-        # "settings": IRIS_TOTALSEG_PRECISION; None: nnU-Net's own preprocessing, inference and
-        # export, step for step (the reference the tests compare with).
-        if inference == "settings":
-            from iris3d.settings import get_settings
-
-            inference = InferenceOptions(precision=get_settings().totalseg_precision)
+        # The service passes IRIS_TOTALSEG_PRECISION in ``inference``; None: nnU-Net's own
+        # preprocessing, inference and export, step for step (the reference the tests compare with).
         self._inference = inference
         self._cache = cache
         self._weights = weights
@@ -68,7 +68,7 @@ class TotalSegmentatorEngine:
         return self._cache
 
     def segment(
-        self, volume: CTVolume, quality: Quality | str, progress: ProgressCallback = no_progress
+        self, volume: CTVolume, quality: Quality | str, progress: Progress = no_progress
     ) -> SegmentationResult:
         started = time.perf_counter()
         quality = Quality(quality)
@@ -78,9 +78,6 @@ class TotalSegmentatorEngine:
 
         from iris3d.segment.totalseg.pipeline import segment_total
 
-        def scaled(fraction: float, message: str) -> None:
-            progress(0.05 + 0.95 * fraction, message)
-
         ct = nib.Nifti1Image(np.asarray(volume.array), volume.affine)
         try:
             labels, affine, timings = segment_total(
@@ -88,7 +85,7 @@ class TotalSegmentatorEngine:
                 spec,
                 models,
                 use_gpu=device == "cuda",
-                progress=scaled,
+                progress=within(progress, 0.05, 1.0),
                 options=self._inference,
             )
         except SegmentationError:

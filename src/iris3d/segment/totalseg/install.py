@@ -25,6 +25,7 @@ from typing import IO
 
 from iris3d.contracts import Quality
 from iris3d.errors import IrisError
+from iris3d.ingest.limits import ReadLimits
 from iris3d.segment.totalseg.config import try_disable_usage_stats
 from iris3d.segment.totalseg.weights import (
     MODEL_FILES,
@@ -32,7 +33,6 @@ from iris3d.segment.totalseg.weights import (
     quality_status,
     weights_dir,
 )
-from iris3d.settings import get_settings
 
 DATASET_NAME = re.compile(r"^Dataset\d{3}_[A-Za-z0-9_.-]+$")
 DOWNLOAD_HOST = ("github.com", 443)  # where TotalSegmentator's release archives are served
@@ -52,8 +52,11 @@ class InstallReport:
     qualities: frozenset[Quality]  # levels whose models are all present afterwards
 
 
-def install_from(source: Path, weights: Path | None = None) -> InstallReport:
-    """Install every complete ``DatasetNNN_...`` model found in the ZIP or folder ``source``."""
+def install_from(
+    source: Path, weights: Path | None = None, *, limits: ReadLimits
+) -> InstallReport:
+    """Install every complete ``DatasetNNN_...`` model found in the ZIP or folder ``source``
+    (unpacking no more than ``limits`` allow)."""
     weights = weights or weights_dir()
     if not source.exists():
         raise ModelInstallError(f"{source} does not exist")
@@ -61,7 +64,7 @@ def install_from(source: Path, weights: Path | None = None) -> InstallReport:
     try_disable_usage_stats()
     with tempfile.TemporaryDirectory(dir=weights, prefix=".iris-install-") as tmp:
         staging = Path(tmp)
-        budget = _Budget(get_settings().max_unpacked_bytes, get_settings().max_archive_members)
+        budget = _Budget(limits.max_unpacked_bytes, limits.max_archive_members)
         if source.is_dir():
             _stage_folder(source, staging, budget)
         elif zipfile.is_zipfile(source):

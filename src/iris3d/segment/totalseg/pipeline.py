@@ -20,7 +20,7 @@ import nibabel as nib
 import numpy as np
 import numpy.typing as npt
 
-from iris3d.segment.base import ProgressCallback, no_progress
+from iris3d.contracts.progress import Progress, no_progress
 from iris3d.segment.totalseg.options import InferenceOptions
 from iris3d.segment.totalseg.predictor import LoadedModel
 from iris3d.segment.totalseg.weights import TASK, ModelSpec
@@ -40,7 +40,7 @@ def segment_total(
     models: Sequence[LoadedModel],
     *,
     use_gpu: bool = False,
-    progress: ProgressCallback = no_progress,
+    progress: Progress = no_progress,
     options: InferenceOptions | None = None,
 ) -> tuple[Labels, npt.NDArray[np.float64], dict[str, float]]:
     """``total`` labels on ``ct``'s own grid, their affine, and seconds spent per step."""
@@ -157,7 +157,7 @@ def _predict_piece(
     img: nib.Nifti1Image,
     spec: ModelSpec,
     models: Sequence[LoadedModel],
-    progress: ProgressCallback,
+    progress: Progress,
     options: InferenceOptions | None,
     *,
     first_step: int,

@@ -10,18 +10,19 @@ import numpy as np
 import pytest
 
 from iris3d.anatomy import LabelTable, Structure, total_table
-from iris3d.labelio import (
+from iris3d.imageio.label_tables import (
     LabelFileError,
     caret_xml,
     names_from_caret_xml,
-    read_label_map,
     read_table,
-    sidecar_path,
-    write_label_map,
 )
+from iris3d.imageio.labels import read_label_map, sidecar_path, write_label_map
+from iris3d.ingest.limits import ReadLimits
 from iris3d.phantom import Phantom
 from iris3d.phantom.files import write_nifti
 from iris3d.volume import LabelMap
+
+LIMITS = ReadLimits.defaults()
 
 
 def test_sidecar_sits_beside_the_nifti() -> None:
@@ -32,7 +33,7 @@ def test_sidecar_sits_beside_the_nifti() -> None:
 def test_round_trip_keeps_voxels_affine_and_table(tmp_path: Path, small_phantom: Phantom) -> None:
     labels = small_phantom.labels
     nifti, sidecar = write_label_map(labels, tmp_path / "seg.nii.gz", about={"engine": "test"})
-    back = read_label_map(nifti)
+    back = read_label_map(nifti, max_voxels=LIMITS.max_voxels)
     assert np.array_equal(back.array, labels.array)
     assert np.allclose(back.affine, labels.affine)
     expected = [s.to_dict() for s in labels.table.values()]
@@ -45,7 +46,7 @@ def test_round_trip_keeps_voxels_affine_and_table(tmp_path: Path, small_phantom:
 def test_header_alone_names_the_labels(tmp_path: Path, small_phantom: Phantom) -> None:
     nifti, sidecar = write_label_map(small_phantom.labels, tmp_path / "seg.nii.gz")
     sidecar.unlink()
-    back = read_label_map(nifti)
+    back = read_label_map(nifti, max_voxels=LIMITS.max_voxels)
     assert {s.name for s in back.table.values()} == {
         s.name for s in small_phantom.labels.table.values()
     }
@@ -70,13 +71,13 @@ def test_we_read_totalsegmentators_header(tmp_path: Path) -> None:
     nifti_ext.save_multilabel_nifti(
         nib.Nifti1Image(data, np.eye(4)), path, {2: "kidney_right", 5: "liver"}
     )
-    back = read_label_map(path)
+    back = read_label_map(path, max_voxels=LIMITS.max_voxels)
     assert {s.label: s.name for s in back.table.values()} == {2: "kidney_right", 5: "liver"}
     assert back.table.by_name("liver").group == "digestive"
 
 
 def test_real_totalsegmentator_output_carries_the_total_names(shared_data: Path) -> None:
-    back = read_label_map(shared_data / "example_seg.nii.gz")
+    back = read_label_map(shared_data / "example_seg.nii.gz", max_voxels=LIMITS.max_voxels)
     total = {s.label: s.name for s in total_table().values()}
     assert {s.label: s.name for s in back.table.values()} == total
 
@@ -84,12 +85,12 @@ def test_real_totalsegmentator_output_carries_the_total_names(shared_data: Path)
 def test_without_names_the_total_table_is_assumed(tmp_path: Path) -> None:
     path = tmp_path / "bare.nii.gz"
     nib.save(nib.Nifti1Image(np.ones((3, 3, 3), dtype=np.uint8) * 5, np.eye(4)), path)
-    assert read_label_map(path).table.by_name("liver").label == 5
+    assert read_label_map(path, max_voxels=LIMITS.max_voxels).table.by_name("liver").label == 5
 
 
 def test_other_voxel_orders_come_back_in_ras(tmp_path: Path, small_phantom: Phantom) -> None:
     path = write_nifti(small_phantom.labels, tmp_path / "lps.nii.gz", orientation="LPI")
-    back = read_label_map(path, table=small_phantom.labels.table)
+    back = read_label_map(path, table=small_phantom.labels.table, max_voxels=LIMITS.max_voxels)
     assert np.array_equal(back.array, small_phantom.labels.array)
     assert np.allclose(back.affine, small_phantom.labels.affine)
 
@@ -98,7 +99,7 @@ def test_float_volume_that_is_not_a_label_map_is_refused(tmp_path: Path) -> None
     path = tmp_path / "ct.nii.gz"
     nib.save(nib.Nifti1Image(np.full((3, 3, 3), 0.5, dtype=np.float32), np.eye(4)), path)
     with pytest.raises(LabelFileError, match="not a label map"):
-        read_label_map(path)
+        read_label_map(path, max_voxels=LIMITS.max_voxels)
 
 
 def test_names_survive_awkward_characters() -> None:
@@ -141,4 +142,4 @@ def test_uint16_ids_are_kept(tmp_path: Path) -> None:
     array[0, 0, 0] = 300
     labels = LabelMap(array, np.eye(4), LabelTable.from_names({300: "many"}))
     nifti, _ = write_label_map(labels, tmp_path / "seg.nii.gz")
-    assert read_label_map(nifti).array[0, 0, 0] == 300
+    assert read_label_map(nifti, max_voxels=LIMITS.max_voxels).array[0, 0, 0] == 300

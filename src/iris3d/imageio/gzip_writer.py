@@ -1,4 +1,4 @@
-"""Write .nii.gz files on every core: one gzip stream, its deflate blocks compressed in parallel.
+"""Gzip on every core: one gzip stream, its deflate blocks compressed in parallel.
 
 A 512x512x400 CT is 200 MB of int16 that compresses at some 40 MB/s on one core with zlib's
 fastest level: several seconds of a study's processing with the other core idle. The data are
@@ -18,8 +18,6 @@ from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
-
-import nibabel as nib
 
 PIECE_BYTES = 4 * 2**20
 _GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"  # deflate, no name, no time, unknown OS
@@ -105,15 +103,3 @@ class ParallelGzipWriter(io.RawIOBase):
             return
         self.close()
 
-
-def save_nifti(
-    image: nib.Nifti1Image, path: Path, *, level: int = 1, threads: int | None = None
-) -> Path:
-    """``nib.save`` for ``.nii.gz``, compressed on ``threads`` cores at gzip ``level``."""
-    path = Path(path)
-    if not path.name.endswith(".gz"):
-        nib.save(image, str(path))
-        return path
-    with ParallelGzipWriter(path, level=level, threads=threads) as stream:
-        image.to_file_map({"image": nib.fileholders.FileHolder(fileobj=stream)})
-    return path
