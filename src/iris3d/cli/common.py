@@ -8,9 +8,11 @@ from typing import Annotated, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from iris3d.errors import IrisError
 from iris3d.ingest.itk_header import Detached
+from iris3d.scrub import scrub
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -47,7 +49,9 @@ def friendly_errors(command: Callable[P, R]) -> Callable[P, R]:
         try:
             return command(*args, **kwargs)
         except IrisError as e:
-            error_console().print(f"[bold red]error:[/] {e}", markup=True, soft_wrap=True)
+            # A message may quote a file name; as markup, "[/]" in one would crash the printing.
+            message = escape(scrub(e))
+            error_console().print(f"[bold red]error:[/] {message}", markup=True, soft_wrap=True)
             raise typer.Exit(EXIT_USER_ERROR) from None
 
     return wrapper

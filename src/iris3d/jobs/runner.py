@@ -27,6 +27,7 @@ from iris3d.jobs.engines import EngineCache
 from iris3d.jobs.errors import JobCancelledError, LeaseLostError, WorkerStoppingError
 from iris3d.jobs.reporter import JobReporter, heartbeat
 from iris3d.pipeline import ProcessOptions, comparison_fraction, overall_fraction, process_study
+from iris3d.scrub import scrub
 from iris3d.segment.base import Quality
 from iris3d.settings import Settings
 from iris3d.store import counters, queue
@@ -125,7 +126,7 @@ def run_claimed(claim: Claim, ctx: WorkerContext) -> str:
     except LeaseLostError:
         return "lost"
     except IrisError as e:
-        message = str(e).replace(f"{workdir}/", "")  # users need the problem, not our paths
+        message = scrub(e, folders=[workdir])  # users need the problem, not our paths
         return _end(ctx, claim, "failed", lambda s: queue.finish_failed(s, claim, message))
     except Exception as e:
         log.exception("job %s failed unexpectedly", claim.job_id)
