@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from tests.support.requirements import require
 from tests.support.scale import postgres_database, redis_url
+from tests.support.waiting import wait_for
 from tests.unit import test_store_queue as on_sqlite
 
 from iris3d.jobs.celery_executor import CeleryExecutor, all_queues, queue_name, worker_queues
@@ -79,9 +80,8 @@ def test_a_submitted_job_waits_in_its_queue(broker: str, pg_url: str, tmp_path: 
     before = executor.queue_depths()[queue]
     executor.submit(job.id)
     executor.submit(f"deleted-{uuid.uuid4().hex}")  # gone meanwhile: nothing is sent
-    deadline = time.monotonic() + 10
-    while executor.queue_depths()[queue] == before and time.monotonic() < deadline:
-        time.sleep(0.1)
+    wait_for(lambda: executor.queue_depths()[queue] != before, what=f"a message in {queue}",
+             timeout=10, interval=0.1)
     assert executor.queue_depths()[queue] == before + 1
     with app.connection_for_write() as connection:
         connection.default_channel.queue_purge(queue)
