@@ -222,6 +222,7 @@ def test_forwarded_addresses_are_believed_only_from_trusted_proxies() -> None:
     assert resolver.is_https(_connection("192.0.2.4", {}, scheme="https"))
 
 
+@pytest.mark.slow
 def test_the_first_account_of_an_invite_only_server_comes_from_the_server_command(
     tmp_path: Path,
 ) -> None:
