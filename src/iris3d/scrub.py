@@ -31,17 +31,20 @@ def scrub(
     folders: Iterable[str | os.PathLike[str]] = (),
     hide: Iterable[str] = (),
     limit: int = MESSAGE_LIMIT,
+    keep_paths: bool = False,
 ) -> str:
     """``str(text)`` made safe to show: paths under ``folders`` made relative to them, any other
-    absolute path cut to its last part, each of ``hide`` (case-insensitively) replaced by
-    ``[hidden]``, control characters and terminal escapes removed, whitespace folded to single
-    spaces, and at most ``limit`` characters (an ellipsis marks a cut)."""
+    absolute path cut to its last part (unless ``keep_paths``: the command line shows users
+    their own paths), each of ``hide`` (case-insensitively) replaced by ``[hidden]``, control
+    characters and terminal escapes removed, whitespace folded to single spaces, and at most
+    ``limit`` characters (an ellipsis marks a cut)."""
     message = str(text)
     for folder in folders:
         for spelling in {os.fspath(folder).rstrip("/"), os.path.realpath(folder).rstrip("/")}:
             if spelling:
                 message = message.replace(f"{spelling}/", "")
-    message = _ABSOLUTE_PATH.sub(lambda m: m.group().rsplit("/", 1)[-1], message)
+    if not keep_paths:
+        message = _ABSOLUTE_PATH.sub(lambda m: m.group().rsplit("/", 1)[-1], message)
     for secret in hide:
         if secret.strip():
             message = re.sub(re.escape(secret), HIDDEN, message, flags=re.IGNORECASE)

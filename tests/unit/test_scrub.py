@@ -56,6 +56,11 @@ def test_urls_ratios_and_relative_paths_are_not_paths_to_cut(message: str) -> No
     assert scrub(message) == message
 
 
+def test_paths_can_be_kept_for_the_users_own_terminal() -> None:
+    message = "/home/ann/scans/ct.nii.gz:\x1b[31m not a volume"
+    assert scrub(message, keep_paths=True) == "/home/ann/scans/ct.nii.gz: not a volume"
+
+
 def test_named_strings_are_hidden_whatever_their_case() -> None:
     message = "DOE^JOHN.dcm: /tmp/up/Doe^John.dcm has no pixel data (doe^john)"
     assert scrub(message, hide=["Doe^John", "", "  "]) == (

@@ -50,7 +50,7 @@ def friendly_errors(command: Callable[P, R]) -> Callable[P, R]:
             return command(*args, **kwargs)
         except IrisError as e:
             # A message may quote a file name; as markup, "[/]" in one would crash the printing.
-            message = escape(scrub(e))
+            message = escape(scrub(e, keep_paths=True))
             error_console().print(f"[bold red]error:[/] {message}", markup=True, soft_wrap=True)
             raise typer.Exit(EXIT_USER_ERROR) from None
 
