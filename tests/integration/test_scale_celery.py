@@ -4,7 +4,6 @@ depth read from real brokers (Redis and RabbitMQ)."""
 from __future__ import annotations
 
 import socket
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,14 +23,18 @@ from iris3d.store.migrate import upgrade
 
 
 def _rabbitmq() -> str:
-    for _ in range(60):  # .ci/run may have just started it
+    def listening() -> bool:
         try:
             with socket.create_connection(("127.0.0.1", 5672), timeout=1):
-                return "amqp://guest:guest@127.0.0.1:5672//"
+                return True
         except OSError:
-            time.sleep(0.5)
-    require(False, "RabbitMQ is not running on 127.0.0.1:5672")
-    return ""
+            return False
+
+    try:  # .ci/run may have just started it
+        wait_for(listening, what="RabbitMQ on 127.0.0.1:5672", timeout=30, interval=0.5)
+    except AssertionError:
+        require(False, "RabbitMQ is not running on 127.0.0.1:5672")
+    return "amqp://guest:guest@127.0.0.1:5672//"
 
 
 @pytest.fixture

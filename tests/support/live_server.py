@@ -71,17 +71,16 @@ class LiveService:
         )
         with self.log.open("ab") as log:
             self.server = subprocess.Popen(command, env=self.env, stdout=log, stderr=log)
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.server.poll() is not None:
-                raise RuntimeError(f"iris serve exited: {self.log.read_text()[-3000:]}")
+
+        def ready() -> bool:
             try:
-                if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
-                    return
+                return httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200
             except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"iris serve not ready: {self.log.read_text()[-3000:]}")
+                return False
+
+        waiting.wait_for_server(
+            self.server, ready, what="iris serve", log=self.log, timeout=timeout_s
+        )
 
     def start_worker(self) -> subprocess.Popen[bytes]:
         with self.log.open("ab") as log:

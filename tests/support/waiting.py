@@ -7,8 +7,10 @@ at the deadline it fails saying what it waited for and what it saw last.
 
 from __future__ import annotations
 
+import subprocess
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -34,3 +36,29 @@ def wait_for(
         if time.monotonic() >= deadline:
             raise AssertionError(f"waited {timeout:g} s for {what}; last answer: {answer!r:.300}")
         time.sleep(interval)
+
+
+def wait_for_server(
+    process: subprocess.Popen[bytes],
+    ready: Callable[[], bool],
+    *,
+    what: str,
+    log: Path,
+    timeout: float,
+) -> None:
+    """Wait until ``ready()`` says the server started as ``process`` answers. If the process
+    exits, or the deadline passes, fail with the end of its log (the reason is there)."""
+
+    def up() -> bool:
+        if process.poll() is not None:
+            raise RuntimeError(f"{what} exited: {_tail(log)}")
+        return ready()
+
+    try:
+        wait_for(up, what=f"{what} to answer", timeout=timeout, interval=0.2)
+    except AssertionError as e:
+        raise RuntimeError(f"{e}: {_tail(log)}") from None
+
+
+def _tail(log: Path) -> str:
+    return log.read_text(errors="replace")[-3000:] if log.exists() else "(no log)"

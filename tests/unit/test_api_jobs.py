@@ -144,8 +144,8 @@ def _work_in_step(settings: Settings, events: list[dict[str, Any]], failed: list
             with db.session() as session:
                 queue.save_progress(session, claim, stage, fraction, stage)
             wait_for(lambda s=stage: events[-1]["stage"] == s, what=f"stage {stage}", timeout=10)
-    except AssertionError as e:
-        failed.append(str(e))
+    except Exception as e:  # reported by the test, in its own thread
+        failed.append(repr(e))
     finally:
         with db.session() as session:
             claim = claim or queue.claim_next(session, "w")
