@@ -7,11 +7,13 @@ quality."""
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import nibabel as nib
 import numpy as np
 import pytest
 from PIL import Image
@@ -239,4 +241,120 @@ def test_messages_in_words_and_studies_renamed_and_told_apart(
             "[data-testid=compare-after-engine]")
         assert "Tissue engine · fast quality" in engines, engines
         page.get_by_role("button", name="Cancel").click()
+        assert errors == [], errors
+
+
+def test_the_inferior_view_and_cut_structures_shown_closed(
+    service: LiveService, account: Account
+) -> None:
+    with chromium() as browser, service.explained():
+        page, errors = watched_page(browser, viewport={"width": 1440, "height": 900})
+        enter(page, service.url, EMAIL, PASSWORD, new_account=False)
+        page.goto(f"{service.url}/studies/{account.imported}")
+        page.wait_for_selector("body[data-viewer-ready]", timeout=60_000)
+
+        # Inferior: the camera below the model (glTF y is superior), from the toolbar and key 6.
+        camera_y = ("(() => { const c = (new URLSearchParams(location.search).get('cam') || '')"
+                    ".split(',').map(Number); return c.length === 6 && c[1] %s c[4]; })()")
+        page.get_by_role("button", name="Inferior", exact=True).click()
+        wait_until(page, camera_y % "<")
+        page.keyboard.press("5")  # Superior
+        wait_until(page, camera_y % ">")
+        page.keyboard.press("6")
+        wait_until(page, camera_y % "<")
+        page.keyboard.press("5")
+        wait_until(page, camera_y % ">")
+
+        # Cut axially and look down at the cut: the opaque organs show closed faces.
+        closed = page.locator("input[aria-label='Close cut surfaces']")
+        assert closed.is_disabled()  # nothing is cut yet
+        page.select_option("select[aria-label='Clipping plane']", "axial")
+        wait_until(page, "Number(document.querySelector('.viewport').dataset.capped) > 0")
+        page.wait_for_timeout(300)
+        canvas = page.locator(".viewport canvas")
+        capped = np.asarray(Image.open(io.BytesIO(canvas.screenshot())).convert("RGB"), np.int16)
+
+        # The open shells, for comparison: the user can switch the faces off.
+        closed.uncheck()
+        wait_until(page, "document.querySelector('.viewport').dataset.capped === '0'")
+        page.wait_for_timeout(300)
+        shells = np.asarray(Image.open(io.BytesIO(canvas.screenshot())).convert("RGB"), np.int16)
+        changed = int((np.abs(capped - shells).max(axis=2) > 30).sum())
+        print(f"closing the cuts changed {changed} pixels")
+        assert changed > 1500, f"closing the cuts changed only {changed} pixels"
+        # A closed face is one flat plane facing the camera, one shade per structure; the open
+        # shells show their curved insides through the cut, in many shades.
+        region = np.abs(capped - shells).max(axis=2) > 30
+        flat, curved = (len(np.unique(image[region] // 8, axis=0)) for image in (capped, shells))
+        print(f"shades where the cuts differ: closed {flat}, open {curved}")
+        assert flat * 3 < curved * 2
+        assert errors == [], errors
+
+
+def _ct_of(service: LiveService, account: Account, study_id: str, folder: Path) -> nib.Nifti1Image:
+    with service.client(account.token) as http:
+        job = http.get(f"/api/studies/{study_id}").json()["latest_job"]
+        url = next(a["url"] for a in job["artifacts"] if a["name"] == "ct_nifti")
+        (folder / "ct.nii.gz").write_bytes(http.get(url).content)
+    return nib.load(folder / "ct.nii.gz")  # type: ignore[return-value]
+
+
+def test_the_slice_views_read_hu_position_window_and_distance(
+    service: LiveService, account: Account, tmp_path: Path
+) -> None:
+    ct = _ct_of(service, account, account.imported, tmp_path)
+    hu, affine = np.asarray(ct.dataobj), ct.affine
+    with chromium() as browser, service.explained():
+        page, errors = watched_page(browser, viewport={"width": 1440, "height": 900})
+        enter(page, service.url, EMAIL, PASSWORD, new_account=False)
+        page.goto(f"{service.url}/studies/{account.imported}")
+        page.wait_for_selector("body[data-viewer-ready]", timeout=60_000)
+        page.click("button[role=tab]:text('Slices')")
+        page.wait_for_selector("#tab-slices[data-ready]", timeout=60_000)
+        tile = page.locator(".slices-view canvas").bounding_box()
+        assert tile is not None
+        x, y = tile["x"] + 0.15 * tile["width"], tile["y"] + 0.5 * tile["height"]
+
+        # The voxel under a click: where it is in the patient, its slice numbers and its HU,
+        # checked against the CT file the server made.
+        page.mouse.click(x, y)
+        status = "document.querySelector('#tab-slices .pick-info').textContent"
+        wait_until(page, f"{status}.includes('HU')")
+        line = page.inner_text("#tab-slices .pick-info")
+        found = re.match(r"([RL]) ([\d.]+) · ([AP]) ([\d.]+) · ([SI]) ([\d.]+) mm · "
+                         r"axial (\d+)/(\d+) · coronal (\d+)/(\d+) · sagittal (\d+)/(\d+) · "
+                         r"(-?\d+) HU", line)
+        assert found, line
+        g = found.groups()
+        assert (int(g[11]), int(g[9]), int(g[7])) == hu.shape, line
+        ijk = (int(g[10]) - 1, int(g[8]) - 1, int(g[6]) - 1)
+        assert abs(int(g[12]) - int(hu[ijk])) <= 1, (line, int(hu[ijk]))
+        shown_mm = [float(v) * (1 if side in "RAS" else -1)
+                    for side, v in zip(g[0:6:2], g[1:6:2], strict=True)]
+        voxel_mm = (affine @ [*ijk, 1])[:3]
+        spacing = np.abs(np.diag(affine))[:3]
+        assert np.all(np.abs(np.array(shown_mm) - voxel_mm) <= spacing / 2 + 0.1), (line, voxel_mm)
+
+        # Free window and level: dragging with the window tool changes W and L.
+        assert page.inner_text("[data-testid=slice-window]") == "W 400 L 40"
+        page.get_by_role("button", name="Window/level").click()
+        page.mouse.move(x, y)
+        page.mouse.down()
+        page.mouse.move(x + 60, y - 40, steps=6)
+        page.mouse.up()
+        window = "document.querySelector('[data-testid=slice-window]').textContent"
+        wait_until(page, f"{window} !== 'W 400 L 40'")
+        assert re.fullmatch(r"W \d+ L -?\d+", page.inner_text("[data-testid=slice-window]"))
+
+        # A distance: dragged with the measure tool, in millimetres, within the body's size.
+        page.get_by_role("button", name="Measure").click()
+        page.mouse.move(x - 40, y)
+        page.mouse.down()
+        page.mouse.move(x + 40, y, steps=6)
+        page.mouse.up()
+        wait_until(page, "document.querySelector('[data-testid=slice-distance]').textContent")
+        distance = float(page.inner_text("[data-testid=slice-distance]").split()[1])
+        assert 0 < distance < max(hu.shape) * spacing.max(), distance
+        page.get_by_role("button", name="Clear").click()
+        assert page.inner_text("[data-testid=slice-distance]") == ""
         assert errors == [], errors

@@ -2,7 +2,7 @@ import { BufferAttribute, BufferGeometry, Mesh, MeshStandardMaterial, Object3D }
 import { describe, expect, it } from "vitest";
 import { colourDistances } from "../src/viewer/colormap";
 import { paintChange, signedDistances } from "../src/viewer/changescene";
-import type { LoadedModel } from "../src/viewer/scene";
+import type { LoadedModel } from "../src/viewer/model";
 
 function model(distances: number[], edge?: number[]): LoadedModel {
   const geometry = new BufferGeometry();

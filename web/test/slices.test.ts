@@ -1,5 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { WINDOW_PRESETS, labelColormap, nameOfLabel, parseLabelTable, windowRange } from "../src/viewer/slices";
+import {
+  WINDOW_PRESETS, describeVoxel, labelColormap, nameOfLabel, parseLabelTable, patientPosition, sliceNumbers, windowOf,
+  windowRange,
+} from "../src/viewer/slices";
 
 const table = [{ id: 5, name: "liver", colour: "#ff0000" }, { id: 1, name: "spleen", colour: "#00ff80" }];
 
@@ -37,5 +40,23 @@ describe("label lookups", () => {
     expect(parseLabelTable({ labels: [{ id: 2, name: "a", group: "g", colour: "#010203" }, { id: "x" }] }))
       .toEqual([{ id: 2, name: "a", colour: "#010203" }]);
     expect(parseLabelTable(null)).toEqual([]);
+  });
+});
+
+describe("what the slice views say", () => {
+  it("reads a HU range as window and level", () => {
+    expect(windowOf(-160, 240)).toEqual({ width: 400, level: 40 });
+    expect(windowOf(-1350.4, 149.6)).toEqual({ width: 1500, level: -600 });
+  });
+  it("names RAS+ millimetres by the patient's sides", () => {
+    expect(patientPosition([12.34, -4.5, 100])).toBe("R 12.3 · P 4.5 · S 100.0 mm");
+    expect(patientPosition([-7, 3, -0.04])).toBe("L 7.0 · A 3.0 · I 0.0 mm");
+  });
+  it("numbers slices from 1 in each plane", () => {
+    expect(sliceNumbers([0, 29, 47], [64, 56, 48])).toBe("axial 48/48 · coronal 30/56 · sagittal 1/64");
+  });
+  it("puts position, slices, HU and the structure on one line", () => {
+    const line = describeVoxel({ mm: [1, 2, 3], vox: [1, 2, 3], hu: 52.6 }, [10, 10, 10], "kidney_left");
+    expect(line).toBe("R 1.0 · A 2.0 · S 3.0 mm · axial 4/10 · coronal 3/10 · sagittal 2/10 · 53 HU · kidney left");
   });
 });

@@ -1,11 +1,30 @@
 import { describe, expect, it } from "vitest";
-import { checkSelection } from "../src/pages/upload";
+import { engineOf, qualityOf } from "../src/pages/jobchoice";
+import { checkSelection, type Limits } from "../src/pages/upload";
+
+const limits: Limits = { upload_suffixes: [".nii.gz", ".nii", ".zip", ".dcm"], detached_header_suffixes: [".mhd"],
+  max_upload_bytes: 2 ** 30 };
 
 describe("upload selection", () => {
   it("refuses what can never be a study, before sending it", () => {
-    expect(checkSelection([])).toMatch(/No files/);
-    expect(checkSelection([new File(["x"], "report.pdf")])).toMatch(/not a NIfTI/);
-    expect(checkSelection([new File(["x"], "ct.nii.gz")])).toBeNull();
-    expect(checkSelection([new File(["x"], "IM0001")])).toBeNull();
+    expect(checkSelection([], limits)).toMatch(/No files/);
+    expect(checkSelection([new File(["x"], "report.pdf")], limits)).toMatch(/not one of the file types/);
+    expect(checkSelection([new File(["x"], "ct.nii.gz")], limits)).toBeNull();
+    expect(checkSelection([new File(["x"], "IM0001")], limits)).toBeNull();
+  });
+
+  it("leaves file types to the server until it has named them", () => {
+    expect(checkSelection([new File(["x"], "report.pdf")])).toBeNull();
+    expect(checkSelection([new File([], "ct.nii")])).toMatch(/empty/);
+  });
+});
+
+describe("job choices", () => {
+  it("takes the form's quality and engine only when the API has them", () => {
+    expect(qualityOf("normal")).toBe("normal");
+    expect(qualityOf("ultra")).toBe("fast");
+    expect(qualityOf("toString")).toBe("fast"); // an own key only, never an inherited one
+    expect(engineOf("tissue")).toBe("tissue");
+    expect(engineOf("")).toBe("auto");
   });
 });

@@ -27,6 +27,7 @@ from iris3d.api.routes import (
     files,
     health,
     jobs,
+    limits,
     studies,
     uploads,
 )
@@ -65,7 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     for module in (auth, account, admin, studies, uploads, jobs, comparisons, files, events,
-                   engines):
+                   engines, limits):
         app.include_router(module.router, prefix="/api")
     app.include_router(health.router)
     app.add_middleware(RequestTimer)

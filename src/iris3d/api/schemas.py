@@ -192,10 +192,6 @@ class DownloadLink(BaseModel):
     expires_at: datetime
 
 
-class StudyDeleted(BaseModel):
-    id: str
-
-
 class ComparisonCreate(BaseModel):
     base_study_id: str = Field(description="The earlier study: the reference frame.")
     follow_study_id: str = Field(description="The later study, aligned to the earlier one.")
@@ -220,3 +216,13 @@ class ComparisonPublic(BaseModel):
 
 class ComparisonsPublic(BaseModel):
     items: list[ComparisonPublic]
+
+
+class LimitsPublic(BaseModel):
+    upload_suffixes: list[str] = Field(
+        description="Name endings of the files an upload takes (lower case), e.g. `.nii.gz`."
+    )
+    detached_header_suffixes: list[str] = Field(
+        description="Headers whose data is a second file: upload them zipped with it."
+    )
+    max_upload_bytes: int = Field(description="The largest study this server accepts.")

@@ -23,7 +23,7 @@ def segmentation_prefix(study_id: str) -> str:
 
 
 def segmentation_key(study_id: str, suffix: str) -> str:
-    """The user's own segmentation; ``suffix`` is its file type (``.nii.gz``, ``.dcm``, ``.zip``)."""
+    """The user's own segmentation; ``suffix`` is its file type (``.nii.gz``, ``.dcm``...)."""
     return f"{segmentation_prefix(study_id)}/segmentation{suffix}"
 
 

@@ -1,6 +1,6 @@
 // The typed API client, generated from the service's OpenAPI schema (src/api/schema.json).
 import createClient from "openapi-fetch";
-import { plainIssues, type ValidationIssue } from "./plain";
+import { isIssue, plainIssues } from "./plain";
 import type { components, paths } from "./schema";
 
 export type Study = components["schemas"]["StudyPublic"];
@@ -22,9 +22,9 @@ export class ApiError extends Error {
 
 /** The message a person should read from an error body (FastAPI's ``detail``). */
 export function describe(status: number, body: unknown): string {
-  const detail = (body as { detail?: unknown } | undefined)?.detail;
+  const detail: unknown = typeof body === "object" && body !== null && "detail" in body ? body.detail : undefined;
   if (typeof detail === "string") return detail;
-  if (Array.isArray(detail)) return plainIssues(detail as ValidationIssue[]);
+  if (Array.isArray(detail) && detail.length && detail.every(isIssue)) return plainIssues(detail);
   return status === 0 ? "The server cannot be reached." : `Request failed (${status}).`;
 }
 

@@ -8,6 +8,15 @@ export interface ValidationIssue {
   ctx?: Record<string, unknown>;
 }
 
+/** Whether ``v`` can be read as a validation issue (every field is optional; wrong types are not). */
+export function isIssue(v: unknown): v is ValidationIssue {
+  if (typeof v !== "object" || v === null || Array.isArray(v)) return false;
+  const o: Record<string, unknown> = { ...v };
+  return (o.type === undefined || typeof o.type === "string") && (o.msg === undefined || typeof o.msg === "string")
+    && (o.loc === undefined || Array.isArray(o.loc))
+    && (o.ctx === undefined || (typeof o.ctx === "object" && o.ctx !== null && !Array.isArray(o.ctx)));
+}
+
 const FIELD_NAME: Record<string, string> = {
   email: "The e-mail address", password: "The password", new_password: "The new password",
   current_password: "The current password", invite: "The invite code", name: "The name",

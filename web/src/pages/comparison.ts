@@ -3,6 +3,7 @@
 // (the follow-up coloured by how far its surface moved). This module keeps the page, its progress
 // and its URL; comparepanel.ts draws the results and viewer/comparestage.ts the 3D.
 import { api, artifact, describe, unwrap, type Comparison, type Job } from "../api/client";
+import { decodeJobEvent, JOB_EVENT_NAMES, listen as listenTo } from "../api/events";
 import { formatDate, h, toast } from "../ui/dom";
 import { jobSummary } from "../ui/jobs";
 import { currentUser, topBar } from "../ui/shell";
@@ -91,8 +92,8 @@ export function comparisonPage(go: (url: string) => void) {
     const listen = (): void => {
       events?.close();
       events = new EventSource(`/api/jobs/${encodeURIComponent(comparison.job.id)}/events`);
-      events.addEventListener("job", (e) => show(JSON.parse((e as MessageEvent<string>).data) as Job));
-      events.addEventListener("deleted", () => {
+      listenTo(events, JOB_EVENT_NAMES, decodeJobEvent, (event) => {
+        if (event.event === "job") { show(event.data); return; }
         events?.close();
         status.replaceChildren(h("p", { class: "error" }, "This comparison was deleted."),
           h("a", { href: "/", "data-link": true }, "Back to studies"));

@@ -2,8 +2,17 @@
 // the first time the tab opens, so the 3D viewer's bundle never carries it.
 import { artifact, type Job } from "../api/client";
 import { h, toast } from "../ui/dom";
-import { labelColormap, nameOfLabel, parseLabelTable, WINDOW_PRESETS, type LabelEntry, type PresetName } from "../viewer/slices";
-import type { SliceView } from "../viewer/slicevolume";
+import {
+  describeVoxel, labelColormap, nameOfLabel, parseLabelTable, WINDOW_PRESETS, windowOf, windowRange,
+  type LabelEntry, type PresetName,
+} from "../viewer/slices";
+import type { SliceTool, SliceView } from "../viewer/slicevolume";
+
+const TOOLS: [SliceTool, string, string][] = [
+  ["crosshair", "Crosshair", "Drag to move the crosshair"],
+  ["window", "Window/level", "Drag: left–right changes the width, up–down the level"],
+  ["measure", "Measure", "Drag to measure a distance in millimetres"],
+];
 
 export interface SlicePanel {
   element: HTMLElement;
@@ -31,10 +40,28 @@ export function slicePanel(
   const opacity = h("input", { type: "range", min: 0, max: 1, step: 0.05, value: 0.5, "aria-label": "Overlay opacity" });
   const status = h("div", { class: "pick-info", role: "status", "aria-live": "polite" },
     "Click a labelled voxel to highlight its structure in 3D.");
+  const windowLabel = h("span", { class: "window-value", "data-testid": "slice-window" });
+  const measured = h("span", { class: "measure-value", "data-testid": "slice-distance" });
+  const tools = TOOLS.map(([tool, label, title]) => {
+    const b = h("button", { type: "button", title, "aria-pressed": tool === "crosshair" ? "true" : "false" }, label);
+    b.addEventListener("click", () => {
+      tools.forEach((t) => t.setAttribute("aria-pressed", String(t === b)));
+      view?.setTool(tool);
+    });
+    return b;
+  });
+  const clear = h("button", { type: "button", title: "Remove the distance lines" }, "Clear");
+  clear.addEventListener("click", () => { view?.clearMeasurements(); measured.textContent = ""; });
   const element = h("section", { class: "tab-panel slices", hidden: true, id: "tab-slices" },
     h("div", { class: "toolbar", role: "toolbar", "aria-label": "Slices" },
-      h("label", {}, "Window ", preset), h("label", {}, "Overlay ", opacity)),
+      h("label", {}, "Window ", preset), windowLabel, h("label", {}, "Overlay ", opacity),
+      h("span", { class: "sep" }), h("span", { role: "group", "aria-label": "Drag tool" }, ...tools), clear, measured),
     host, status);
+  const showWindow = (min: number, max: number): void => {
+    const { width, level } = windowOf(min, max);
+    windowLabel.textContent = `W ${width} L ${level}`;
+  };
+  showWindow(...windowRange(WINDOW_PRESETS[preset.value as PresetName]));
 
   let view: SliceView | null = null;
   let entries: LabelEntry[] = [];
@@ -59,15 +86,23 @@ export function slicePanel(
       const name = nameOfLabel(entries, id);
       if (!name) return;
       fromSlice = name;
-      status.textContent = name.replaceAll("_", " ");
       onPick(name);
     };
+    view.onLocation = (at) => {
+      status.textContent = describeVoxel(at, view?.dims() ?? [], nameOfLabel(entries, at.label));
+    };
+    view.onWindow = showWindow;
+    view.onMeasure = (mm) => { measured.textContent = `Distance ${mm.toFixed(1)} mm`; };
     await view.load(ct.url, labels.url, WINDOW_PRESETS[preset.value as PresetName], labelColormap(entries, colourOf),
       Number(opacity.value));
     element.dataset.ready = "true";
     if (pending) moveTo(pending);
   };
-  preset.addEventListener("change", () => view?.setWindow(WINDOW_PRESETS[preset.value as PresetName]));
+  preset.addEventListener("change", () => {
+    const chosen = WINDOW_PRESETS[preset.value as PresetName];
+    view?.setWindow(chosen);
+    showWindow(...windowRange(chosen));
+  });
   opacity.addEventListener("input", () => view?.setOpacity(Number(opacity.value)));
 
   return {

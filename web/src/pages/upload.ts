@@ -1,26 +1,45 @@
 // Upload: drag and drop (files or a folder), file and folder pickers, progress with speed, then
 // quality/engine (and series when a DICOM folder holds several) and the job.
 import { api, describe, unwrap, type Study } from "../api/client";
-import type { paths } from "../api/schema";
+import { isStudy } from "../api/events";
+import type { components, paths } from "../api/schema";
 import { formatBytes, h, toast } from "../ui/dom";
 import { engineForecast, offeredEngines, type EngineInfo } from "./engines";
+import { engineOf, QUALITY_LABELS, qualityOf } from "./jobchoice";
 
 type UploadPath = keyof paths & "/api/studies";
 const UPLOAD_PATH: UploadPath = "/api/studies";
-const ACCEPT = ".nii,.nii.gz,.nrrd,.mha,.mhd,.zip,.dcm";
+export type Limits = components["schemas"]["LimitsPublic"];
 
-/** What to send from a selection: refuse what can never be a study before spending bandwidth. */
-export function checkSelection(files: File[]): string | null {
+/** The file picker's ``accept``: the server's own list (nothing until it has answered). */
+export const acceptOf = (limits: Limits | null): string => limits?.upload_suffixes.join(",") ?? "";
+
+/** What to send from a selection: refuse what can never be a study before spending bandwidth.
+ * Until the server's ``limits`` are known, only what needs none is checked. */
+export function checkSelection(files: File[], limits: Limits | null = null): string | null {
   if (!files.length) return "No files were chosen.";
-  if (files.length === 1) {
-    const name = files[0]!.name.toLowerCase();
-    const ok = [".nii", ".nii.gz", ".nrrd", ".mha", ".zip", ".dcm"].some((e) => name.endsWith(e))
-      || !name.includes(".");
-    if (!ok) return `"${files[0]!.name}" is not a NIfTI, NRRD, MHA, DICOM file or DICOM zip.`;
-    if (files[0]!.size === 0) return `"${files[0]!.name}" is empty (0 bytes): choose the scan's file.`;
-    return null;
+  if (files.length > 1) return null; // a DICOM folder: its files need no particular names
+  const file = files[0]!;
+  const name = file.name.toLowerCase();
+  if (limits) {
+    const detached = limits.detached_header_suffixes.find((e) => name.endsWith(e));
+    if (detached) return `"${file.name}" keeps its voxels in a second file: put both in a zip and upload that.`;
+    // A file without a suffix is taken as DICOM (scanners often write them so).
+    if (name.includes(".") && !limits.upload_suffixes.some((e) => name.endsWith(e))) {
+      return `"${file.name}" is not one of the file types this server takes (${limits.upload_suffixes.join(", ")}).`;
+    }
+    if (file.size > limits.max_upload_bytes) {
+      return `"${file.name}" is ${formatBytes(file.size)}; this server takes studies up to ${formatBytes(limits.max_upload_bytes)}.`;
+    }
   }
+  if (file.size === 0) return `"${file.name}" is empty (0 bytes): choose the scan's file.`;
   return null;
+}
+
+/** The upload's ``received`` count from a chunk's answer; null when the answer is not one. */
+export function receivedOf(body: unknown): number | null {
+  return typeof body === "object" && body !== null && "received" in body && typeof body.received === "number"
+    ? body.received : null;
 }
 
 function putChunk(url: string, chunk: Blob, onProgress: (sent: number) => void): Promise<number> {
@@ -32,7 +51,8 @@ function putChunk(url: string, chunk: Blob, onProgress: (sent: number) => void):
     xhr.upload.onprogress = (e) => onProgress(e.loaded);
     xhr.onerror = () => reject(new Error("network"));
     xhr.onload = () => {
-      if (xhr.status === 200) resolve((xhr.response as { received: number }).received);
+      const received: unknown = xhr.status === 200 ? receivedOf(xhr.response) : null;
+      if (typeof received === "number") resolve(received);
       else reject(new Error(describe(xhr.status, xhr.response)));
     };
     xhr.send(chunk);
@@ -75,7 +95,8 @@ function sendFiles(files: File[], onProgress: (sent: number, total: number) => v
     xhr.upload.onprogress = (e) => onProgress(e.loaded, e.total);
     xhr.onerror = () => reject(new Error("The upload was interrupted (network)."));
     xhr.onload = () => {
-      if (xhr.status === 201) resolve(xhr.response as Study);
+      const study: unknown = xhr.response;
+      if (xhr.status === 201 && isStudy(study)) resolve(study);
       else reject(new Error(describe(xhr.status, xhr.response)));
     };
     xhr.send(form);
@@ -102,14 +123,15 @@ async function filesFromDrop(items: DataTransferItemList): Promise<File[]> {
 }
 
 export function uploadPanel(isAdmin = false): HTMLElement {
-  const fileInput = h("input", { type: "file", accept: ACCEPT, class: "sr-only", id: "file-input",
-    "data-testid": "file-input" });
+  const fileInput = h("input", { type: "file", class: "sr-only", id: "file-input", "data-testid": "file-input" });
+  // A choice made before the server has answered waits for it; without an answer, the server
+  // still checks every upload itself.
+  const limits: Promise<Limits | null> = api.GET("/api/limits").then(unwrap).catch(() => null);
+  void limits.then((known) => { fileInput.accept = acceptOf(known); });
   const folderInput = h("input", { type: "file", class: "sr-only", id: "folder-input", multiple: true });
   folderInput.setAttribute("webkitdirectory", "");
   const quality = h("select", { id: "quality", "aria-label": "Quality" },
-    h("option", { value: "fast" }, "Fast (3 mm)"),
-    h("option", { value: "normal" }, "Normal (1.5 mm)"),
-    h("option", { value: "high" }, "High (finest surfaces)"));
+    ...Object.entries(QUALITY_LABELS).map(([value, label]) => label && h("option", { value }, label)));
   const engine = h("select", { id: "engine", "aria-label": "Engine" },
     h("option", { value: "auto" }, "Automatic"),
     h("option", { value: "tissue" }, "Built-in tissue engine"));
@@ -145,7 +167,7 @@ export function uploadPanel(isAdmin = false): HTMLElement {
   let busy = false;
 
   const startJob = async (study: Study, seriesUid: string | null): Promise<void> => {
-    const body = { study_id: study.id, quality: quality.value as "fast", engine: engine.value as "auto",
+    const body = { study_id: study.id, quality: qualityOf(quality.value), engine: engineOf(engine.value),
       series_uid: seriesUid };
     unwrap(await api.POST("/api/jobs", { body }));
     status.textContent = `"${study.name}" uploaded; processing has started.`;
@@ -164,7 +186,7 @@ export function uploadPanel(isAdmin = false): HTMLElement {
   };
 
   const upload = async (files: File[]): Promise<void> => {
-    const refusal = checkSelection(files);
+    const refusal = checkSelection(files, await limits);
     if (refusal) { status.textContent = refusal; status.classList.add("error"); return; }
     if (busy) return;
     busy = true;

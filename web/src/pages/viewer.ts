@@ -66,7 +66,10 @@ export function viewerPage(go: (url: string) => void) {
     const scene = new AnatomyScene(viewport);
     const cube = orientationCube((v) => scene.view(v));
     viewport.append(cube.element);
-    scene.onRender = (camera) => cube.update(camera);
+    scene.onRender = (camera) => {
+      cube.update(camera);
+      viewport.dataset.capped = String(scene.cappedCount); // structures cut and closed, for tests
+    };
     let state: T.TreeState = T.initialState([]);
     let stats = new Map<string, StructureStats>();
     let clip: ViewState["clip"] = null;
@@ -158,10 +161,13 @@ export function viewerPage(go: (url: string) => void) {
       h("option", { value: "coronal" }, "Coronal"), h("option", { value: "sagittal" }, "Sagittal"));
     const clipAt = h("input", { type: "range", min: 0, max: 1, step: 0.01, value: 0.5, "aria-label": "Clipping position" });
     const clipFlip = h("button", { type: "button", title: "Keep the other side" }, "⇄");
+    const closeCuts = h("input", { type: "checkbox", checked: true, disabled: true,
+      "aria-label": "Close cut surfaces" });
+    closeCuts.addEventListener("change", () => scene.setCloseCuts(closeCuts.checked));
     let flip = false;
     const updateClip = (): void => {
       clip = clipAxis.value ? { axis: clipAxis.value as ClipAxis, at: Number(clipAt.value), flip } : null;
-      clipAt.disabled = !clip;
+      clipAt.disabled = closeCuts.disabled = !clip;
       scene.setClip(clip);
       scheduleUrl();
     };
@@ -198,8 +204,10 @@ export function viewerPage(go: (url: string) => void) {
         h("div", { class: "toolbar", role: "toolbar", "aria-label": "View" },
           viewButton("anterior", "Anterior", "1"), viewButton("posterior", "Posterior", "2"),
           viewButton("right", "Right", "3"), viewButton("left", "Left", "4"),
-          viewButton("superior", "Superior", "5"), h("span", { class: "sep" }),
-          clipAxis, clipAt, clipFlip, h("span", { class: "sep" }), reset, shot),
+          viewButton("superior", "Superior", "5"), viewButton("inferior", "Inferior", "6"),
+          h("span", { class: "sep" }), clipAxis, clipAt, clipFlip,
+          h("label", { class: "check", title: "Show cut structures as closed faces" }, closeCuts, "Closed cuts"),
+          h("span", { class: "sep" }), reset, shot),
         viewport, info));
     root.append(topBar(user, go, h("span", { class: "crumb" }, study.name)),
       h("main", { class: "viewer" },
@@ -209,9 +217,9 @@ export function viewerPage(go: (url: string) => void) {
 
     const onKey = (e: KeyboardEvent): void => {
       if ((e.target as HTMLElement).matches("input, select, textarea")) return;
-      const views: StandardView[] = ["anterior", "posterior", "right", "left", "superior"];
+      const views: StandardView[] = ["anterior", "posterior", "right", "left", "superior", "inferior"];
       const n = Number(e.key);
-      if (n >= 1 && n <= 5) scene.view(views[n - 1]!);
+      if (n >= 1 && n <= views.length) scene.view(views[n - 1]!);
       else if (e.key === "r" || e.key === "R") reset.click();
       else if (e.key === "Escape") apply(T.select(state, null));
     };

@@ -50,3 +50,29 @@ export function toast(message: string, kind: "error" | "info" = "info"): void {
   document.body.append(el);
   setTimeout(() => el.remove(), 6000);
 }
+
+/** Makes ``parent``'s children exactly ``wanted`` (nulls skipped) while moving none that stays:
+ * a node taken out and put back loses focus, selection and scroll, so only what changed moves. */
+export function syncChildren(parent: Node, wanted: (Node | null | false)[]): void {
+  const nodes = wanted.filter((n): n is Node => !!n);
+  const keep = new Set(nodes);
+  for (const child of [...parent.childNodes]) if (!keep.has(child)) child.remove();
+  nodes.forEach((node, i) => {
+    const here = parent.childNodes[i] ?? null;
+    if (here !== node) parent.insertBefore(node, here);
+  });
+}
+
+/** Sets ``el``'s text, leaving it untouched when it already reads so (no needless announcement). */
+export function setText(el: Node, text: string): void {
+  if (el.textContent !== text) el.textContent = text;
+}
+
+/** Sets or removes (``null``/``false``) attributes, touching only those that differ. */
+export function setAttrs(el: Element, attrs: Record<string, string | boolean | null>): void {
+  for (const [key, value] of Object.entries(attrs)) {
+    const text = value === true ? "" : value === false || value === null ? null : value;
+    if (text === null) { if (el.hasAttribute(key)) el.removeAttribute(key); }
+    else if (el.getAttribute(key) !== text) el.setAttribute(key, text);
+  }
+}

@@ -4,7 +4,7 @@
 // cut, not a change, so they count as no data (grey, and left out of the automatic range).
 import { BufferAttribute, type BufferGeometry, type MeshStandardMaterial } from "three";
 import { colourDistances, type SurfaceStatus } from "./colormap";
-import type { LoadedModel } from "./scene";
+import type { LoadedModel } from "./model";
 
 export const DISTANCE_ATTRIBUTE = "_signed_distance";
 export const SCAN_EDGE_ATTRIBUTE = "_scan_edge";

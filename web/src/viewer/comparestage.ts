@@ -9,7 +9,8 @@ import type { CompareMode, CompareView, StructureChange } from "./comparison";
 import { describeChange, styleModels, viewNotes } from "./comparestyle";
 import { linkViews } from "./link";
 import { orientationCube } from "./orientation";
-import { AnatomyScene, loadModel, type LoadedModel, type StandardView } from "./scene";
+import { loadModel, type LoadedModel } from "./model";
+import { AnatomyScene, type StandardView } from "./scene";
 
 const RANGES = [1, 2, 5, 10, 20, 50];
 // The toolbar's views, in the order of the keys 1 to 5.

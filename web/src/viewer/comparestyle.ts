@@ -3,7 +3,8 @@
 import { h } from "../ui/dom";
 import { SHRINK, type SurfaceStatus } from "./colormap";
 import { formatPercent, formatSigned, type CompareMode, type StructureChange } from "./comparison";
-import type { AnatomyScene, LoadedModel } from "./scene";
+import type { LoadedModel } from "./model";
+import type { AnatomyScene } from "./scene";
 import { DEFAULT_OPACITY, structureLabel, type StructureStyle } from "./tree";
 
 const GHOST = "#c9d1dc";

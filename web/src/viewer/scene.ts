@@ -1,12 +1,12 @@
-// The three.js side of the viewers: load GLBs, frame them, draw on demand, pick, clip, dispose.
+// The three.js side of the viewers: frame models, draw on demand, pick, clip (with closed cuts), dispose.
 import {
-  AmbientLight, Box3, Color, DirectionalLight, HemisphereLight, Mesh, MeshStandardMaterial,
+  AmbientLight, Box3, Color, DirectionalLight, HemisphereLight, MeshStandardMaterial,
   type Object3D, PerspectiveCamera, Plane, Raycaster, Scene, SRGBColorSpace, Vector2, Vector3,
   WebGLRenderer,
 } from "three";
-import { GLTFLoader, type GLTFParser } from "three/examples/jsm/loaders/GLTFLoader.js";
-import { MeshoptDecoder } from "three/examples/jsm/libs/meshopt_decoder.module.js";
 import { OrbitControls } from "three/examples/jsm/controls/OrbitControls.js";
+import { SectionCaps } from "./caps";
+import { disposeObject, type LoadedModel, loadModel } from "./model";
 import type { StructureInfo, StructureStyle } from "./tree";
 import type { ClipAxis } from "./viewstate";
 
@@ -21,70 +21,12 @@ const VIEW_DIRECTIONS: Record<StandardView, [Vector3, Vector3]> = {
   superior: [new Vector3(0, 1, 0), new Vector3(0, 0, -1)],
   inferior: [new Vector3(0, -1, 0), new Vector3(0, 0, 1)],
 };
-/** A loaded GLB: its scene graph and its meshes by structure name. */
-export interface LoadedModel {
-  root: Object3D;
-  meshes: Map<string, Mesh[]>;
-  structures: StructureInfo[]; // name, group, colour from its material; in the file's order
-}
-
 export interface CameraPose {
   position: [number, number, number];
   target: [number, number, number];
   up: [number, number, number];
   near: number;
   far: number;
-}
-
-/** A node's name as the file spells it: three.js makes names unique in the scene ("skeleton"
- * the structure inside "skeleton" the group becomes "skeleton_1"), which would break every
- * lookup by name (statistics, links, comparisons). */
-function fileName(parser: GLTFParser, node: Object3D): string {
-  const index = parser.associations.get(node)?.nodes;
-  const json = parser.json as { nodes?: { name?: string }[] };
-  return (index !== undefined ? json.nodes?.[index]?.name : undefined) ?? node.name;
-}
-
-/** Loads a GLB (meshopt): each structure's meshes get their own double-sided material. */
-export async function loadModel(url: string): Promise<LoadedModel> {
-  const loader = new GLTFLoader();
-  loader.setMeshoptDecoder(MeshoptDecoder);
-  const gltf = await loader.loadAsync(url);
-  const meshes = new Map<string, Mesh[]>();
-  const structures: StructureInfo[] = [];
-  gltf.scene.traverse((o: Object3D) => {
-    if (!(o as Mesh).isMesh) return;
-    const mesh = o as Mesh;
-    // One primitive: the structure's node is the mesh; several: the mesh's parent group.
-    const node = mesh.parent?.parent?.name === "patient" || !mesh.parent ? mesh : mesh.parent;
-    const name = fileName(gltf.parser, node);
-    const group = typeof node.userData.group === "string" ? node.userData.group
-      : node.parent ? fileName(gltf.parser, node.parent) : "other";
-    const material = (mesh.material as MeshStandardMaterial).clone();
-    material.side = 2; // DoubleSide: clipped organs show their inside
-    material.clippingPlanes = [];
-    mesh.material = material;
-    mesh.userData.structure = name;
-    const list = meshes.get(name) ?? [];
-    list.push(mesh);
-    meshes.set(name, list);
-    if (list.length === 1) structures.push({ name, group, colour: `#${material.color.getHexString()}` });
-  });
-  return { root: gltf.scene, meshes, structures };
-}
-
-/** Frees every geometry, material and texture under ``root``. */
-export function disposeObject(root: Object3D): void {
-  root.traverse((o) => {
-    const mesh = o as Mesh;
-    if (!mesh.isMesh) return;
-    mesh.geometry.dispose();
-    const mats = Array.isArray(mesh.material) ? mesh.material : [mesh.material];
-    for (const m of mats) {
-      for (const value of Object.values(m)) if (value && (value as { isTexture?: boolean }).isTexture) (value as { dispose(): void }).dispose();
-      m.dispose();
-    }
-  });
 }
 
 const shownInScene = (o: Object3D): boolean => {
@@ -108,6 +50,10 @@ export class AnatomyScene {
   private frameBox = new Box3(); // what the views fit: the whole model, or the focused structure
   private homeBox = new Box3(); // what they fit with nothing focused
   private clipPlane = new Plane(new Vector3(0, -1, 0), 0);
+  private clipping = false;
+  private caps: SectionCaps;
+  private capsStale = false;
+  private closeCuts = true;
   private frameRequested = false;
   private resizeObserver: ResizeObserver;
   onFrame: (() => void) | null = null;
@@ -115,7 +61,7 @@ export class AnatomyScene {
   onChange: (() => void) | null = null;
 
   constructor(private host: HTMLElement) {
-    this.renderer = new WebGLRenderer({ antialias: true });
+    this.renderer = new WebGLRenderer({ antialias: true, stencil: true }); // stencil: caps.ts
     this.renderer.setPixelRatio(Math.min(window.devicePixelRatio, 2));
     this.renderer.outputColorSpace = SRGBColorSpace;
     this.renderer.localClippingEnabled = true;
@@ -128,6 +74,7 @@ export class AnatomyScene {
     key.position.set(0.5, 1, 1);
     this.camera.add(key);
     this.scene.add(this.camera);
+    this.caps = new SectionCaps(this.scene);
     this.controls = new OrbitControls(this.camera, this.renderer.domElement);
     this.controls.enableDamping = false;
     this.controls.addEventListener("change", () => { this.requestFrame(); this.onChange?.(); });
@@ -180,6 +127,7 @@ export class AnatomyScene {
       m.depthWrite = style.opacity >= 1;
       m.emissive.set(selected ? "#505050" : "#000000");
     }
+    this.capsStale = true;
     this.requestFrame();
   }
 
@@ -262,6 +210,8 @@ export class AnatomyScene {
   /** Cut away everything on one side of a plane; ``at`` goes 0..1 across the model's box. */
   setClip(clip: { axis: ClipAxis; at: number; flip: boolean } | null): void {
     const planes = clip ? [this.clipPlane] : [];
+    this.clipping = clip !== null;
+    this.capsStale = true;
     if (clip) {
       const normal = CLIP_NORMALS[clip.axis].clone().multiplyScalar(clip.flip ? -1 : 1);
       const axis = clip.axis === "axial" ? "y" : clip.axis === "coronal" ? "z" : "x";
@@ -276,6 +226,24 @@ export class AnatomyScene {
       }
     }
     this.requestFrame();
+  }
+
+  /** Whether cut structures show a closed face on the clipping plane (else their open shell). */
+  setCloseCuts(on: boolean): void {
+    this.closeCuts = on;
+    this.capsStale = true;
+    this.requestFrame();
+  }
+
+  /** How many structures show a closed cut now. */
+  get cappedCount(): number {
+    return this.caps.count;
+  }
+
+  private updateCaps(): void {
+    this.capsStale = false;
+    const meshes = this.models.flatMap((m) => [...m.meshes.values()].flat()).filter(shownInScene);
+    this.caps.update(meshes, this.clipping && this.closeCuts ? this.clipPlane : null, this.box);
   }
 
   private primaryPlanes(): Plane[] {
@@ -300,6 +268,7 @@ export class AnatomyScene {
   }
 
   screenshot(): string {
+    if (this.capsStale) this.updateCaps();
     this.renderer.render(this.scene, this.camera);
     return this.renderer.domElement.toDataURL("image/png");
   }
@@ -309,6 +278,7 @@ export class AnatomyScene {
     this.frameRequested = true;
     requestAnimationFrame(() => {
       this.frameRequested = false;
+      if (this.capsStale) this.updateCaps();
       this.renderer.render(this.scene, this.camera);
       this.onRender?.(this.camera);
       this.onFrame?.();
@@ -329,6 +299,7 @@ export class AnatomyScene {
     this.disposed = true;
     this.resizeObserver.disconnect();
     this.controls.dispose();
+    this.caps.dispose();
     disposeObject(this.scene);
     this.models = [];
     this.primary = null;

@@ -57,3 +57,30 @@ export function parseLabelTable(doc: unknown): LabelEntry[] {
       ? [{ id: o.id, name: o.name, colour: o.colour }] : [];
   });
 }
+
+/** The window a HU range [min, max] shows, as a radiologist reads it (W and L, whole HU). */
+export function windowOf(min: number, max: number): { width: number; level: number } {
+  return { width: Math.round(max - min), level: Math.round((min + max) / 2) };
+}
+
+/** A RAS+ position in the patient's words: "R 12.3 · A 4.5 · S 100.2 mm" (R/L, A/P, S/I). */
+export function patientPosition(mm: ArrayLike<number>): string {
+  const side = (v: number, plus: string, minus: string): string =>
+    `${v >= 0 ? plus : minus} ${Math.abs(v).toFixed(1)}`;
+  return `${side(mm[0]!, "R", "L")} · ${side(mm[1]!, "A", "P")} · ${side(mm[2]!, "S", "I")} mm`;
+}
+
+/** Slice numbers from 1, as "axial 12/48 · coronal 30/56 · sagittal 33/64", for a voxel of a
+ * RAS-ordered volume of ``dims`` (x, y, z) voxels. */
+export function sliceNumbers(vox: ArrayLike<number>, dims: ArrayLike<number>): string {
+  const n = (i: number): string => `${Math.round(vox[i]!) + 1}/${dims[i]!}`;
+  return `axial ${n(2)} · coronal ${n(1)} · sagittal ${n(0)}`;
+}
+
+/** What the status line says about the voxel under the crosshair. */
+export function describeVoxel(at: { mm: ArrayLike<number>; vox: ArrayLike<number>; hu: number },
+  dims: ArrayLike<number>, structure: string | null): string {
+  const parts = [patientPosition(at.mm), sliceNumbers(at.vox, dims), `${Math.round(at.hu)} HU`];
+  if (structure) parts.push(structure.replaceAll("_", " "));
+  return parts.join(" · ");
+}

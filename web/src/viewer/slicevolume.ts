@@ -1,13 +1,29 @@
 // The NiiVue side of the slice views; only ever loaded through import() when the Slices tab opens.
-import { Niivue, SLICE_TYPE, type NiiVueLocation } from "@niivue/niivue";
+import { DRAG_MODE, Niivue, SLICE_TYPE, type NiiVueLocation } from "@niivue/niivue";
 import type { LabelColormap, WindowPreset } from "./slices";
 import { windowRange } from "./slices";
+
+/** What a left-button drag does in the slices. */
+export type SliceTool = "crosshair" | "window" | "measure";
+
+const DRAG_MODES: Record<SliceTool, DRAG_MODE> = {
+  crosshair: DRAG_MODE.crosshair, window: DRAG_MODE.windowing, measure: DRAG_MODE.measurement,
+};
+
+/** The voxel under the crosshair: RAS+ mm, voxel indices, HU and label id. */
+export interface SliceLocation { mm: number[]; vox: number[]; hu: number; label: number }
 
 export class SliceView {
   readonly canvas: HTMLCanvasElement;
   private nv: Niivue;
   /** Called with the label id under a click in a slice (0 = background). */
   onLabel: ((id: number) => void) | null = null;
+  /** Called whenever the crosshair moves (click or drag). */
+  onLocation: ((at: SliceLocation) => void) | null = null;
+  /** Called with the CT's HU range after the window was dragged. */
+  onWindow: ((min: number, max: number) => void) | null = null;
+  /** Called with a finished distance measurement, in mm. */
+  onMeasure: ((mm: number) => void) | null = null;
 
   constructor(host: HTMLElement) {
     this.canvas = document.createElement("canvas");
@@ -29,9 +45,35 @@ export class SliceView {
     ]);
     this.setColormap(colormap);
     this.nv.onLocationChange = (raw: unknown) => {
-      const value = (raw as NiiVueLocation).values?.[1]?.value;
-      if (typeof value === "number") this.onLabel?.(Math.round(value));
+      const at = raw as NiiVueLocation;
+      const [ct, labels] = [at.values?.[0], at.values?.[1]];
+      if (typeof labels?.value === "number") this.onLabel?.(Math.round(labels.value));
+      if (ct && typeof ct.value === "number") {
+        this.onLocation?.({ mm: Array.from(ct.mm).slice(0, 3), vox: Array.from(ct.vox), hu: ct.value,
+          label: Math.round(labels?.value ?? 0) });
+      }
     };
+    // A window drag changes the CT's range silently: read it when the button is released.
+    const reportWindow = (): void => {
+      const volume = this.nv.volumes[0];
+      if (volume) this.onWindow?.(volume.cal_min ?? 0, volume.cal_max ?? 0);
+    };
+    this.nv.onIntensityChange = reportWindow;
+    this.nv.onMouseUp = reportWindow;
+    this.nv.onMeasurementCompleted = (done: { distance: number }) => this.onMeasure?.(done.distance);
+  }
+
+  /** The CT's size in voxels (x, y, z). */
+  dims(): number[] {
+    return Array.from(this.nv.volumes[0]?.dims ?? [0, 0, 0, 0]).slice(1, 4);
+  }
+
+  setTool(tool: SliceTool): void {
+    this.nv.opts.dragModePrimary = DRAG_MODES[tool];
+  }
+
+  clearMeasurements(): void {
+    this.nv.clearMeasurements();
   }
 
   setWindow(preset: WindowPreset): void {

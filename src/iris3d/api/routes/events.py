@@ -10,6 +10,17 @@ from fastapi import APIRouter, Request
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from iris3d.api.deps import CurrentUser, ServicesDep, TokenDep
+from iris3d.api.event_schemas import (
+    Deleted,
+    JobDeletedEvent,
+    JobEvent,
+    ReadyEvent,
+    StudyDeletedEvent,
+    StudyEvent,
+    UserEvent,
+    documented,
+    sse,
+)
 from iris3d.api.present import job_public, study_public
 from iris3d.api.services import Services
 from iris3d.api.streams import SessionWatch, StreamSlot
@@ -37,7 +48,7 @@ def _changes(services: Services, owner_id: str, seen: _Seen, first: bool) -> lis
         job_keys = {jid: (rev, positions.get(jid)) for jid, rev in job_revs.items()}
         if first:
             seen.studies, seen.jobs = study_revs, job_keys
-            return [ServerSentEvent(event="ready", data={})]
+            return [sse(ReadyEvent())]
         eta = services.eta.calculator(session)
         changed_jobs = [j for j, key in job_keys.items() if seen.jobs.get(j) != key]
         changed_studies = [s for s, rev in study_revs.items() if seen.studies.get(s) != rev]
@@ -49,13 +60,13 @@ def _changes(services: Services, owner_id: str, seen: _Seen, first: bool) -> lis
         latest = job_rows.latest_jobs(session, changed_studies)
         for study in studies.studies_by_id(session, owner_id, changed_studies):
             public = study_public(session, study, latest.get(study.id), eta)
-            events.append(ServerSentEvent(event="study", data=public))
+            events.append(sse(StudyEvent(data=public)))
         for job in job_rows.jobs_by_id(session, changed_jobs):
-            events.append(ServerSentEvent(event="job", data=job_public(session, job, eta)))
+            events.append(sse(JobEvent(data=job_public(session, job, eta))))
     for job_id in seen.jobs.keys() - job_keys.keys():  # a comparison, or a deleted study's
-        events.append(ServerSentEvent(event="job_deleted", data={"id": job_id}))
+        events.append(sse(JobDeletedEvent(data=Deleted(id=job_id))))
     for study_id in seen.studies.keys() - study_revs.keys():
-        events.append(ServerSentEvent(event="study_deleted", data={"id": study_id}))
+        events.append(sse(StudyDeletedEvent(data=Deleted(id=study_id))))
     seen.studies, seen.jobs = study_revs, job_keys
     return events
 
@@ -63,12 +74,10 @@ def _changes(services: Services, owner_id: str, seen: _Seen, first: bool) -> lis
 @router.get(
     "/events",
     response_class=EventSourceResponse,
-    responses={
-        200: {
-            "description": "`study` (StudyPublic), `job` (JobPublic), `job_deleted` and "
-            "`study_deleted` ({id})."
-        }
-    },
+    responses=documented(
+        UserEvent, "Events named `ready`, `study`, `study_deleted`, `job` and `job_deleted`; "
+        "each one's `data` line is its payload as JSON (the schema: each event decoded)."
+    ),
 )
 async def user_events(
     request: Request, user: CurrentUser, token: TokenDep, slot: StreamSlot, services: ServicesDep

@@ -10,6 +10,14 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from iris3d.api.deps import NOT_FOUND, CurrentUser, Offset, ServicesDep, TokenDep, not_found
+from iris3d.api.event_schemas import (
+    Deleted,
+    JobEvent,
+    JobGoneEvent,
+    JobStreamEvent,
+    documented,
+    sse,
+)
 from iris3d.api.present import job_public
 from iris3d.api.quotas import check_new_job
 from iris3d.api.routes.engines import totalseg_qualities
@@ -165,7 +173,10 @@ def _snapshot(services: Services, user: User, job_id: str) -> JobPublic | None:
     "/{job_id}/events",
     response_class=EventSourceResponse,
     responses={
-        200: {"description": "`job` events, each a JobPublic."},
+        **documented(
+            JobStreamEvent, "Events named `job` (the job as it is now) and `deleted` (the "
+            "stream then ends); each one's `data` line is its payload as JSON."
+        ),
         # Spelled out: the route's own media type (text/event-stream) is not this answer's.
         404: {
             "description": "Missing, or not yours.",
@@ -190,7 +201,7 @@ async def job_events(
             return
         current = await anyio.to_thread.run_sync(_snapshot, services, user, job.id)
         if current is None:
-            yield ServerSentEvent(event="deleted", data={"id": job.id})
+            yield sse(JobGoneEvent(data=Deleted(id=job.id)))
             return
         key = (
             current.state,
@@ -203,7 +214,7 @@ async def job_events(
         )
         if key != last:
             last = key
-            yield ServerSentEvent(event="job", data=current)
+            yield sse(JobEvent(data=current))
         if current.state in (JobState.DONE, JobState.FAILED, JobState.CANCELLED):
             return
         await anyio.sleep(services.settings.sse_poll_s)
