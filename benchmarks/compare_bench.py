@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from iris3d.contracts import EngineName
 from iris3d.phantom import make_phantom
 from iris3d.phantom.files import write_nifti
 from iris3d.phantom.pair import make_follow_up
@@ -73,7 +74,7 @@ def main() -> None:
         for name, phantom in (("base", base), ("follow", follow)):
             ct = write_nifti(phantom.ct, root / f"{name}.nii.gz")
             labels = write_nifti(phantom.labels, root / f"{name}_labels.nii.gz")
-            options = ProcessOptions(engine="import", segmentation=labels)
+            options = ProcessOptions(engine=EngineName.IMPORT, segmentation=labels)
             folders[name] = root / f"{name}_out"
             _, seconds, peak = _in_child(
                 lambda ct=ct, options=options, out=folders[name]: bool(

@@ -16,7 +16,7 @@ import json
 import time
 from pathlib import Path
 
-from iris3d.segment.base import Quality
+from iris3d.contracts import Quality
 from iris3d.segment.totalseg.install import install_from
 from iris3d.segment.totalseg.standin import PUBLISHED, build_standin, describe
 

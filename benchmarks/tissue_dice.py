@@ -26,12 +26,12 @@ import numpy.typing as npt
 from scipy import ndimage
 
 from iris3d.anatomy import LabelTable
+from iris3d.contracts import Quality
 from iris3d.geometry import reorient_to_ras
 from iris3d.ingest import load_study
 from iris3d.labelio import read_label_map
 from iris3d.phantom import make_phantom
 from iris3d.phantom.files import reorient
-from iris3d.segment import Quality
 from iris3d.segment.tissue import TissueEngine, tissue_table
 from iris3d.volume import CTVolume
 

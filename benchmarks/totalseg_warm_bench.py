@@ -48,8 +48,8 @@ def main() -> None:
 
 
 def run(args: argparse.Namespace) -> None:
+    from iris3d.contracts import Quality
     from iris3d.phantom import make_phantom
-    from iris3d.segment.base import Quality
     from iris3d.segment.totalseg import TotalSegmentatorEngine
     from iris3d.segment.totalseg.config import disable_usage_stats
     from iris3d.segment.totalseg.predictor import (

@@ -34,15 +34,6 @@ class LabelCensus:
         """Ids with at least one voxel, ascending."""
         return [int(i) for i in np.flatnonzero(self.counts) if i > 0]
 
-    def union_box(self) -> Box | None:
-        """The box holding every labelled voxel (None when all is background)."""
-        if not self.boxes:
-            return None
-        boxes = list(self.boxes.values())
-        low = [min(b[axis].start for b in boxes) for axis in range(3)]
-        high = [max(b[axis].stop for b in boxes) for axis in range(3)]
-        return (slice(low[0], high[0]), slice(low[1], high[1]), slice(low[2], high[2]))
-
 
 def take_census(array: npt.NDArray[np.integer]) -> LabelCensus:
     """Counts and boxes of every positive id in ``array``, in one pass (see the module)."""

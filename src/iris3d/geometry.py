@@ -94,6 +94,27 @@ def reorient_to_ras(
     return new_array, new_affine
 
 
+def reorient_to(
+    array: ArrayT,
+    affine: npt.NDArray[np.float64],
+    target_affine: npt.NDArray[np.float64],
+    *,
+    copy: bool = True,
+) -> ArrayT:
+    """``array`` on ``affine`` turned to the voxel order of ``target_affine`` (the inverse of
+    :func:`reorient_to_ras` when the target is the file's own affine). Only flips and axis
+    permutations, so values stay exact; refuses a target that is not the same grid. With
+    ``copy=False`` the result is a view of ``array`` (strided, not contiguous)."""
+    current = nib.orientations.io_orientation(affine)
+    wanted = nib.orientations.io_orientation(target_affine)
+    transform = nib.orientations.ornt_transform(current, wanted)
+    turned = nib.orientations.apply_orientation(array, transform)
+    moved = affine @ nib.orientations.inv_ornt_aff(transform, array.shape)
+    if not np.allclose(moved, target_affine, atol=1e-3):
+        raise ValueError("the target affine is not a reorientation of this grid")
+    return cast(ArrayT, np.ascontiguousarray(turned) if copy else turned)
+
+
 def transform_points(
     affine: npt.NDArray[np.float64], points: npt.NDArray[np.floating]
 ) -> npt.NDArray[np.float64]:

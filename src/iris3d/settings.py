@@ -4,10 +4,12 @@ import ipaddress
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from iris3d.contracts import Quality
 
 
 def _default_data_dir() -> Path:
@@ -24,6 +26,36 @@ _WEAK_PASSWORDS = {"iris", "postgres", "password", "secret", "admin", "minioadmi
 def _is_placeholder(secret: str) -> bool:
     lowered = secret.lower()
     return lowered in _WEAK_PASSWORDS or any(word in lowered for word in _PLACEHOLDER_WORDS)
+
+
+PacsAuth = Literal["none", "basic", "bearer"]
+
+
+class PacsServerConfig(BaseModel):
+    """A DICOMweb server (PACS): its base address (the one that ends before ``/studies``) and
+    how Iris signs in to it: ``secret`` is the password for basic, the token for bearer."""
+
+    name: str = Field(min_length=1, max_length=100)
+    url: str = Field(min_length=1, max_length=500, pattern=r"^https?://[^\s]+$")
+    auth: PacsAuth = "none"
+    username: str | None = Field(default=None, max_length=200)
+    secret: str | None = Field(default=None, max_length=4000)
+
+    @field_validator("url")
+    @classmethod
+    def _no_credentials_in_url(cls, url: str) -> str:
+        authority = url.split("://", 1)[1].split("/", 1)[0]
+        if "@" in authority:
+            raise ValueError("put the PACS's user and password in username/secret, not the address")
+        return url
+
+    @model_validator(mode="after")
+    def _credentials_fit_auth(self) -> "PacsServerConfig":
+        if self.auth == "basic" and not (self.username and self.secret):
+            raise ValueError(f"PACS {self.name!r}: basic authentication needs username and secret")
+        if self.auth == "bearer" and not self.secret:
+            raise ValueError(f"PACS {self.name!r}: bearer authentication needs secret (the token)")
+        return self
 
 
 # Signs download links in development only; refused anywhere else (see the validator).
@@ -80,7 +112,7 @@ class Settings(BaseSettings):
     signin_window_s: float = Field(default=300.0, gt=0)
     cookie_secure: bool | None = Field(default=None, description="Default: on outside development.")
     workers: int = Field(default=1, ge=0, description="Worker processes `iris serve` starts.")
-    worker_totalseg_qualities: list[Literal["fastest", "fast", "normal", "high"]] | None = Field(
+    worker_totalseg_qualities: list[Quality] | None = Field(
         default=None,
         description="TotalSegmentator quality levels the workers have installed, when they run on "
         "other machines than the API (a JSON list); unset: the levels installed on this machine.",
@@ -138,6 +170,97 @@ class Settings(BaseSettings):
     )
     quota_queued_jobs: int = Field(default=20, gt=0, description="Queued or running, per user.")
 
+    # --- sign-in with the institution: OpenID Connect (docs/interop.md); off without an issuer ---
+    oidc_issuer: str | None = Field(
+        default=None,
+        max_length=500,
+        description="The OpenID provider's issuer URL; unset: no OIDC sign-in.",
+    )
+    oidc_client_id: str | None = Field(default=None, description="Iris's client id there.")
+    oidc_client_secret: str | None = Field(
+        default=None, description="Its secret (unset: a public client, PKCE only)."
+    )
+    oidc_display_name: str = Field(
+        default="your institution", max_length=60, description="Shown as 'Sign in with <name>'."
+    )
+    oidc_scopes: str = Field(default="openid email profile", description="Space-separated.")
+    oidc_admin_claim: str = Field(
+        default="groups", description="The claim that makes an administrator (see the next)."
+    )
+    oidc_admin_value: str | None = Field(
+        default=None,
+        description="Administrator when the claim equals or lists this value, at each sign-in; "
+        "unset: the provider does not decide who is an administrator.",
+    )
+    oidc_create_accounts: bool = Field(
+        default=True,
+        description="A first sign-in makes an account (whatever IRIS_SIGNUP_MODE: the provider "
+        "decides who may sign in); off: only accounts already linked may sign in.",
+    )
+    oidc_redirect_url: str | None = Field(
+        default=None,
+        description="The callback URL registered at the provider; default: this server's "
+        "/api/auth/oidc/callback as the browser addresses it.",
+    )
+
+    # --- PACS (DICOMweb) servers: the site's, for every user; users may add their own ---
+    pacs_servers: list[PacsServerConfig] = Field(
+        default_factory=list,
+        description='DICOMweb servers for everyone, a JSON list of {"name", "url", "auth": '
+        '"none"|"basic"|"bearer", "username", "secret"}.',
+    )
+    pacs_user_servers: bool = Field(
+        default=True,
+        description="Users may add their own PACS servers (Iris then connects where they say); "
+        "off: only IRIS_PACS_SERVERS.",
+    )
+    pacs_timeout_s: float = Field(
+        default=30.0, gt=0, description="Seconds to connect to a PACS or wait for its next bytes."
+    )
+    pacs_send_interval_s: float = Field(
+        default=5.0, gt=0, description="How often the API looks for finished jobs whose results "
+        "go back to a PACS (series pulled with send_results)."
+    )
+
+    @field_validator("pacs_servers")
+    @classmethod
+    def _pacs_names_are_unique(cls, servers: list[PacsServerConfig]) -> list[PacsServerConfig]:
+        names = [server.name for server in servers]
+        if len(set(names)) != len(names):
+            raise ValueError("IRIS_PACS_SERVERS: each server needs its own name")
+        return servers
+
+    # --- PACS routing studies to Iris (docs/interop.md) ---
+    dicom_ae_title: str = Field(
+        default="IRIS", min_length=1, max_length=16, description="The C-STORE receiver's AE title."
+    )
+    dicom_port: int | None = Field(
+        default=None, ge=1, le=65535,
+        description="Port of the C-STORE receiver; unset: no receiver (`iris serve` starts one "
+        "when set).",
+    )
+    dicom_host: str = Field(default="0.0.0.0", description="Address the receiver listens on.")
+    dicom_ae_routes: dict[str, str] = Field(
+        default_factory=dict,
+        description="Who owns what arrives by C-STORE (a JSON object): 'called:AE' or "
+        "'calling:AE' to an account's e-mail; the called AE is looked up first.",
+    )
+    dicom_quiet_seconds: float = Field(
+        default=60.0, gt=0, description="A received study is processed after this long silent."
+    )
+
+    @field_validator("dicom_ae_routes")
+    @classmethod
+    def _routes_are_named(cls, routes: dict[str, str]) -> dict[str, str]:
+        for key in routes:
+            kind, _, title = key.partition(":")
+            if kind not in ("called", "calling") or not 0 < len(title.strip()) <= 16:
+                raise ValueError(
+                    f"IRIS_DICOM_AE_ROUTES: {key!r} must be 'called:AE' or 'calling:AE' "
+                    "(an AE title of 1 to 16 characters)"
+                )
+        return routes
+
     @field_validator("trusted_proxies")
     @classmethod
     def _proxies_are_addresses(cls, proxies: list[str]) -> list[str]:
@@ -149,6 +272,20 @@ class Settings(BaseSettings):
                     f"IRIS_TRUSTED_PROXIES: {proxy!r} is not an IP address or network"
                 ) from e
         return proxies
+
+    @model_validator(mode="after")
+    def _oidc_complete(self) -> "Settings":
+        if self.oidc_issuer is None:
+            return self
+        address = urlsplit(self.oidc_issuer)
+        loopback = address.hostname in ("localhost", "127.0.0.1", "::1")
+        if address.scheme != "https" and not (address.scheme == "http" and loopback):
+            raise ValueError("IRIS_OIDC_ISSUER must be an https:// URL (http only on loopback)")
+        if not self.oidc_client_id:
+            raise ValueError("IRIS_OIDC_CLIENT_ID is needed when IRIS_OIDC_ISSUER is set")
+        if "openid" not in self.oidc_scopes.split():
+            raise ValueError("IRIS_OIDC_SCOPES must include openid")
+        return self
 
     @model_validator(mode="after")
     def _refuse_development_secret(self) -> "Settings":
@@ -172,6 +309,7 @@ class Settings(BaseSettings):
             "IRIS_PREVIOUS_SECRET_KEY": self.previous_secret_key,
             "IRIS_METRICS_TOKEN": self.metrics_token,
             "IRIS_S3_SECRET_ACCESS_KEY": self.s3_secret_access_key,
+            "IRIS_OIDC_CLIENT_SECRET": self.oidc_client_secret,
             "the password in IRIS_DATABASE_URL": _url_password(self.database_url),
         }
         for name, value in secrets.items():

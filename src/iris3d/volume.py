@@ -73,6 +73,34 @@ class StudyMetadata:
         }
 
 
+@dataclass(frozen=True)
+class DicomImageRef:
+    """One DICOM image a volume was stacked from."""
+
+    sop_instance_uid: str
+    position: tuple[float, float, float]  # ImagePositionPatient, LPS millimetres
+
+
+@dataclass(frozen=True)
+class DicomSource:
+    """The DICOM series a volume was read from, as much as a result must reference to be filed
+    beside it in a PACS: UIDs and geometry, nothing that names a person (no names, IDs, dates).
+    """
+
+    study_uid: str
+    series_uid: str
+    frame_of_reference_uid: str
+    sop_class_uid: str
+    modality: str
+    images: tuple[DicomImageRef, ...]  # in stack order: along the slice normal
+    orientation: tuple[float, float, float, float, float, float]  # ImageOrientationPatient
+    pixel_spacing: tuple[float, float]  # (between rows, between columns)
+    rows: int
+    columns: int
+    slice_thickness_mm: float | None
+    resampled: bool  # the volume's grid is not the images' own (uneven spacing, gantry tilt)
+
+
 def _check_grid(array: npt.NDArray[np.generic], affine: npt.NDArray[np.float64]) -> None:
     if array.ndim != 3:
         raise ValueError(f"expected a 3D array, got shape {array.shape}")
@@ -89,6 +117,10 @@ class CTVolume:
     array: npt.NDArray[np.int16] | npt.NDArray[np.float32]
     affine: npt.NDArray[np.float64]
     metadata: StudyMetadata = field(default_factory=lambda: StudyMetadata("memory"))
+    # The RAS+ affine of the voxel order the file stored (DICOM: [column, row, slice] on the
+    # volume's grid), before ingest turned it to RAS; None for volumes made in memory.
+    native_affine: npt.NDArray[np.float64] | None = None
+    dicom: DicomSource | None = None  # only for a volume read from a DICOM series
 
     def __post_init__(self) -> None:
         _check_grid(self.array, self.affine)

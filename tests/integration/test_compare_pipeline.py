@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from iris3d.cli.app import build_app
 from iris3d.compare import NoCommonStructuresError, compare_volumes
+from iris3d.contracts import Stage
 from iris3d.export import read_glb
 from iris3d.labelio import write_label_map
 from iris3d.phantom import Phantom, make_phantom
@@ -23,7 +24,6 @@ from iris3d.pipeline import (
     ComparisonResult,
     OutputExistsError,
     ProcessOptions,
-    Stage,
     StudyFolderError,
     compare_studies,
     comparison_fraction,

@@ -13,14 +13,15 @@ import numpy as np
 import pytest
 import trimesh
 
+from iris3d.contracts import Quality, Stage
 from iris3d.export import read_glb
 from iris3d.ingest import load_study
 from iris3d.phantom import Phantom, make_phantom
 from iris3d.phantom.dicom import write_dicom_series
 from iris3d.phantom.files import write_nifti
-from iris3d.pipeline import OutputExistsError, ProcessOptions, Stage, process_study
+from iris3d.pipeline import OutputExistsError, ProcessOptions, process_study
 from iris3d.pipeline.progress import overall_fraction
-from iris3d.segment.base import Quality, SegmentationError
+from iris3d.segment.base import SegmentationError
 from iris3d.volume import LabelMap
 
 
@@ -98,6 +99,8 @@ def test_dicom_study_through_the_tissue_engine(phantom: Phantom, tmp_path: Path)
     assert manifest["study"]["source_format"].startswith("dicom")
     names = {s["name"] for s in manifest["structures"]}
     assert {"lung_left", "lung_right"} <= names
+    assert manifest["files"]["dicom_seg"] == "segmentation.dcm"
+    assert manifest["files"]["dicom_sr"] == "measurements.dcm"
 
 
 def test_a_failing_stage_leaves_nothing_behind(phantom: Phantom, tmp_path: Path) -> None:
@@ -165,3 +168,16 @@ def test_iris_process_and_demo_commands(phantom: Phantom, tmp_path: Path) -> Non
     assert demo.returncode == 0, demo.stderr
     manifest = json.loads((tmp_path / "demo" / "manifest.json").read_text())
     assert manifest["segmentation"]["structures"] >= 40
+
+
+def test_iris_process_writes_dicom_results_for_a_dicom_study(
+    phantom: Phantom, tmp_path: Path
+) -> None:
+    write_dicom_series(phantom.ct, tmp_path / "dicom", seed=9)
+    labels = write_nifti(phantom.labels, tmp_path / "labels.nii.gz")
+    result = run_iris("process", str(tmp_path / "dicom"), "-o", str(tmp_path / "out"),
+                      "--segmentation", str(labels))
+    assert result.returncode == 0, result.stderr
+    assert "segmentation.dcm" in result.stdout and "measurements.dcm" in result.stdout
+    assert (tmp_path / "out" / "segmentation.dcm").is_file()
+    assert (tmp_path / "out" / "measurements.dcm").is_file()

@@ -18,10 +18,11 @@ from typing import Any, ClassVar
 import numpy as np
 import pytest
 
+from iris3d.contracts import Quality
 from iris3d.phantom import Phantom, make_phantom
 from iris3d.phantom.files import write_nifti
 from iris3d.pipeline import ProcessOptions, process_study
-from iris3d.segment.base import ProgressCallback, Quality, SegmentationResult, no_progress
+from iris3d.segment.base import ProgressCallback, SegmentationResult, no_progress
 from iris3d.segment.imported import ImportEngine
 from iris3d.volume import CTVolume, LabelMap
 

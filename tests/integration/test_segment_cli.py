@@ -10,14 +10,15 @@ from pathlib import Path
 
 import nibabel as nib
 import numpy as np
+import pydicom
 import pytest
 from tests.support.tiny_totalseg import build_tiny_weights
 
+from iris3d.contracts import Quality
 from iris3d.labelio import read_label_map, write_label_map
 from iris3d.phantom import Phantom, make_phantom
 from iris3d.phantom.dicom import write_dicom_series
 from iris3d.phantom.files import write_nifti
-from iris3d.segment import Quality
 
 
 def run_iris(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
@@ -118,7 +119,64 @@ def test_bad_arguments_are_messages(small_phantom: Phantom, tmp_path: Path, home
     ct = write_nifti(small_phantom.ct, tmp_path / "ct.nii.gz")
     wrong_engine = run_iris("segment", str(ct), "-o", str(tmp_path / "s.nii.gz"), "--engine",
                             "magic", home=home)
-    assert wrong_engine.returncode == 2 and "unknown segmentation engine" in wrong_engine.stderr
+    assert wrong_engine.returncode == 2 and "'magic' is not one of" in wrong_engine.stderr
     two_into_one = run_iris("segment", str(ct), str(ct), "-o", str(tmp_path / "s.nii.gz"),
                             home=home)
     assert two_into_one.returncode == 2 and "give -o a folder" in two_into_one.stderr
+
+
+@pytest.mark.parametrize("orientation", ["LPS", "PIL"])
+def test_the_label_map_lines_up_with_the_input_file(
+    small_phantom: Phantom, tmp_path: Path, home: Path, orientation: str
+) -> None:
+    """As TotalSegmentator writes it: the input's own voxel order and affine, not RAS."""
+    ct = write_nifti(small_phantom.ct, tmp_path / "ct.nii.gz", orientation)
+    truth = write_nifti(small_phantom.labels, tmp_path / "truth.nii.gz", orientation)
+    out = tmp_path / "seg.nii.gz"
+    result = run_iris("segment", str(ct), "-o", str(out), "--segmentation", str(truth), home=home)
+    assert result.returncode == 0, result.stderr
+    given, written = nib.load(ct), nib.load(out)
+    assert written.shape == given.shape
+    assert np.array_equal(written.affine, given.affine)
+    assert nib.aff2axcodes(written.affine) == tuple(orientation)
+    labels = np.asarray(written.dataobj)
+    kidney = small_phantom.labels.table.by_name("kidney_left").label
+    expected = np.asarray(nib.load(truth).dataobj) == kidney
+    assert expected.any() and np.array_equal(labels == kidney, expected)
+    assert np.array_equal(labels, np.asarray(nib.load(truth).dataobj))
+
+
+def test_the_tissue_engine_puts_the_left_lung_on_the_left_of_an_lps_file(
+    small_phantom: Phantom, tmp_path: Path, home: Path
+) -> None:
+    ct = write_nifti(small_phantom.ct, tmp_path / "ct.nii.gz", "LPS")
+    out = tmp_path / "seg.nii.gz"
+    result = run_iris("segment", str(ct), "-o", str(out), "--engine", "tissue", home=home)
+    assert result.returncode == 0, result.stderr
+    labels = np.asarray(nib.load(out).dataobj)
+    table = json.loads((tmp_path / "seg.json").read_text())["labels"]
+    ids = {row["name"]: row["id"] for row in table}
+    middle = labels.shape[0] / 2  # i runs towards the patient's left in an LPS file
+    assert np.argwhere(labels == ids["lung_left"])[:, 0].mean() > middle
+    assert np.argwhere(labels == ids["lung_right"])[:, 0].mean() < middle
+
+
+def test_a_dicom_series_is_labelled_in_its_own_image_order(
+    small_phantom: Phantom, tmp_path: Path, home: Path
+) -> None:
+    """Columns, rows and slices as the files store them: voxel (0, 0, 0) is the first pixel of
+    the lowest slice, i runs along the rows' direction (ImageOrientationPatient)."""
+    paths = write_dicom_series(small_phantom.ct, tmp_path / "ct", seed=8)
+    first = pydicom.dcmread(paths[0], stop_before_pixels=True)
+    mine, _ = write_label_map(small_phantom.labels, tmp_path / "mine" / "labels.nii.gz")
+    out = tmp_path / "seg.nii.gz"
+    result = run_iris("segment", str(tmp_path / "ct"), "-o", str(out), "--segmentation",
+                      str(mine), home=home)
+    assert result.returncode == 0, result.stderr
+    written = nib.load(out)
+    assert written.shape == (first.Columns, first.Rows, len(paths))
+    lps = np.diag([-1.0, -1.0, 1.0, 1.0]) @ written.affine
+    assert np.allclose(lps[:3, 3], [float(v) for v in first.ImagePositionPatient])
+    row_direction = [float(v) for v in first.ImageOrientationPatient[:3]]
+    assert np.allclose(lps[:3, 0] / np.linalg.norm(lps[:3, 0]), row_direction)
+    assert np.array_equal(read_label_map(out).array, small_phantom.labels.array)

@@ -15,8 +15,9 @@ import pytest
 from tests.support.tiny_totalseg import build_tiny_weights
 
 from iris3d.anatomy import total_table
+from iris3d.contracts import Quality
 from iris3d.phantom import Phantom, make_phantom
-from iris3d.segment.base import Quality, SegmentationError
+from iris3d.segment.base import SegmentationError
 from iris3d.segment.totalseg import TotalSegmentatorEngine, WeightsMissingError
 from iris3d.segment.totalseg.pipeline import _merge, _split, nnunet_input
 from iris3d.segment.totalseg.predictor import PredictorCache

@@ -67,6 +67,22 @@ def test_limits_tokens_and_password_on_the_account_page(
             me = http.get("/api/auth/me", headers={"Authorization": f"Bearer {secret}"})
             assert me.status_code == 401
 
+        # A receive token for a PACS: listed, and it opens STOW-RS only.
+        page.fill("#receive-token-name", "Orthanc")
+        page.click("#receive-token-form button")
+        page.wait_for_selector("tr[data-receive-token]:has-text('“Orthanc”')")
+        receive = page.inner_text("#new-receive-token").rsplit(" ", 1)[-1]
+        with httpx.Client(base_url=service.url) as http:
+            bearer = {"Authorization": f"Bearer {receive}"}
+            assert http.get("/api/auth/me", headers=bearer).status_code == 401
+            related = 'multipart/related; type="application/dicom"; boundary=x'
+            stow = http.post("/dicom-web/studies", content=b"",
+                             headers={**bearer, "Content-Type": related})
+            assert stow.status_code != 401, stow.text
+        page.select_option("#rule-quality", "normal")
+        page.click("#rule-form button")
+        page.wait_for_selector("text=Rule saved.")
+
         page.fill("#current-password", "not my password")
         page.fill("#new-password", "a better passphrase")
         page.click("#password-form button")

@@ -31,6 +31,7 @@ from tests.support.requirements import require
 
 from iris3d.phantom import make_phantom
 from iris3d.phantom.files import write_nifti
+from iris3d.volume import LabelMap
 
 pytestmark = pytest.mark.slow
 EMAIL = "eve@example.org"
@@ -358,3 +359,157 @@ def test_the_slice_views_read_hu_position_window_and_distance(
         page.get_by_role("button", name="Clear").click()
         assert page.inner_text("[data-testid=slice-distance]") == ""
         assert errors == [], errors
+
+
+def test_a_shared_link_survives_sign_in_and_a_running_job_opens_when_done(
+    service: LiveService, account: Account, tmp_path: Path
+) -> None:
+    phantom = make_phantom(shape=(96, 84, 72), spacing=(4.0, 4.0, 4.0))
+    ct = write_nifti(phantom.ct, tmp_path / "ct.nii.gz").read_bytes()
+    with service.client(account.token) as http:
+        ahead = _upload(http, ct, "tissue")  # keeps the one worker busy
+        waiting = _upload(http, ct, "tissue")
+    with chromium() as browser, service.explained():
+        page, errors = watched_page(browser, viewport={"width": 1440, "height": 900})
+        # Signed out, a study's link goes to the sign-in form, then on to that study.
+        page.goto(f"{service.url}/studies/{waiting}?sel=liver")
+        page.wait_for_selector("#email")
+        assert "next=" in page.url
+        assert all("401" in e for e in errors), errors  # who am I? signed out: 401, as it should
+        errors.clear()
+        page.fill("#email", EMAIL)
+        page.fill("#password", PASSWORD)
+        page.click("button[type=submit]")
+        # Not processed yet: the job's progress, live, not a dead end.
+        pending = page.locator("[data-testid=study-pending]")
+        pending.wait_for(timeout=30_000)
+        assert page.url.endswith(f"/studies/{waiting}?sel=liver")
+        state = page.get_attribute("[data-testid=study-pending] .job-status", "data-state")
+        assert state in ("queued", "running"), state
+        assert page.inner_text("[data-testid=study-pending] .job-status").startswith(
+            ("Queued", "Reading", "Segmenting", "Building", "Exporting", "Measuring"))
+        # ... and the viewer as soon as the job is done, without a reload by the user.
+        page.wait_for_selector("body[data-viewer-ready]", timeout=600_000)
+        assert errors == [], errors
+    with service.client(account.token) as http:
+        for study_id in (ahead, waiting):
+            assert http.delete(f"/api/studies/{study_id}").status_code in (200, 204)
+
+
+PHONE = {"width": 390, "height": 844}
+# Content wider than the window: what makes a page scroll sideways on a phone.
+SIDEWAYS = "document.documentElement.scrollWidth - window.innerWidth"
+
+
+def test_the_phone_layout_lists_views_and_measures_without_scrolling_sideways(
+    service: LiveService, account: Account
+) -> None:
+    with chromium() as browser, service.explained():
+        page, errors = watched_page(browser, viewport=PHONE, device_scale_factor=1)
+        enter(page, service.url, EMAIL, PASSWORD, new_account=False)
+        card = page.locator(f"li[data-study='{account.imported}']")
+        card.wait_for(timeout=30_000)
+        assert page.evaluate(SIDEWAYS) <= 0, "the study list scrolls sideways"
+        name = card.locator(".name").first
+        box = name.bounding_box()
+        assert box is not None and box["width"] >= 150, f"the study's name is squeezed: {box}"
+        assert box["height"] < 3 * 22, f"the study's name wraps a word per line: {box}"
+        page.screenshot(path=str(DOCS_IMG / "phone-studies.png"))
+
+        page.goto(f"{service.url}/studies/{account.imported}")
+        page.wait_for_selector("body[data-viewer-ready]", timeout=60_000)
+        assert page.evaluate(SIDEWAYS) <= 0, "the viewer scrolls sideways"
+        canvas = page.locator(".viewport canvas").bounding_box()
+        assert canvas is not None and canvas["width"] >= 350 and canvas["height"] >= 300, canvas
+        # The structure tree is a drawer: closed, the 3D view has the screen; open, the tree.
+        tree = page.locator(".sidebar")
+        assert not tree.is_visible()
+        page.get_by_role("button", name="Structures").click()
+        tree.wait_for(state="visible")
+        page.click(".leaf button.name >> nth=0")
+        page.get_by_role("button", name="Close structures").click()
+        tree.wait_for(state="hidden")
+        page.screenshot(path=str(DOCS_IMG / "phone-viewer.png"))
+
+        page.click("button[role=tab]:text('Statistics')")
+        page.wait_for_selector("table.stats tbody tr")
+        assert page.evaluate(SIDEWAYS) <= 0, "the statistics scroll sideways"
+        page.screenshot(path=str(DOCS_IMG / "phone-statistics.png"))
+        assert errors == [], errors
+
+
+def test_a_user_brings_their_own_segmentation_from_the_upload_form(
+    service: LiveService, account: Account, tmp_path: Path
+) -> None:
+    phantom = make_phantom(shape=(64, 56, 48), spacing=(6.0, 6.0, 6.0))
+    ct = write_nifti(phantom.ct, tmp_path / "Abdomen CT.nii.gz")
+    labels = write_nifti(phantom.labels, tmp_path / "my labels.nii.gz")
+    broken = tmp_path / "broken labels.nii.gz"
+    broken.write_bytes(b"not a label map at all")
+    with chromium() as browser, service.explained():
+        page, errors = watched_page(browser, viewport={"width": 1440, "height": 900})
+        enter(page, service.url, EMAIL, PASSWORD, new_account=False)
+        wait_until(page, "document.querySelector('[data-testid=engine-forecast]').textContent")
+
+        # A label map that is not one: refused in words naming it; the CT is kept.
+        page.set_input_files("#segmentation-input", str(broken))
+        assert page.is_disabled("#engine")
+        forecast = page.inner_text("[data-testid=engine-forecast]")
+        assert 'Your segmentation "broken labels.nii.gz" will be used' in forecast, forecast
+        page.set_input_files("#file-input", str(ct))
+        refusal = page.locator(".upload-status.error")
+        refusal.wait_for(timeout=60_000)
+        said = refusal.inner_text()
+        assert said.startswith('Your segmentation "broken labels.nii.gz" was not accepted:'), said
+        assert "choose another segmentation file" in said, said
+
+        # Another file processes the kept CT with it: no second upload.
+        page.set_input_files("#segmentation-input", str(labels))
+        wait_until(page, "document.querySelector('.upload-status').textContent"
+                         ".includes('with your segmentation \"my labels.nii.gz\"')", timeout_s=60)
+        assert not page.is_disabled("#engine")
+        # The refused PUT shows in the console as a failed load: that one is expected.
+        refused = "Failed to load resource: the server responded with a status of 4"
+        assert [e for e in errors if not e.startswith(refused)] == [], errors
+    with service.client(account.token) as http:
+        mine = [s for s in http.get("/api/studies").json()["items"]
+                if s["latest_job"] and s["latest_job"]["engine"] == "import"
+                and s["id"] != account.imported]
+        assert len(mine) == 1, mine  # one CT uploaded, processed with the user's labels
+        done = wait_for(http, mine[0]["latest_job"]["id"], {"done", "failed"}, timeout_s=600)
+        assert done["state"] == "done", done["error"]
+        assert done["engine_used"] == "import"
+        assert http.delete(f"/api/studies/{mine[0]['id']}").status_code in (200, 204)
+
+
+def test_a_comparison_bound_to_fail_is_refused_in_the_dialog(
+    service: LiveService, account: Account, tmp_path: Path
+) -> None:
+    phantom = make_phantom(shape=(64, 56, 48), spacing=(6.0, 6.0, 6.0))
+    trachea = next(i for i, s in phantom.labels.table.items() if s.name == "trachea")
+    labels = phantom.labels.array.copy()
+    labels[labels == trachea] = 0  # the one name the tissue engine shares with the phantom
+    own = write_nifti(LabelMap(labels, phantom.labels.affine, phantom.labels.table),
+                      tmp_path / "labels.nii.gz")
+    ct = write_nifti(phantom.ct, tmp_path / "ct.nii.gz").read_bytes()
+    with service.client(account.token) as http:
+        organs = _upload(http, ct, "import", own.read_bytes())
+        _wait_done(http, organs)
+    with chromium() as browser, service.explained():
+        page, errors = watched_page(browser, viewport={"width": 1440, "height": 900})
+        enter(page, service.url, EMAIL, PASSWORD, new_account=False)
+        card = page.locator(f"li[data-study='{account.tissue}']")
+        card.wait_for(timeout=30_000)
+        card.get_by_role("button", name="Compare").click()
+        page.select_option("#compare-other", organs)
+        page.locator("dialog").get_by_role("button", name="Compare", exact=True).click()
+        wait_until(page, "document.querySelector('.compare-form .error').textContent")
+        said = page.inner_text(".compare-form .error")
+        assert "no structure in common" in said, said
+        assert page.locator("dialog[open]").count() == 1  # still there: nothing was queued
+        page.get_by_role("button", name="Cancel").click()
+        # The refused POST is in the console as a failed load: that one is expected.
+        assert [e for e in errors if "status of 422" not in e] == [], errors
+    with service.client(account.token) as http:
+        assert http.get("/api/comparisons", params={"study_id": organs}).json()["items"] == []
+        assert http.delete(f"/api/studies/{organs}").status_code in (200, 204)

@@ -13,20 +13,20 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from iris3d.api.app import create_app
+from iris3d.contracts import COMPARISON_INPUTS
 from iris3d.jobs.runner import results_prefix
 from iris3d.phantom import Phantom
 from iris3d.phantom.files import write_nifti
 from iris3d.settings import Settings
 from iris3d.store import queue, users
 from iris3d.store.blobs import open_blob_store
-from iris3d.store.comparisons import REQUIRED_ARTIFACTS
 from iris3d.store.database import Database, database_url, open_database
 
 PASSWORD = "correct horse battery"
 COMPARABLE_FILES: dict[str, bytes] = {
     "glb": b"glTF" * 100,
     "thumbnail": b"\x89PNG" * 10,
-    **{name: name.encode() for name in REQUIRED_ARTIFACTS},
+    **{name: name.encode() for name in COMPARISON_INPUTS},
 }
 """Artifacts for :func:`finish_next_job` that make a study comparable (the bytes are fake)."""
 

@@ -6,6 +6,7 @@ is tested in tests/integration/test_compare_pipeline.py and end to end in test_s
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,9 +28,10 @@ from tests.support.service import (
 
 from iris3d.phantom import Phantom
 from iris3d.settings import Settings
-from iris3d.store import queue
+from iris3d.store import comparisons, queue
 from iris3d.store.blobs import open_blob_store
 from iris3d.store.blobs.base import BlobNotFoundError
+from iris3d.store.models import Study
 
 
 @dataclass
@@ -146,3 +148,41 @@ def test_a_queued_comparison_can_be_cancelled_and_retried(account: Account) -> N
     assert cancel["state"] == "cancelled"
     retry = client.post(f"/api/jobs/{comparison['id']}/retry", headers=headers).json()
     assert retry["state"] == "queued" and retry["kind"] == "comparison"
+
+
+def _measured(*names: str) -> dict[str, bytes]:
+    """Comparable files whose statistics name these structures."""
+    rows = [{"name": name, "voxel_volume_ml": 10.0} for name in names]
+    return {**COMPARABLE_FILES, "statistics_json": json.dumps({"structures": rows}).encode()}
+
+
+def test_a_pair_with_no_structure_in_common_is_refused_before_it_runs(account: Account) -> None:
+    tissue = account.processed_study(_measured("body", "lungs", "skeleton"))
+    organs = account.processed_study(_measured("liver", "spleen"))
+    overlapping = account.processed_study(_measured("liver", "kidney_left"))
+    refused = account.compare(tissue["id"], organs["id"])
+    assert refused.status_code == 422, refused.text
+    detail = refused.json()["detail"]
+    assert "no structure in common" in detail and tissue["name"] in detail, detail
+    assert account.compare(organs["id"], overlapping["id"]).status_code == 201
+
+
+def test_retrying_a_comparison_bound_to_fail_again_is_refused(account: Account) -> None:
+    """A pair queued before the check existed (an older Iris) failed in the worker; Retry would
+    only repeat that failure, so it says why instead."""
+    client, headers = account.client, account.headers
+    tissue = account.processed_study(_measured("body", "lungs"))
+    organs = account.processed_study(_measured("liver"))
+    with open_db(account.settings).session() as session:
+        base, follow = (comparisons.latest_done_job(session, s["id"]) for s in (tissue, organs))
+        assert base is not None and follow is not None
+        studies_ = [session.get(Study, s["id"]) for s in (tissue, organs)]
+        assert studies_[0] is not None and studies_[1] is not None
+        old = comparisons.add_comparison(session, (studies_[0], base), (studies_[1], follow),
+                                         affine=False, max_attempts=1)
+        old_id = old.id
+    assert client.post(f"/api/jobs/{old_id}/cancel", headers=headers).status_code == 200
+    retry = client.post(f"/api/jobs/{old_id}/retry", headers=headers)
+    assert retry.status_code == 409, retry.text
+    assert "no structure in common" in retry.json()["detail"]
+    assert client.get(f"/api/jobs/{old_id}", headers=headers).json()["state"] == "cancelled"

@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 from tests.support.service import api_client, phantom_nifti, service_settings, sign_up, upload_study
 from tests.support.tiny_totalseg import build_tiny_weights
 
+from iris3d.contracts import Quality
 from iris3d.phantom import Phantom
-from iris3d.segment.base import Quality
 
 
 def _engines(client: TestClient, headers: dict[str, str]) -> dict[str, Any]:

@@ -15,8 +15,8 @@ from tests.support.service import (
 )
 
 from iris3d.api.app import create_app
+from iris3d.contracts import Stage
 from iris3d.phantom import Phantom
-from iris3d.pipeline import Stage
 
 
 def test_creating_the_app_touches_nothing(tmp_path: Path) -> None:

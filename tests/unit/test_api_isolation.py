@@ -15,6 +15,7 @@ from tests.support.service import (
     api_client,
     create_job,
     finish_next_job,
+    open_db,
     phantom_nifti,
     service_settings,
     sign_up,
@@ -22,6 +23,7 @@ from tests.support.service import (
 )
 
 from iris3d.phantom import Phantom
+from iris3d.store import dicom, pacs_sends
 
 
 @dataclass
@@ -55,7 +57,18 @@ REQUESTS: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/api/comparisons/{comparison_id}"): {},
     ("DELETE", "/api/comparisons/{comparison_id}"): {},
     ("DELETE", "/api/auth/tokens/{token_id}"): {},
+    ("DELETE", "/api/pacs/servers/{server_id}"): {},
+    ("GET", "/api/pacs/servers/{server_id}/studies"): {},
+    ("GET", "/api/pacs/servers/{server_id}/series"): {},
+    ("POST", "/api/pacs/servers/{server_id}/pull"): {"json": {"series_uid": "1.2.3"}},
+    ("POST", "/api/pacs/servers/{server_id}/send"): {"json": {"job_id": "{job_id}"}},
+    ("DELETE", "/api/dicom/tokens/{token_id}"): {},
+    ("POST", "/api/dicom/receipts/{receipt_id}/resend"): {},
+    ("POST", "/dicom-web/studies/{study_uid}"): {},
+    ("GET", "/api/pacs/sends/{job_id}"): {},
 }
+# Routes whose token is the permission, not a signed-in owner.
+TOKEN_ROUTES = {("GET", "/api/files/{token}"), ("POST", "/dicom-web/studies/{study_uid}")}
 # Routes for administrators only: anyone else gets 403 (the route's existence is public).
 ADMIN_REQUESTS: dict[tuple[str, str], dict[str, Any]] = {
     ("PATCH", "/api/admin/users/{user_id}"): {"json": {"disabled": True}},
@@ -93,6 +106,17 @@ def world(tmp_path_factory: pytest.TempPathFactory, small_phantom: Phantom) -> I
         link = client.post(f"/api/jobs/{job['id']}/artifacts/glb/link", headers=owner).json()
         tokens = client.get("/api/auth/tokens", headers=owner).json()["items"]
         me = client.get("/api/auth/me", headers=owner).json()
+        # Nothing listens there: only ownership is tested, never the PACS.
+        pacs = client.post("/api/pacs/servers", headers=owner,
+                           json={"name": "PACS", "url": "http://127.0.0.1:9/dicom-web"}).json()
+        db = open_db(settings)
+        with db.session() as session:
+            receipt = dicom.add_receipt(session, me["id"], instances=1, size=1,
+                                        state=dicom.ReceiptState.FAILED)
+        db.dispose()
+        with client.app.state.services.db.session() as session:  # type: ignore[attr-defined]
+            pacs_sends.add_send(session, job_id=job["id"], owner_id=me["id"],
+                                server_id=pacs["id"])
         ids = {
             "study_id": study["id"],
             "later_study_id": later["id"],
@@ -103,6 +127,9 @@ def world(tmp_path_factory: pytest.TempPathFactory, small_phantom: Phantom) -> I
             "token": link["url"].rsplit("/", 1)[-1],
             "token_id": tokens[0]["id"],
             "user_id": me["id"],
+            "server_id": pacs["id"],
+            "receipt_id": receipt.id,
+            "study_uid": "1.2.3",
         }
         yield World(client, owner, other, ids)
 
@@ -135,7 +162,7 @@ def test_every_owned_route_is_covered(world: World) -> None:
 
 
 # Every route but the signed-link download, whose token is the permission.
-OWNED = sorted(set(REQUESTS) - {("GET", "/api/files/{token}")})
+OWNED = sorted(set(REQUESTS) - TOKEN_ROUTES)
 
 
 @pytest.mark.parametrize(("method", "route"), OWNED)
@@ -143,7 +170,8 @@ def test_another_user_gets_404(world: World, method: str, route: str) -> None:
     response = _call(world, method, route, world.other, REQUESTS[(method, route)])
     assert response.status_code == 404, response.text
     # ...and the same answer as for an id that does not exist.
-    owned = ("study_id", "job_id", "upload_id", "comparison_id", "token_id")
+    owned = ("study_id", "job_id", "upload_id", "comparison_id", "token_id", "receipt_id",
+             "server_id")
     missing = {**world.ids, **{k: "0" * 32 for k in owned}}
     probe = world.client.request(
         method,

@@ -20,13 +20,14 @@ from iris3d.compare import (
 )
 from iris3d.compare.distance import summarise, surface_samples
 from iris3d.compare.register import _itk_image
+from iris3d.contracts import Stage
 from iris3d.export import encode_glb, read_glb
 from iris3d.geometry import itk_geometry, points_ras_to_lps, transform_lps_to_ras
 from iris3d.mesh import FAST, build_meshes
 from iris3d.phantom import make_phantom
 from iris3d.phantom.files import reorient
 from iris3d.phantom.pair import make_follow_up, rigid_motion
-from iris3d.pipeline import Stage, comparison_fraction, overall_fraction
+from iris3d.pipeline import comparison_fraction, overall_fraction
 from iris3d.pipeline.progress import STAGE_WEIGHTS
 from iris3d.volume import CTVolume, LabelMap
 

@@ -8,9 +8,10 @@ import numpy as np
 import pydicom
 import pytest
 
+from iris3d.contracts import Quality
 from iris3d.phantom import Phantom, make_phantom
 from iris3d.phantom.dicom import write_dicom_series
-from iris3d.segment import Quality, SegmentationError
+from iris3d.segment import SegmentationError
 from iris3d.segment.imported import ImportEngine
 
 hd = pytest.importorskip("highdicom")

@@ -9,10 +9,11 @@ import numpy as np
 import pytest
 
 from iris3d.anatomy import LabelTable
+from iris3d.contracts import Quality
 from iris3d.labelio import write_label_map
 from iris3d.phantom import Phantom, make_phantom
 from iris3d.phantom.files import write_nifti
-from iris3d.segment import Quality, SegmentationError, get_engine
+from iris3d.segment import SegmentationError, get_engine
 from iris3d.segment.imported import GeometryMismatchError, ImportEngine
 from iris3d.volume import LabelMap
 

@@ -30,6 +30,7 @@ MAX_EXTRA_MIB = 64
 _MEASURE = """
 import resource, sys
 from pathlib import Path
+from iris3d.contracts import Quality
 from iris3d.errors import IrisError
 from iris3d.ingest import load_study
 from iris3d.labelio import read_nifti_labels
@@ -44,7 +45,7 @@ try:
     if kind == "labels":
         read_nifti_labels(path)
     elif kind == "import":
-        ImportEngine(path).segment(ct, __import__("iris3d.segment.base").segment.base.Quality.FAST)
+        ImportEngine(path).segment(ct, Quality.FAST)
     else:
         load_study(path)
     print("loaded")

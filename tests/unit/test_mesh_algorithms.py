@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from iris3d.contracts import Quality
 from iris3d.errors import IrisError
 from iris3d.mesh import QUALITY_LEVELS, UnknownQualityError, mesh_detail
 from iris3d.mesh.decimate import decimate
@@ -98,8 +99,9 @@ def test_quads_split_along_their_shorter_diagonal() -> None:
 
 
 def test_quality_levels() -> None:
-    assert set(QUALITY_LEVELS) == {"fast", "normal", "high"}
+    assert set(QUALITY_LEVELS) == set(Quality)
+    assert mesh_detail(Quality.FASTEST) is mesh_detail(Quality.FAST)  # coarser looks broken
     assert mesh_detail("high").max_error_mm < mesh_detail("normal").max_error_mm
-    with pytest.raises(UnknownQualityError, match="fast, normal, high") as caught:
+    with pytest.raises(UnknownQualityError, match="fastest, fast, normal, high") as caught:
         mesh_detail("ultra")
     assert isinstance(caught.value, IrisError)

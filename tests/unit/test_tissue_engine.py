@@ -9,9 +9,9 @@ import numpy.typing as npt
 import pytest
 
 from iris3d.anatomy import LabelTable
+from iris3d.contracts import Quality
 from iris3d.phantom import Phantom, make_phantom
 from iris3d.phantom.build import TABLE_HU
-from iris3d.segment import Quality
 from iris3d.segment.tissue import TissueEngine, tissue_table
 from iris3d.volume import CTVolume
 

@@ -7,9 +7,12 @@ from pathlib import Path
 
 import pytest
 from tests.support.tiny_totalseg import build_tiny_weights
+from typer.testing import CliRunner
 
+from iris3d.cli.app import build_app
+from iris3d.contracts import EngineName, Quality
 from iris3d.phantom import Phantom
-from iris3d.segment import AutoEngine, Quality, SegmentationError, get_engine
+from iris3d.segment import AutoEngine, SegmentationError, engine_name, get_engine
 from iris3d.segment.tissue import TissueEngine
 
 
@@ -30,6 +33,28 @@ def test_names_give_engines() -> None:
         get_engine("magic")
     with pytest.raises(SegmentationError, match="is for the import engine"):
         get_engine("tissue", segmentation=Path("seg.nii.gz"))
+
+
+def test_a_segmentation_of_ones_own_means_import_unless_another_engine_is_named() -> None:
+    assert engine_name("auto", segmentation=True) is EngineName.IMPORT
+    assert engine_name("import", segmentation=True) is EngineName.IMPORT
+    assert engine_name("auto") is EngineName.AUTO
+    for other in ("tissue", "totalsegmentator"):
+        with pytest.raises(SegmentationError, match=f"the '{other}' engine makes its own"):
+            engine_name(other, segmentation=True)
+    with pytest.raises(SegmentationError, match="needs the segmentation"):
+        engine_name("import")
+
+
+@pytest.mark.parametrize("command", ["segment", "process"])
+def test_both_commands_treat_segmentation_alike(command: str, tmp_path: Path) -> None:
+    """``iris segment`` and ``iris process`` refuse a named engine beside --segmentation, before
+    reading anything (the files need not exist)."""
+    args = [command, str(tmp_path / "ct.nii.gz"), "-o", str(tmp_path / "out.nii.gz"),
+            "--segmentation", str(tmp_path / "seg.nii.gz"), "--engine", "tissue"]
+    result = CliRunner().invoke(build_app(), args)
+    assert result.exit_code == 2
+    assert "--segmentation is for the import engine" in result.output
 
 
 def test_auto_without_weights_runs_tissue_and_says_why(

@@ -11,7 +11,7 @@ from tests.support.tiny_totalseg import build_tiny_weights, zip_weights
 from typer.testing import CliRunner
 
 from iris3d.cli.app import build_app
-from iris3d.segment.base import Quality
+from iris3d.contracts import Quality
 from iris3d.segment.totalseg import install as install_module
 
 

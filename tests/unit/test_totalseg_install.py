@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from tests.support.tiny_totalseg import build_tiny_weights, zip_weights
 
-from iris3d.segment.base import Quality
+from iris3d.contracts import Quality
 from iris3d.segment.totalseg import install as install_module
 from iris3d.segment.totalseg.install import ModelInstallError, download, install_from
 from iris3d.segment.totalseg.weights import installed_qualities, model_spec

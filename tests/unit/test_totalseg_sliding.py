@@ -7,7 +7,7 @@ import pytest
 import torch
 from tests.support.tiny_totalseg import build_tiny_weights
 
-from iris3d.segment.base import Quality
+from iris3d.contracts import Quality
 from iris3d.segment.totalseg.options import InferenceOptions
 from iris3d.segment.totalseg.predictor import LoadedModel, load_model
 from iris3d.segment.totalseg.sliding import autocast_dtype, predict_labels

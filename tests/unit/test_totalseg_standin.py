@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from iris3d.contracts import Quality
 from iris3d.phantom import make_phantom
-from iris3d.segment.base import Quality
 from iris3d.segment.totalseg import TotalSegmentatorEngine
 from iris3d.segment.totalseg.install import install_from
 from iris3d.segment.totalseg.predictor import PredictorCache

@@ -9,7 +9,8 @@ import pytest
 from tests.support.tiny_totalseg import build_tiny_weights
 
 from iris3d.anatomy import total_table
-from iris3d.segment.base import Quality, SegmentationError
+from iris3d.contracts import Quality
+from iris3d.segment.base import SegmentationError
 from iris3d.segment.totalseg import installed_qualities, is_installed, model_spec, weights_dir
 from iris3d.segment.totalseg.config import totalseg_home
 from iris3d.segment.totalseg.weights import WeightsMissingError, quality_status

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { engineForecast, offeredEngines, type EngineInfo } from "../src/pages/engines";
 
-const engine = (name: string, available: boolean, qualities: string[]): EngineInfo =>
+const engine = (name: EngineInfo["name"], available: boolean, qualities: EngineInfo["qualities"]): EngineInfo =>
   ({ name, label: name, available, qualities, finds: `${name} things` });
 const without = [engine("auto", true, ["fast"]), engine("totalsegmentator", false, []),
   engine("tissue", true, ["fast", "normal"]), engine("import", true, ["fast"])];

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -97,3 +97,12 @@ class InviteCreate(BaseModel):
 class InviteCreated(BaseModel):
     code: str = Field(description="Shown once; the new user sends it as `invite`.")
     expires_at: datetime
+
+
+class SignInProvider(BaseModel):
+    """A way to sign in besides e-mail and password: the web app shows "Sign in with <name>"."""
+
+    kind: Literal["oidc"] = "oidc"
+    name: str = Field(description="The identity provider's name, as the button shows it.")
+    login_url: str = Field(description="Where the browser goes to sign in (a redirect).")
+    link_url: str = Field(description="The same, for a signed-in user linking their account.")

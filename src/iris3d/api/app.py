@@ -17,22 +17,28 @@ from iris3d.api.errors import install_error_handlers
 from iris3d.api.hardening import SecurityHeaders
 from iris3d.api.maintenance import run_maintenance
 from iris3d.api.metrics import RequestTimer
+from iris3d.api.pacs_autosend import run_auto_send
 from iris3d.api.routes import (
     account,
     admin,
     auth,
     comparisons,
+    dicomweb,
     engines,
     events,
     files,
     health,
     jobs,
     limits,
+    oidc,
+    pacs,
+    receiving,
     studies,
     uploads,
 )
 from iris3d.api.services import open_services
 from iris3d.api.web import WebApp, web_app_dir
+from iris3d.receiver.service import run_router
 from iris3d.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -46,13 +52,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = await anyio.to_thread.run_sync(open_services, settings)
         app.state.services = services
-        maintenance = asyncio.create_task(run_maintenance(services))
+        background = [
+            asyncio.create_task(run_maintenance(services)),
+            asyncio.create_task(run_router(services)),
+            asyncio.create_task(run_auto_send(services)),
+        ]
         try:
             yield
         finally:
-            maintenance.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await maintenance
+            for task in background:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             services.close()
 
     docs = settings.api_docs if settings.api_docs is not None else settings.env == "development"
@@ -65,10 +76,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    for module in (auth, account, admin, studies, uploads, jobs, comparisons, files, events,
-                   engines, limits):
+    oidc.redact_callback_queries()
+    for module in (auth, oidc, account, admin, studies, uploads, jobs, comparisons, files,
+                   events, engines, limits, pacs, receiving):
         app.include_router(module.router, prefix="/api")
     app.include_router(health.router)
+    app.include_router(dicomweb.router)
     app.add_middleware(RequestTimer)
     app.add_middleware(SecurityHeaders, settings=settings)
     web_dir = web_app_dir(settings.web_dir)

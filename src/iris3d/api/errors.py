@@ -8,8 +8,6 @@ app and ``iris remote`` read every refusal the same way.
 
 from __future__ import annotations
 
-import logging
-
 from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
 
@@ -17,11 +15,16 @@ from iris3d.api.security import BadLinkError
 from iris3d.errors import IrisError
 from iris3d.ingest.errors import IngestError, TooLargeError
 from iris3d.labelio import LabelFileError
+from iris3d.pacs.errors import (
+    PacsError,
+    PacsNotFoundError,
+    PacsSourceGoneError,
+    PacsTimeoutError,
+    PacsTooLargeError,
+)
 from iris3d.scrub import scrub
 from iris3d.store.blobs import BlobNotFoundError
 from iris3d.store.users import EmailTakenError, InviteInvalidError
-
-log = logging.getLogger(__name__)
 
 # The nearest class in an error's MRO decides; an IrisError not listed is a bad request.
 STATUS_FOR: dict[type[IrisError], int] = {
@@ -33,6 +36,12 @@ STATUS_FOR: dict[type[IrisError], int] = {
     BadLinkError: status.HTTP_404_NOT_FOUND,
     BlobNotFoundError: status.HTTP_404_NOT_FOUND,
     EmailTakenError: status.HTTP_409_CONFLICT,
+    # The PACS's failures are a gateway's: Iris is fine, the server behind it is not.
+    PacsError: status.HTTP_502_BAD_GATEWAY,
+    PacsSourceGoneError: status.HTTP_409_CONFLICT,
+    PacsNotFoundError: status.HTTP_404_NOT_FOUND,
+    PacsTooLargeError: status.HTTP_413_CONTENT_TOO_LARGE,
+    PacsTimeoutError: status.HTTP_504_GATEWAY_TIMEOUT,
 }
 
 UNEXPECTED = "The server failed unexpectedly; its log has details."

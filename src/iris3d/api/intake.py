@@ -11,6 +11,7 @@ import zipfile
 from pathlib import Path
 
 from iris3d.api.upload_stream import ReceivedFile
+from iris3d.contracts import keys
 from iris3d.errors import IrisError
 from iris3d.ingest.errors import NoImagesError
 from iris3d.ingest.inspection import Inspection, inspect_upload
@@ -74,7 +75,7 @@ def store_study(
     packed = _packed(source)
     study_id = new_id()
     stored_name = "study.zip" if packed.suffix == ".zip" else packed.name
-    info = blobs.put_file(f"studies/{study_id}/source/{stored_name}", packed, move=True)
+    info = blobs.put_file(keys.source_key(study_id, stored_name), packed, move=True)
     try:
         with db.session() as session:
             return studies.add_study(
@@ -91,7 +92,7 @@ def store_study(
                 spacing_mm=inspection.spacing_mm,
             )
     except BaseException:
-        blobs.delete_prefix(f"studies/{study_id}")
+        blobs.delete_prefix(keys.study_prefix(study_id))
         raise
 
 

@@ -10,6 +10,7 @@ from datetime import timedelta
 import anyio
 
 from iris3d.api.services import Services
+from iris3d.contracts import JobState
 from iris3d.jobs.reaper import reap_abandoned
 from iris3d.store import queue, studies, users
 from iris3d.store.models import utcnow
@@ -20,7 +21,7 @@ log = logging.getLogger(__name__)
 def sweep(services: Services) -> None:
     requeued = reap_abandoned(services.db, services.settings)
     for job_id, state in requeued.items():
-        if state == "queued":
+        if state == JobState.QUEUED:
             services.executor.submit(job_id)
     resend_lost_messages(services)
     now = utcnow()

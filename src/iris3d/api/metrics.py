@@ -12,6 +12,7 @@ from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily, Met
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from iris3d.contracts import JobState
 from iris3d.settings import Settings
 from iris3d.store import counters, queue
 from iris3d.store import jobs as job_rows
@@ -35,7 +36,7 @@ class DatabaseCollector(Collector):
             jobs.add_metric([state], count)
         yield jobs
         yield GaugeMetricFamily(
-            "iris_queue_depth", "Jobs waiting for a worker.", value=by_state.get("queued", 0)
+            "iris_queue_depth", "Jobs waiting for a worker.", value=by_state[JobState.QUEUED]
         )
         yield GaugeMetricFamily("iris_workers", "Workers that beat recently.", value=workers)
         yield _stage_histogram(stage_rows)

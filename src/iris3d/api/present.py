@@ -10,44 +10,44 @@ from iris3d.api.schemas import (
     ArtifactPublic,
     ComparisonPublic,
     ComparisonSide,
-    EngineChoice,
     JobPublic,
-    JobStage,
     SeriesPublic,
     StudyPublic,
 )
+from iris3d.contracts import ArtifactName, EngineName, JobKind, JobStage, JobState, Quality, Stage
 from iris3d.jobs.eta import EtaCalculator
-from iris3d.segment.base import Quality
 from iris3d.store import jobs as job_rows
-from iris3d.store.models import Job, JobKind, JobState, Study
+from iris3d.store.models import Job, Study
+
+_STAGES = frozenset(Stage)  # timings of any other name (none are written) are not shown
 
 
-def artifact_url(job_id: str, name: str) -> str:
+def artifact_url(job_id: str, name: ArtifactName) -> str:
     return f"/api/jobs/{job_id}/artifacts/{name}"
 
 
 def job_stage(job: Job) -> JobStage:
-    if job.state == JobState.RUNNING.value:
-        return JobStage(job.stage) if job.stage else JobStage.INGEST
+    if job.state == JobState.RUNNING:
+        return JobStage(job.stage or Stage.INGEST)
     return JobStage(job.state)
 
 
 def job_public(session: Session, job: Job, eta: EtaCalculator) -> JobPublic:
-    done = job.state == JobState.DONE.value
+    done = job.state == JobState.DONE
     artifacts: dict[str, Any] = job.artifacts if done else {}
-    study_kind = job.kind == JobKind.STUDY.value
+    study_kind = job.kind == JobKind.STUDY
     return JobPublic(
         id=job.id,
-        kind=JobKind(job.kind),
+        kind=job.kind,
         study_id=job.study_id,
-        state=JobState(job.state),
+        state=job.state,
         stage=job_stage(job),
         percent=round(100.0 * job.progress, 1),
         message=job.message,
         queue_position=job_rows.queue_position(session, job),
         eta_seconds=_rounded(eta.eta_seconds(job)),
         quality=Quality(job.quality) if study_kind else None,
-        engine=EngineChoice(job.engine) if study_kind else None,
+        engine=EngineName(job.engine) if study_kind else None,
         engine_used=job.engine_used,
         engine_reason=job.engine_reason,
         error=job.error,
@@ -60,17 +60,19 @@ def job_public(session: Session, job: Job, eta: EtaCalculator) -> JobPublic:
         started_at=job.started_at,
         finished_at=job.finished_at,
         duration_s=job.duration_s,
-        timings_s={str(k): float(v) for k, v in (job.timings or {}).items()},
-        artifacts=[
-            ArtifactPublic(
-                name=name,
-                filename=str(record["filename"]),
-                size=int(record["size"]),
-                media_type=str(record["media_type"]),
-                url=artifact_url(job.id, name),
-            )
-            for name, record in sorted(artifacts.items())
-        ],
+        timings_s={Stage(k): float(v) for k, v in (job.timings or {}).items() if k in _STAGES},
+        artifacts=[_artifact(job.id, ArtifactName(name), record)
+                   for name, record in sorted(artifacts.items())],
+    )
+
+
+def _artifact(job_id: str, name: ArtifactName, record: dict[str, Any]) -> ArtifactPublic:
+    return ArtifactPublic(
+        name=name,
+        filename=str(record["filename"]),
+        size=int(record["size"]),
+        media_type=str(record["media_type"]),
+        url=artifact_url(job_id, name),
     )
 
 
@@ -79,8 +81,8 @@ def study_public(
 ) -> StudyPublic:
     has_thumbnail = (
         latest is not None
-        and latest.state == JobState.DONE.value
-        and "thumbnail" in latest.artifacts
+        and latest.state == JobState.DONE
+        and ArtifactName.THUMBNAIL in latest.artifacts
     )
     return StudyPublic(
         id=study.id,
@@ -115,7 +117,7 @@ def comparison_public(
             study_id=study_id,
             study_name=study_names.get(study_id, ""),
             job_id=job_id,
-            glb_url=artifact_url(job_id, "glb"),
+            glb_url=artifact_url(job_id, ArtifactName.GLB),
         )
 
     return ComparisonPublic(

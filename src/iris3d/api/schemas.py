@@ -3,48 +3,23 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from iris3d.segment.base import Quality
-from iris3d.store.models import JobKind, JobState
-
-
-class EngineChoice(StrEnum):
-    AUTO = "auto"
-    TOTALSEGMENTATOR = "totalsegmentator"
-    TISSUE = "tissue"
-    IMPORT = "import"
+from iris3d.contracts import ArtifactName, EngineName, JobKind, JobStage, JobState, Quality, Stage
 
 
 class EngineInfo(BaseModel):
-    name: str = Field(description="What POST /api/jobs takes as ``engine``.")
+    name: EngineName = Field(description="What POST /api/jobs takes as ``engine``.")
     label: str
     available: bool = Field(description="Whether this server can run it now.")
-    qualities: list[str] = Field(description="The quality levels it can run at.")
+    qualities: list[Quality] = Field(description="The quality levels it can run at.")
     finds: str = Field(description="What it segments, in plain words.")
 
 
 class EnginesPublic(BaseModel):
     items: list[EngineInfo]
-
-
-class JobStage(StrEnum):
-    """Where a job is: waiting, one of the pipeline's stages, or finished."""
-
-    QUEUED = "queued"
-    INGEST = "ingest"
-    SEGMENT = "segment"
-    MESH = "mesh"
-    EXPORT = "export"
-    STATS = "stats"
-    REGISTER = "register"
-    COMPARE = "compare"
-    DONE = "done"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
 
 
 class Message(BaseModel):
@@ -79,7 +54,7 @@ class SignedIn(BaseModel):
 
 
 class ArtifactPublic(BaseModel):
-    name: str
+    name: ArtifactName
     filename: str
     size: int
     media_type: str
@@ -89,7 +64,7 @@ class ArtifactPublic(BaseModel):
 class JobCreate(BaseModel):
     study_id: str
     quality: Quality = Quality.FAST
-    engine: EngineChoice = EngineChoice.AUTO
+    engine: EngineName = EngineName.AUTO
     series_uid: str | None = Field(default=None, description="DICOM series; default: largest CT.")
 
 
@@ -104,7 +79,7 @@ class JobPublic(BaseModel):
     queue_position: int | None = Field(description="Jobs to be claimed before this one.")
     eta_seconds: float | None = Field(description="Time to finish, from past jobs.")
     quality: Quality | None = Field(description="None for comparisons.")
-    engine: EngineChoice | None = Field(description="None for comparisons.")
+    engine: EngineName | None = Field(description="None for comparisons.")
     engine_used: str | None
     engine_reason: str | None
     error: str | None
@@ -117,7 +92,7 @@ class JobPublic(BaseModel):
     started_at: datetime | None
     finished_at: datetime | None
     duration_s: float | None
-    timings_s: dict[str, float]
+    timings_s: dict[Stage, float] = Field(description="Seconds each stage took.")
     artifacts: list[ArtifactPublic]
 
 

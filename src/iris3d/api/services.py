@@ -9,6 +9,7 @@ from pathlib import Path
 
 from iris3d.api.clients import ClientResolver
 from iris3d.api.metrics import Metrics
+from iris3d.api.oidc import OidcClient
 from iris3d.api.ratelimit import Limiters
 from iris3d.api.security import LinkKeys, Passwords
 from iris3d.jobs.eta import QueueFacts
@@ -33,6 +34,7 @@ class Services:
     upload_dir: Path
     ingest_slots: threading.BoundedSemaphore
     eta: QueueFacts
+    oidc: OidcClient | None = None  # sign-in with the institution, when configured
     upload_locks: dict[str, asyncio.Lock] = field(default_factory=dict)
     open_streams: dict[str, int] = field(default_factory=dict)  # per user; event loop only
 
@@ -69,4 +71,5 @@ def open_services(settings: Settings) -> Services:
         ingest_slots=threading.BoundedSemaphore(settings.ingest_concurrency),
         # As fresh as the event streams: one read per poll at most.
         eta=QueueFacts(settings.worker_stale_s, max_age_s=settings.sse_poll_s),
+        oidc=OidcClient(settings) if settings.oidc_issuer else None,
     )

@@ -16,17 +16,11 @@ from fastapi import HTTPException, Request, status
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
+from iris3d.contracts.formats import upload_suffix
 from iris3d.ingest.errors import TooLargeError
 
-# Extensions that say what a single uploaded file is; anything else is sniffed from its bytes.
-KNOWN_SUFFIXES = (".nii.gz", ".nii", ".nrrd", ".mha", ".zip", ".dcm")
 _MAX_FIELD_BYTES = 4096
 _BATCH_BYTES = 1 << 20  # parsed in a worker thread a megabyte at a time
-
-
-def known_suffix(filename: str) -> str:
-    name = filename.lower()
-    return next((s for s in KNOWN_SUFFIXES if name.endswith(s)), "")
 
 
 @dataclass
@@ -93,7 +87,7 @@ class _FormWriter:
             client_name = options[b"filename"].decode("utf-8", "replace")
             index = len(self.form.files) + 1
             path = self.folder / f"part-{index:06d}"
-            self._file = ReceivedFile(path, known_suffix(client_name), client_name)
+            self._file = ReceivedFile(path, upload_suffix(client_name), client_name)
             self._handle = path.open("wb")
 
     def _part_data(self, data: bytes, start: int, end: int) -> None:

@@ -8,7 +8,8 @@ import typer
 
 # Modules under iris3d.cli that add commands; each defines ``register(app: typer.Typer)``.
 _COMMAND_MODULES: tuple[str, ...] = (
-    "info", "segment", "process", "compare", "models", "serve", "remote", "db", "backup", "openapi"
+    "info", "segment", "process", "compare", "models", "serve", "remote", "db", "backup", "openapi",
+    "pacs", "receiver",
 )
 
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
+from iris3d.contracts import EngineName
 from iris3d.errors import IrisError
 from iris3d.ingest.itk_header import Detached
 from iris3d.scrub import scrub
@@ -25,6 +27,21 @@ DataFileOption = Annotated[
         "--data-file-anywhere",
         help="Let an NRRD/MHA header read its voxels from a file outside its own folder.",
     ),
+]
+
+
+EngineOption = Annotated[
+    EngineName,
+    typer.Option(
+        "--engine", "-e",
+        help="auto: TotalSegmentator where its models are installed, else tissue; import: your "
+        "own segmentation. With --segmentation, auto becomes import; another engine is refused.",
+    ),
+]
+SegmentationOption = Annotated[
+    Path | None,
+    typer.Option("--segmentation", help="Your own label map (NIfTI), a folder of NIfTI masks, "
+                 "or a DICOM-SEG: imported instead of segmenting (--engine import)."),
 ]
 
 

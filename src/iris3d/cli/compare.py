@@ -12,6 +12,7 @@ from rich.table import Column, Table
 
 from iris3d.cli.common import console, friendly_errors
 from iris3d.cli.progress import stage_bars
+from iris3d.contracts import ArtifactName
 
 if TYPE_CHECKING:
     from iris3d.pipeline import ComparisonResult
@@ -57,7 +58,7 @@ def _summarise(result: ComparisonResult) -> None:
     assert isinstance(counts, dict)
     out.print(f"[bold]structures[/] {counts.get('both', 0)} in both, {counts.get('appeared', 0)} "
               f"appeared, {counts.get('disappeared', 0)} disappeared")
-    document = json.loads(result.files["comparison_json"].read_text(encoding="utf-8"))
+    document = json.loads(result.files[ArtifactName.COMPARISON_JSON].read_text(encoding="utf-8"))
     table = Table(Column("structure", overflow="fold", min_width=12), "status",
                   *(Column(h, justify="right", no_wrap=True)
                     for h in ("base", "later", "change", "%", "distance")),

@@ -10,8 +10,8 @@ import typer
 from rich.table import Table
 
 from iris3d.cli.common import console, friendly_errors
+from iris3d.contracts import Quality
 from iris3d.errors import IrisError
-from iris3d.segment.base import Quality
 from iris3d.segment.totalseg.config import read_config, totalseg_home, usage_stats_enabled
 from iris3d.segment.totalseg.install import (
     InstallReport,

@@ -9,10 +9,18 @@ from typing import Annotated
 
 import typer
 
-from iris3d.cli.common import DataFileOption, console, detached_policy, friendly_errors
+from iris3d.cli.common import (
+    DataFileOption,
+    EngineOption,
+    SegmentationOption,
+    console,
+    detached_policy,
+    friendly_errors,
+)
 from iris3d.cli.progress import stage_bars
+from iris3d.contracts import EngineName, Quality
 from iris3d.pipeline import ProcessOptions, StudyResult, process_study
-from iris3d.segment.base import Quality
+from iris3d.segment import engine_name
 
 
 def register(app: typer.Typer) -> None:
@@ -25,10 +33,6 @@ QualityOption = Annotated[
     typer.Option("--quality", "-q", help="fast: 3 mm model, lighter meshes; normal: 1.5 mm model; "
                  "high: 1.5 mm model, finest meshes; fastest: 6 mm preview."),
 ]
-EngineOption = Annotated[
-    str,
-    typer.Option("--engine", "-e", help="auto, totalsegmentator, tissue or import."),
-]
 OverwriteOption = Annotated[
     bool, typer.Option("--overwrite", help="Replace OUTDIR if it exists.")
 ]
@@ -39,12 +43,8 @@ def process(
     source: Annotated[Path, typer.Argument(help="A NIfTI/NRRD/MHA file, DICOM folder or .zip.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Folder for the results.")],
     quality: QualityOption = Quality.FAST,
-    engine: EngineOption = "auto",
-    segmentation: Annotated[
-        Path | None,
-        typer.Option("--segmentation", help="Your own label map, mask folder or DICOM-SEG "
-                     "(implies --engine import)."),
-    ] = None,
+    engine: EngineOption = EngineName.AUTO,
+    segmentation: SegmentationOption = None,
     series: Annotated[str | None, typer.Option("--series", help="DICOM series UID.")] = None,
     allow_non_ct: Annotated[bool, typer.Option("--allow-non-ct")] = False,
     overwrite: OverwriteOption = False,
@@ -53,7 +53,7 @@ def process(
     """Segment a CT study, mesh every structure, export GLB/OBJ/STL/NIfTI and statistics."""
     options = ProcessOptions(
         quality=quality,
-        engine="import" if segmentation is not None else engine,
+        engine=engine_name(engine, segmentation=segmentation is not None),
         segmentation=segmentation,
         series_uid=series,
         allow_non_ct=allow_non_ct,
@@ -68,7 +68,7 @@ def process(
 @friendly_errors
 def demo(
     output: Annotated[Path, typer.Argument(help="Folder for the results.")] = Path("iris-demo"),
-    engine: EngineOption = "import",
+    engine: EngineOption = EngineName.IMPORT,
     overwrite: OverwriteOption = True,
 ) -> None:
     """Build a phantom CT (with known anatomy) and run the whole pipeline on it.
@@ -86,7 +86,7 @@ def demo(
         options = ProcessOptions(
             quality=Quality.FAST,
             engine=engine,
-            segmentation=labels_path if engine == "import" else None,
+            segmentation=labels_path if engine is EngineName.IMPORT else None,
         )
         console().print(f"Phantom CT {phantom.ct.shape} at 2.5 mm, {len(phantom.truth)} structures")
         with stage_bars() as progress:

@@ -7,7 +7,8 @@ from contextlib import contextmanager
 
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
-from iris3d.pipeline import ProgressSink, Stage
+from iris3d.contracts import Stage
+from iris3d.pipeline import ProgressSink
 
 
 @contextmanager

@@ -18,9 +18,12 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
-from iris3d.cli.common import console, friendly_errors
+from iris3d.cli.common import EngineOption, console, friendly_errors
 from iris3d.cli.remote_client import Login, RemoteClient, RemoteError, as_single_file
+from iris3d.contracts import ArtifactName, EngineName, JobStage, JobState, Quality
+from iris3d.contracts.formats import NIFTI_SUFFIXES
 from iris3d.scrub import scrub
+from iris3d.segment import engine_name
 from iris3d.settings import get_settings
 
 remote_app = typer.Typer(help="Use an Iris server: upload, follow, download.", no_args_is_help=True)
@@ -86,8 +89,8 @@ def upload(
     path: Annotated[Path, typer.Argument(exists=True, help="NIfTI/NRRD/MHA, DICOM zip or folder.")],
     *,
     name: Annotated[str | None, typer.Option(help="The study's name.")] = None,
-    quality: Annotated[str, typer.Option(help="fastest, fast, normal or high.")] = "fast",
-    engine: Annotated[str, typer.Option(help="auto, totalsegmentator, tissue, import.")] = "auto",
+    quality: Annotated[Quality, typer.Option(help="The model's resolution.")] = Quality.FAST,
+    engine: EngineOption = EngineName.AUTO,
     segmentation: Annotated[
         Path | None,
         typer.Option(exists=True, dir_okay=False, help="Your label map (NIfTI): engine import."),
@@ -120,17 +123,11 @@ def upload(
         client.close()
 
 
-def _engine_for(engine: str, segmentation: Path | None) -> str:
-    """The engine a job runs: ``import`` with a segmentation; refused before any upload."""
-    if segmentation is None:
-        if engine == "import":
-            raise RemoteError("engine import needs your label map: add --segmentation FILE")
-        return engine
-    if not segmentation.name.endswith((".nii", ".nii.gz")):
+def _engine_for(engine: EngineName, segmentation: Path | None) -> EngineName:
+    """The engine a job runs (see :func:`engine_name`); refused before any upload."""
+    if segmentation is not None and not segmentation.name.lower().endswith(NIFTI_SUFFIXES):
         raise RemoteError(f"{segmentation.name}: send a NIfTI label map (.nii or .nii.gz)")
-    if engine not in ("auto", "import"):
-        raise RemoteError(f"--segmentation runs engine import, not {engine}: leave --engine out")
-    return "import"
+    return engine_name(engine, segmentation=segmentation is not None)
 
 
 def _attach_segmentation(client: RemoteClient, study_id: str, segmentation: Path) -> None:
@@ -166,7 +163,7 @@ def compare(
 
 def _follow(client: RemoteClient, job_id: str) -> None:
     with Progress(console=console()) as bar:
-        task = bar.add_task("queued", total=100)
+        task = bar.add_task(JobStage.QUEUED.value, total=100)
         final: dict[str, Any] = {}
         for status in client.events(job_id):
             bar.update(
@@ -176,7 +173,7 @@ def _follow(client: RemoteClient, job_id: str) -> None:
                 description=escape(scrub(f"{status['stage']}: {status['message']}", limit=60)),
             )
             final = status
-    if final.get("state") != "done":
+    if final.get("state") != JobState.DONE:
         raise RemoteError(f"job {job_id} {final.get('state')}: {final.get('error') or ''}")
     console().print(f"done in {final.get('duration_s') or 0:.1f} s with {final.get('engine_used')}")
 
@@ -212,7 +209,7 @@ def download(
     job_id: Annotated[str, typer.Argument(help="A finished job.")],
     out: Annotated[Path, typer.Option(help="Folder for the files.")] = Path(),
     artifact: Annotated[
-        list[str] | None, typer.Option(help="Only these (glb, meshes_zip, ...); repeatable.")
+        list[ArtifactName] | None, typer.Option(help="Only these; repeatable.")
     ] = None,
     server: ServerOption = None,
 ) -> None:
@@ -220,7 +217,7 @@ def download(
     client = _client(server)
     try:
         job = client.get(f"/api/jobs/{job_id}")
-        if job["state"] != "done":
+        if job["state"] != JobState.DONE:
             raise RemoteError(f"job {job_id} is {job['state']}, not done")
         wanted = [a for a in job["artifacts"] if not artifact or a["name"] in artifact]
         out.mkdir(parents=True, exist_ok=True)

@@ -3,6 +3,10 @@
 Writes ``OUT`` (NIfTI, names in its header the way TotalSegmentator's ``--ml`` output carries
 them) and the sidecar ``OUT`` with ``.json`` (id, name, group, colour, plus how it was made).
 Several inputs share one engine, so a model loaded for the first serves the rest.
+
+As TotalSegmentator does, the label map is written in the input's own voxel order and affine, so
+its array lines up index for index with the user's file (a DICOM series: columns, rows, slices
+as stored); ``iris process`` keeps Iris's RAS+ order.
 """
 
 from __future__ import annotations
@@ -13,12 +17,15 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from iris3d.cli.common import console, friendly_errors
+from iris3d.cli.common import EngineOption, SegmentationOption, console, friendly_errors
+from iris3d.contracts import EngineName, Quality
+from iris3d.contracts.formats import NIFTI_SUFFIXES, VOLUME_SUFFIXES, strip_suffix
 from iris3d.errors import IrisError
+from iris3d.geometry import reorient_to
 from iris3d.ingest import load_study
 from iris3d.labelio import write_label_map
-from iris3d.segment import ENGINE_NAMES, Engine, Quality, get_engine
-from iris3d.volume import CTVolume
+from iris3d.segment import Engine, get_engine
+from iris3d.volume import CTVolume, LabelMap
 
 
 def register(app: typer.Typer) -> None:
@@ -29,10 +36,10 @@ def output_paths(inputs: list[Path], output: Path) -> list[Path]:
     """One input: ``output`` is the file. Several: ``output`` is a folder, where each input
     gets ``<name>_seg.nii.gz``."""
     if len(inputs) == 1 and not output.is_dir():
-        if not output.name.endswith((".nii.gz", ".nii")):
+        if not output.name.endswith(NIFTI_SUFFIXES):
             raise IrisError(f"{output}: the label map is written as NIfTI; end it in .nii.gz")
         return [output]
-    if output.name.endswith((".nii.gz", ".nii")):
+    if output.name.endswith(NIFTI_SUFFIXES):
         raise IrisError(
             f"{len(inputs)} inputs: give -o a folder, where each gets <name>_seg.nii.gz"
         )
@@ -43,11 +50,7 @@ def output_paths(inputs: list[Path], output: Path) -> list[Path]:
 
 
 def _stem(path: Path) -> str:
-    name = path.resolve().name
-    for suffix in (".nii.gz", ".nii", ".nrrd", ".mha", ".mhd", ".zip"):
-        if name.lower().endswith(suffix):
-            return name[: -len(suffix)]
-    return name
+    return strip_suffix(path.resolve().name, (*VOLUME_SUFFIXES, ".zip"))
 
 
 @friendly_errors
@@ -61,15 +64,9 @@ def segment(
                      help="The label map (.nii.gz); a folder for several inputs."),
     ],
     *,
-    engine: Annotated[
-        str, typer.Option("--engine", help=f"One of: {', '.join(ENGINE_NAMES)}.")
-    ] = "auto",
+    engine: EngineOption = EngineName.AUTO,
     quality: Annotated[Quality, typer.Option("--quality", help="Model resolution.")] = Quality.FAST,
-    segmentation: Annotated[
-        Path | None,
-        typer.Option("--segmentation", help="For --engine import: a NIfTI label map, a folder "
-                     "of NIfTI masks, or a DICOM-SEG."),
-    ] = None,
+    segmentation: SegmentationOption = None,
     table: Annotated[
         Path | None,
         typer.Option("--table", help="For --engine import: label names (.json, .csv id,name, "
@@ -86,13 +83,19 @@ def segment(
     ] = False,
 ) -> None:
     """Segment CT studies and write each label map with its label table."""
-    if segmentation is not None and engine == "auto":
-        engine = "import"
     targets = output_paths(inputs, output)
     chosen = get_engine(engine, segmentation=segmentation, table=table, device=device)
     for study, target in zip(inputs, targets, strict=True):
         volume = load_study(study, series_uid=series, allow_non_ct=allow_non_ct)
         _segment_one(chosen, study, volume, target, quality)
+
+
+def in_input_order(labels: LabelMap, volume: CTVolume) -> LabelMap:
+    """``labels`` (on ``volume``'s RAS+ grid) in the voxel order and affine of the input file."""
+    if volume.native_affine is None:
+        return labels
+    array = reorient_to(labels.array, labels.affine, volume.native_affine)
+    return LabelMap(array=array, affine=volume.native_affine, table=labels.table)
 
 
 def _segment_one(
@@ -115,13 +118,14 @@ def _segment_one(
 
         result = engine.segment(volume, quality, report)
         bars.update(task, completed=100, description="writing")
-        nifti, sidecar = write_label_map(result.labels, target, about=result.describe())
+        nifti, sidecar = write_label_map(in_input_order(result.labels, volume), target,
+                                         about=result.describe())
         bars.update(task, description="done")
     present = result.labels.present_ids()
     out.print(f"[bold]{result.engine}[/] {result.engine_version} on {result.device}: "
               f"{len(present)} structures in {result.timings_s.get('total', 0.0):.1f} s")
     if result.reason:
         out.print(f"  {result.reason}")
-    if result.engine == "tissue" and result.reason:  # auto fell back: say how to do better
+    if result.engine == EngineName.TISSUE and result.reason:  # auto fell back: say how to do better
         out.print("  install TotalSegmentator's models with `iris models install`")
     out.print(f"  wrote {nifti} and {sidecar.name}")

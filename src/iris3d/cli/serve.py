@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import signal
 import threading
 from types import FrameType
@@ -32,6 +31,7 @@ def serve(
     """Serve the API (and the web app) with job workers; SQLite and local files by default."""
     import uvicorn
 
+    from iris3d.cli.receiver import start_receiver, stop_receiver
     from iris3d.jobs.supervisor import WorkerSupervisor
     from iris3d.store.database import database_url, open_database
     from iris3d.store.migrate import upgrade
@@ -43,6 +43,7 @@ def serve(
     count = settings.workers if workers is None else workers
     supervisor = WorkerSupervisor(count)
     supervisor.start()
+    receiver = start_receiver(settings)
     console().print(f"Iris on http://{host}:{port} with {count} worker process(es)")
     try:
         uvicorn.run(
@@ -59,6 +60,7 @@ def serve(
         )
     finally:
         supervisor.stop()
+        stop_receiver(receiver)
 
 
 @friendly_errors
@@ -72,10 +74,9 @@ def worker(
     With IRIS_QUEUE_URL set (redis:// or amqp://) this is a Celery worker on the queues in
     IRIS_WORKER_QUEUES (default all)."""
     from iris3d.jobs.celery_executor import is_celery_url
-    from iris3d.jobs.worker import run_worker
+    from iris3d.jobs.worker import configure_worker_logging, run_worker
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(process)d %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    configure_worker_logging()
     settings = get_settings()
     if is_celery_url(settings.queue_url):
         from iris3d.jobs.celery_worker import run_celery_worker

@@ -21,16 +21,17 @@ from iris3d.compare.distance import (
 from iris3d.compare.measure import StructureMeasure, common_names, measure_structures
 from iris3d.compare.register import Metric, Registration, register_studies
 from iris3d.compare.table import StructureChange, change_table
+from iris3d.contracts import Stage
 from iris3d.export import AnnotatedMesh
 from iris3d.geometry import transform_points
 from iris3d.mesh import FAST, MeshDetail, StructureMesh, build_meshes
 from iris3d.volume import CTVolume, LabelMap
 
-Phase = Callable[[str, float, str], None]
-"""Told (phase, fraction, message) as work goes on; phase is "register" or "compare"."""
+Phase = Callable[[Stage, float, str], None]
+"""Told (stage, fraction, message) as work goes on; the stage is REGISTER or COMPARE."""
 
 
-def _quiet(phase: str, fraction: float, message: str) -> None:
+def _quiet(phase: Stage, fraction: float, message: str) -> None:
     """A :data:`Phase` that drops everything."""
 
 
@@ -46,7 +47,7 @@ class Comparison:
     alignment: Alignment
     changes: list[StructureChange]
     meshes: list[AnnotatedMesh]
-    timings_s: dict[str, float] = field(default_factory=dict)
+    timings_s: dict[Stage, float] = field(default_factory=dict)
 
     def summary(self, top: int = 5) -> dict[str, object]:
         statuses = [c.status for c in self.changes]
@@ -80,25 +81,25 @@ def compare_volumes(
     Each study's labels must lie on its own CT's grid. ``detail`` is the follow-up meshes'
     level (the pipeline's default, ``fast``, unless told otherwise).
     """
-    timings: dict[str, float] = {}
+    timings: dict[Stage, float] = {}
     started = time.perf_counter()
     base = measure_structures(base_ct, base_labels)
     follow = measure_structures(follow_ct, follow_labels)
     common_names(base, follow)
-    phase("register", 0.05, f"aligning on {len(set(base) & set(follow))} shared structures")
+    phase(Stage.REGISTER, 0.05, f"aligning on {len(set(base) & set(follow))} shared structures")
     registration = register_studies(base_ct, base, follow_ct, follow, affine=affine,
                                     metric=metric)
-    phase("register", 0.8, "checking the alignment")
+    phase(Stage.REGISTER, 0.8, "checking the alignment")
     alignment = assess_alignment(base_labels, base, follow_labels, follow, registration.matrix)
-    phase("register", 1.0, alignment.message)
-    timings["register"] = time.perf_counter() - started
+    phase(Stage.REGISTER, 1.0, alignment.message)
+    timings[Stage.REGISTER] = time.perf_counter() - started
 
     started = time.perf_counter()
-    phase("compare", 0.0, "building the follow-up's surfaces")
+    phase(Stage.COMPARE, 0.0, "building the follow-up's surfaces")
     meshes = build_meshes(follow_labels, detail, progress=lambda done, total: phase(
-        "compare", 0.6 * done / max(total, 1), f"surfaces {done}/{total}"))
+        Stage.COMPARE, 0.6 * done / max(total, 1), f"surfaces {done}/{total}"))
     moved = [_moved(m, registration.matrix) for m in meshes]
-    phase("compare", 0.6, "measuring surface distances")
+    phase(Stage.COMPARE, 0.6, "measuring surface distances")
     distances, per_vertex, edges = _distances((base_labels, follow_labels), base, moved,
                                               registration.matrix)
     changes = change_table(base, follow, distances, alignment, registration.matrix)
@@ -106,8 +107,8 @@ def compare_volumes(
     annotated = [AnnotatedMesh(m, per_vertex.get(m.structure.name),
                                _extras(rows[m.structure.name]), edges.get(m.structure.name))
                  for m in moved if m.structure.name in rows]
-    phase("compare", 1.0, f"{len(changes)} structures compared")
-    timings["compare"] = time.perf_counter() - started
+    phase(Stage.COMPARE, 1.0, f"{len(changes)} structures compared")
+    timings[Stage.COMPARE] = time.perf_counter() - started
     return Comparison(registration, alignment, changes, annotated, timings)
 
 

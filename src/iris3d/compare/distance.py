@@ -145,16 +145,6 @@ def inside_both_scans(
     return inside
 
 
-def vertex_areas(vertices: npt.NDArray[np.floating], faces: npt.NDArray[np.integer]
-                 ) -> npt.NDArray[np.float64]:
-    """A third of the area of every triangle around each vertex (sums to the surface area)."""
-    area = _face_areas(vertices, faces)
-    f = np.asarray(faces, dtype=np.int64)
-    result: npt.NDArray[np.float64] = np.bincount(f.ravel(), weights=np.repeat(area / 3.0, 3),
-                                                  minlength=len(vertices)).astype(np.float64)
-    return result
-
-
 def surface_samples(vertices: npt.NDArray[np.floating], faces: npt.NDArray[np.integer]
                     ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """Points and area weights that average a quantity over the surface without bias: each

@@ -1,5 +1,6 @@
 """The vocabulary shared by every layer, defined once: names of qualities, engines, stages, job
-states and artifacts, the blob key layout, and the study file types.
+states and artifacts, the blob key layout, the study file types, and the folder of a job's
+results.
 
 It imports nothing of Iris, so every module may import it.
 """
@@ -10,6 +11,7 @@ from iris3d.contracts.artifacts import (
     ArtifactFile,
     ArtifactName,
     artifact_filename,
+    missing_artifacts,
 )
 from iris3d.contracts.names import (
     COMPARISON_ENGINE,
@@ -21,6 +23,7 @@ from iris3d.contracts.names import (
     Quality,
     Stage,
 )
+from iris3d.contracts.results import ResultsFolder
 
 __all__ = [
     "ARTIFACT_FILES",
@@ -34,6 +37,8 @@ __all__ = [
     "JobStage",
     "JobState",
     "Quality",
+    "ResultsFolder",
     "Stage",
     "artifact_filename",
+    "missing_artifacts",
 ]

@@ -3,6 +3,7 @@ each is stored as, and its media type."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -20,6 +21,10 @@ class ArtifactName(StrEnum):
     MANIFEST = "manifest"  # how the study was processed
     DICOM_SEG = "dicom_seg"  # DICOM Segmentation, for studies that came as DICOM
     DICOM_SR = "dicom_sr"  # TID 1500 measurement report, for studies that came as DICOM
+    # A comparison's results (its job offers only these)
+    COMPARISON_JSON = "comparison_json"  # everything: alignment, every structure's change
+    COMPARISON_CSV = "comparison_csv"  # the table of changes
+    COMPARISON_GLB = "comparison_glb"  # the follow-up's surfaces in the baseline's frame
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,9 @@ ARTIFACT_FILES: dict[ArtifactName, ArtifactFile] = {
     ArtifactName.MANIFEST: ArtifactFile("manifest.json", "application/json"),
     ArtifactName.DICOM_SEG: ArtifactFile("segmentation.dcm", "application/dicom"),
     ArtifactName.DICOM_SR: ArtifactFile("measurements.dcm", "application/dicom"),
+    ArtifactName.COMPARISON_JSON: ArtifactFile("comparison.json", "application/json"),
+    ArtifactName.COMPARISON_CSV: ArtifactFile("comparison.csv", "text/csv"),
+    ArtifactName.COMPARISON_GLB: ArtifactFile("comparison.glb", "model/gltf-binary"),
 }
 
 COMPARISON_INPUTS = (ArtifactName.CT_NIFTI, ArtifactName.LABELS_NIFTI, ArtifactName.LABELS_JSON)
@@ -50,3 +58,11 @@ compared)."""
 
 def artifact_filename(name: ArtifactName) -> str:
     return ARTIFACT_FILES[name].filename
+
+
+def missing_artifacts(
+    present: Iterable[str], required: Iterable[ArtifactName]
+) -> list[ArtifactName]:
+    """Those of ``required`` that ``present`` (names of a job's artifacts) lacks, in order."""
+    have = set(present)
+    return [name for name in required if name not in have]

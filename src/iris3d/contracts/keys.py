@@ -40,3 +40,8 @@ def comparison_prefix(job_id: str) -> str:
 def attempt_prefix(job_prefix: str, attempt: int) -> str:
     """One attempt's results under a job's prefix."""
     return f"{job_prefix}/a{attempt}"
+
+
+def result_key(attempt_prefix: str, filename: str) -> str:
+    """One result file of an attempt (``filename`` as ``ARTIFACT_FILES`` names it)."""
+    return f"{attempt_prefix}/{filename}"

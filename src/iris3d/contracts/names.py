@@ -36,7 +36,8 @@ past durations apart from the studies' when estimating times."""
 
 
 class Stage(StrEnum):
-    """A step of processing; a study runs the first five, a comparison the last two."""
+    """A step of processing: a study runs ingest to stats; a comparison ingest, register,
+    compare and export."""
 
     INGEST = "ingest"
     SEGMENT = "segment"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from iris3d.contracts.formats import VOLUME_SUFFIXES
 from iris3d.ingest.detect import StudyFormat, detect_format
 from iris3d.ingest.errors import IngestError, NotAVolumeError, UnsupportedFormatError
 from iris3d.ingest.itk_header import Detached
@@ -18,7 +19,6 @@ __all__ = [
     "Detached", "IngestError", "StudyFormat", "detect_format", "list_series", "load_study",
     "volume_file_in",
 ]
-_VOLUME_SUFFIXES = (".nii", ".nii.gz", ".nrrd", ".nhdr", ".mha", ".mhd")
 
 
 def load_study(
@@ -72,7 +72,7 @@ def volume_file_in(folder: Path) -> Path | None:
     """The one NIfTI/NRRD/MetaImage file in an unpacked zip (None: a DICOM zip)."""
     found = sorted(
         p for p in folder.rglob("*")
-        if p.is_file() and not p.is_symlink() and p.name.lower().endswith(_VOLUME_SUFFIXES)
+        if p.is_file() and not p.is_symlink() and p.name.lower().endswith(VOLUME_SUFFIXES)
     )
     if len(found) > 1:
         raise UnsupportedFormatError(

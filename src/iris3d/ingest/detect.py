@@ -5,9 +5,8 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 
+from iris3d.contracts.formats import ITK_SUFFIXES, NIFTI_SUFFIXES
 from iris3d.ingest.errors import IngestError, UnsupportedFormatError
-
-_ITK_SUFFIXES = (".nrrd", ".nhdr", ".mha", ".mhd")
 
 
 class StudyFormat(StrEnum):
@@ -24,9 +23,9 @@ def detect_format(path: Path) -> StudyFormat:
     if path.is_dir():
         return StudyFormat.DICOM_FOLDER
     name = path.name.lower()
-    if name.endswith((".nii", ".nii.gz")):
+    if name.endswith(NIFTI_SUFFIXES):
         return StudyFormat.NIFTI
-    if name.endswith(_ITK_SUFFIXES):
+    if name.endswith(ITK_SUFFIXES):
         return StudyFormat.ITK
     if name.endswith(".zip"):
         return StudyFormat.ZIP

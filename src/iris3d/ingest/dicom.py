@@ -35,6 +35,7 @@ from iris3d.ingest.dicom_scan import (
     scan_folder,
     scan_series,
 )
+from iris3d.ingest.dicom_source import dicom_source
 from iris3d.ingest.errors import (
     CorruptFileError,
     IrregularGeometryError,
@@ -80,11 +81,15 @@ def load_dicom_series(
     check_volume_shape(plan.output_shape, settings.max_voxels)
     warnings.extend(plan.warnings)
     stacked = resample(plan, _read_stack(slices))
-    array, affine = reorient_to_ras(stacked, lps_to_ras(plan.output_affine))
+    native_affine = lps_to_ras(plan.output_affine)
+    array, affine = reorient_to_ras(stacked, native_affine)
     hu = cast("npt.NDArray[np.int16] | npt.NDArray[np.float32]", np.ascontiguousarray(array))
     warnings.extend(_value_warnings(chosen, hu))
+    source, no_source = dicom_source(chosen, slices, plan)
+    warnings.extend([no_source] if no_source else [])
     return CTVolume(
-        array=hu, affine=affine, metadata=_metadata(scan, chosen, slices, plan, warnings)
+        array=hu, affine=affine, metadata=_metadata(scan, chosen, slices, plan, warnings),
+        native_affine=native_affine, dicom=source,
     )
 
 

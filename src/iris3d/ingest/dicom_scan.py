@@ -70,6 +70,10 @@ class SeriesInfo:
     kvp: float | None
     slice_thickness_mm: float | None
     notes: tuple[str, ...] = ()
+    # What a DICOM result (SEG, SR) references; empty when the images do not say.
+    study_uid: str = ""
+    frame_of_reference_uid: str = ""
+    sop_class_uid: str = ""
 
     @property
     def is_volume(self) -> bool:
@@ -86,7 +90,8 @@ class ScanResult:
 
 
 _KEYWORDS_USED_LATER = ("SeriesInstanceUID", "SeriesNumber", "SeriesDescription", "Modality",
-                        "FrameOfReferenceUID", "Manufacturer", "KVP", "SliceThickness")
+                        "FrameOfReferenceUID", "Manufacturer", "KVP", "SliceThickness",
+                        "StudyInstanceUID", "SOPClassUID")
 
 
 class _UnplaceableError(Exception):
@@ -280,6 +285,9 @@ def _series_info(uid: str, items: list[tuple[Dataset, SliceHeader]]) -> SeriesIn
         kvp=_number(first, "KVP"),
         slice_thickness_mm=_number(first, "SliceThickness"),
         notes=tuple(notes),
+        study_uid=_text(first, "StudyInstanceUID") or "",
+        frame_of_reference_uid=_text(first, "FrameOfReferenceUID") or "",
+        sop_class_uid=_text(first, "SOPClassUID") or "",
     )
 
 

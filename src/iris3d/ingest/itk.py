@@ -168,4 +168,5 @@ def _volume(path: Path, image: sitk.Image) -> CTVolume:
         slice_thickness_mm=float(np.linalg.norm(affine[:3, 2])),
         warnings=tuple(warnings),
     )
-    return CTVolume(array=array, affine=affine, metadata=metadata)  # type: ignore[arg-type]
+    return CTVolume(array=array, affine=affine, metadata=metadata,  # type: ignore[arg-type]
+                    native_affine=lps_to_ras(affine_lps))

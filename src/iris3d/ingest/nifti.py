@@ -30,4 +30,5 @@ def load_nifti(path: Path, max_voxels: int) -> CTVolume:
         slice_thickness_mm=float(np.linalg.norm(affine[:3, 2])),
         warnings=tuple(warnings),
     )
-    return CTVolume(array=array, affine=affine, metadata=metadata)  # type: ignore[arg-type]
+    return CTVolume(array=array, affine=affine, metadata=metadata,  # type: ignore[arg-type]
+                    native_affine=np.asarray(nifti.affine, dtype=np.float64))

@@ -15,11 +15,10 @@ import logging
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
-from iris3d.segment.base import Quality
+from iris3d.contracts import COMPARISON_ENGINE, EngineName, Quality
 from iris3d.settings import Settings
 from iris3d.store import queue
 from iris3d.store.database import Database, database_url, open_database
-from iris3d.store.models import COMPARISON_ENGINE
 
 if TYPE_CHECKING:
     from celery import Celery
@@ -27,13 +26,13 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 TASK_NAME = "iris.run_job"
-CPU_ENGINES = frozenset({"tissue", "import", COMPARISON_ENGINE})
 DEVICES = ("cpu", "gpu")
 
 
 def queue_name(engine: str, quality: str) -> str:
-    device = "cpu" if engine in CPU_ENGINES else "gpu"
-    return f"iris.{device}.{quality}"
+    """``engine`` and ``quality`` as a job row holds them (``compare`` for a comparison)."""
+    needs_gpu = engine != COMPARISON_ENGINE and EngineName(engine).needs_gpu
+    return f"iris.{'gpu' if needs_gpu else 'cpu'}.{quality}"
 
 
 def all_queues() -> list[str]:
@@ -68,7 +67,7 @@ def make_celery(settings: Settings) -> Celery:
         task_ignore_result=True,
         task_serializer="json",
         accept_content=["json"],
-        task_default_queue=queue_name("tissue", Quality.FAST.value),
+        task_default_queue=queue_name(EngineName.TISSUE, Quality.FAST),
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=False,
         # Redis redelivers an unacknowledged message after this; the API resends sooner.

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from iris3d.contracts import JobState
 from iris3d.jobs.celery_executor import (
     TASK_NAME,
     CeleryExecutor,
@@ -25,7 +26,7 @@ from iris3d.jobs.celery_executor import (
 )
 from iris3d.jobs.engines import EngineCache
 from iris3d.jobs.reaper import reap_abandoned
-from iris3d.jobs.runner import WorkerContext, clean_scratch, run_claimed
+from iris3d.jobs.runner import RELEASED, WorkerContext, clean_scratch, run_claimed
 from iris3d.settings import Settings, get_settings
 from iris3d.store import queue
 from iris3d.store.blobs import open_blob_store
@@ -116,13 +117,13 @@ def run_job(task: Task[Any, Any], job_id: str) -> str:
         claim = _claim_fairly(session, job_id, ctx.worker_id)
     if claim is None:
         for requeued, state in reap_abandoned(ctx.db, settings).items():
-            if state == "queued" and requeued != job_id:
+            if state == JobState.QUEUED and requeued != job_id:
                 process.executor.submit(requeued)
         with ctx.db.session() as session:
             claim = queue.claim_job(session, job_id, ctx.worker_id)
             state = queue.job_state(session, job_id)
     if claim is None:
-        if state == "running":
+        if state == JobState.RUNNING:
             # Held by a worker that may have just died: look again once it would be stale.
             raise task.retry(countdown=settings.worker_stale_s, max_retries=None)
         log.info("job %s is %s: nothing to do", job_id, state or "gone")
@@ -136,7 +137,7 @@ def run_job(task: Task[Any, Any], job_id: str) -> str:
         process.job_id = None
         _beat(process)
     log.info("job %s attempt %d: %s", claim.job_id, claim.attempt, outcome)
-    if outcome == "released":
+    if outcome == RELEASED:
         process.executor.submit(job_id)  # this worker is stopping: another takes it
     return outcome
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from iris3d.contracts import COMPARISON_INPUTS, ResultsFolder
 from iris3d.errors import IrisError
 from iris3d.pipeline import ComparisonResult, ProgressSink, compare_studies
-from iris3d.store import queue
+from iris3d.store import comparisons, queue
 from iris3d.store.blobs import BlobStore
-from iris3d.store.comparisons import REQUIRED_ARTIFACTS
 from iris3d.store.database import Database
 from iris3d.store.queue import Claim
 
@@ -35,14 +35,11 @@ def _fetch(job_id: str, which: str, db: Database, blobs: BlobStore, folder: Path
             f"The {which} study's results are no longer available (it was reprocessed or "
             "deleted); start a new comparison."
         )
-    missing = [name for name in REQUIRED_ARTIFACTS if name not in artifacts]
-    if missing:
-        raise ComparisonInputError(
-            f"The {which} study was processed by an older Iris without {', '.join(missing)}; "
-            "process it again, then compare."
-        )
+    problem = comparisons.not_comparable(artifacts)
+    if problem:
+        raise ComparisonInputError(f"The {which} study {problem}")
     folder.mkdir(parents=True, exist_ok=True)
-    for name in REQUIRED_ARTIFACTS:
-        record = artifacts[name]
-        blobs.download(str(record["key"]), folder / str(record["filename"]))
+    study = ResultsFolder(folder)
+    for name in COMPARISON_INPUTS:
+        blobs.download(str(artifacts[name]["key"]), study.file(name))
     return folder

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import threading
 
+from iris3d.contracts import EngineName
 from iris3d.segment.base import Engine
 
 
 class EngineCache:
     def __init__(self) -> None:
-        self._engines: dict[str, Engine] = {}
+        self._engines: dict[EngineName, Engine] = {}
         self._lock = threading.Lock()
 
-    def get(self, name: str) -> Engine | None:
+    def get(self, name: EngineName) -> Engine | None:
         """The engine ``name``; None for ``import``, which is made per job from its own file."""
-        if name == "import":
+        if name is EngineName.IMPORT:
             return None
         with self._lock:
             if name not in self._engines:

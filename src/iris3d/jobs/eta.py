@@ -10,9 +10,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from iris3d.contracts import JobState
 from iris3d.store import jobs as job_rows
 from iris3d.store import queue
-from iris3d.store.models import Job, JobState, utcnow
+from iris3d.store.models import Job, utcnow
 
 
 def estimate_duration(history: list[tuple[int, float]], voxels: int) -> float | None:
@@ -31,9 +32,9 @@ def estimate_duration(history: list[tuple[int, float]], voxels: int) -> float | 
 
 def remaining_seconds(job: Job, estimate: float | None, now: datetime) -> float | None:
     """Time left for one job: extrapolated from its progress once it has some."""
-    if job.state == JobState.QUEUED.value:
+    if job.state == JobState.QUEUED:
         return estimate
-    if job.state != JobState.RUNNING.value:
+    if job.state != JobState.RUNNING:
         return 0.0
     elapsed = (now - job.started_at).total_seconds() if job.started_at else 0.0
     if job.progress >= 0.1 and elapsed > 0:
@@ -60,7 +61,7 @@ class EtaCalculator:
 
     def eta_seconds(self, job: Job) -> float | None:
         own = remaining_seconds(job, self._estimate(job), self.now)
-        if job.state != JobState.QUEUED.value or own is None:
+        if job.state != JobState.QUEUED or own is None:
             return own
         if self._queue is None:
             self._queue = job_rows.queued_and_running(self.session)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from iris3d.contracts import JobState
 from iris3d.settings import Settings
 from iris3d.store import queue
 from iris3d.store.database import Database
@@ -13,7 +14,7 @@ from iris3d.store.models import utcnow
 log = logging.getLogger(__name__)
 
 
-def reap_abandoned(db: Database, settings: Settings) -> dict[str, str]:
+def reap_abandoned(db: Database, settings: Settings) -> dict[str, JobState]:
     """Requeue (or fail, past their attempts) jobs whose heartbeat is older than
     ``IRIS_WORKER_STALE_S``; returns each such job's new state."""
     now = utcnow()

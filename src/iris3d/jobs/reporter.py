@@ -7,8 +7,9 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from iris3d.contracts import Stage
 from iris3d.jobs.errors import JobCancelledError, LeaseLostError, WorkerStoppingError
-from iris3d.pipeline import Stage, overall_fraction
+from iris3d.pipeline import overall_fraction
 from iris3d.store import queue
 from iris3d.store.database import Database
 from iris3d.store.queue import Claim, Lease
@@ -49,7 +50,7 @@ class JobReporter:
         self._last_saved = now
         with self._db.session() as session:
             self._lease = queue.save_progress(
-                session, self._claim, stage.value, self._fraction(stage, fraction), message
+                session, self._claim, stage, self._fraction(stage, fraction), message
             )
         self.raise_if_stopped()
 

@@ -20,6 +20,16 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from iris3d.contracts import (
+    ARTIFACT_FILES,
+    COMPARISON_ENGINE,
+    ArtifactName,
+    EngineName,
+    JobKind,
+    JobState,
+    Quality,
+    keys,
+)
 from iris3d.errors import IrisError
 from iris3d.ingest.isolated import check_in_fresh_process
 from iris3d.jobs.comparison import run_comparison
@@ -28,26 +38,17 @@ from iris3d.jobs.errors import JobCancelledError, LeaseLostError, WorkerStopping
 from iris3d.jobs.reporter import JobReporter, heartbeat
 from iris3d.pipeline import ProcessOptions, comparison_fraction, overall_fraction, process_study
 from iris3d.scrub import scrub
-from iris3d.segment.base import Quality
 from iris3d.settings import Settings
 from iris3d.store import counters, queue
 from iris3d.store.blobs import BlobStore
-from iris3d.store.comparisons import comparison_prefix
 from iris3d.store.database import Database
-from iris3d.store.models import JobKind
 from iris3d.store.queue import Claim
 
 log = logging.getLogger(__name__)
 
 STAGE_BUCKETS = (0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1200, 3600)
-_MEDIA_TYPES = {
-    ".glb": "model/gltf-binary",
-    ".zip": "application/zip",
-    ".gz": "application/gzip",
-    ".json": "application/json",
-    ".csv": "text/csv",
-    ".png": "image/png",
-}
+RELEASED = "released"  # given back untouched: the worker is stopping
+LOST = "lost"  # the claim went to another worker (or the job was deleted)
 
 
 @dataclass
@@ -83,7 +84,7 @@ def _alive(pid: int) -> bool:
 class Outcome:
     """What a job produced: its files and what the row should say about them."""
 
-    files: dict[str, Path]
+    files: dict[ArtifactName, Path]
     engine_used: str
     engine_reason: str
     timings: dict[str, Any]
@@ -91,21 +92,21 @@ class Outcome:
 
 def job_prefix(claim: Claim) -> str:
     """Where all of a job's files live, every attempt's."""
-    if claim.kind == JobKind.COMPARISON.value:
-        return comparison_prefix(claim.job_id)
-    return f"studies/{claim.study_id}/jobs/{claim.job_id}"
+    if claim.kind == JobKind.COMPARISON:
+        return keys.comparison_prefix(claim.job_id)
+    return keys.study_job_prefix(claim.study_id, claim.job_id)
 
 
 def results_prefix(claim: Claim) -> str:
-    return f"{job_prefix(claim)}/a{claim.attempt}"
+    return keys.attempt_prefix(job_prefix(claim), claim.attempt)
 
 
 def run_claimed(claim: Claim, ctx: WorkerContext) -> str:
-    """Run the job to an end state and return it (``done``, ``failed``, ``cancelled``,
-    ``released`` or ``lost``)."""
+    """Run the job to an end and say which: the state it ended in (``done``, ``failed``,
+    ``cancelled``), :data:`RELEASED` or :data:`LOST`."""
     ctx.scratch.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix=f"job-{os.getpid()}-{claim.job_id}-", dir=ctx.scratch))
-    comparing = claim.kind == JobKind.COMPARISON.value
+    comparing = claim.kind == JobKind.COMPARISON
     reporter = JobReporter(
         ctx.db,
         claim,
@@ -120,18 +121,18 @@ def run_claimed(claim: Claim, ctx: WorkerContext) -> str:
             reporter.raise_if_stopped()
             return _store_results(claim, ctx, result, time.monotonic() - started)
     except JobCancelledError:
-        return _end(ctx, claim, "cancelled", lambda s: queue.finish_cancelled(s, claim))
+        return _end(ctx, claim, JobState.CANCELLED, lambda s: queue.finish_cancelled(s, claim))
     except WorkerStoppingError:
-        return _end(ctx, claim, "released", lambda s: queue.release(s, claim))
+        return _end(ctx, claim, RELEASED, lambda s: queue.release(s, claim))
     except LeaseLostError:
-        return "lost"
+        return LOST
     except IrisError as e:
         message = scrub(e, folders=[workdir])  # users need the problem, not our paths
-        return _end(ctx, claim, "failed", lambda s: queue.finish_failed(s, claim, message))
+        return _end(ctx, claim, JobState.FAILED, lambda s: queue.finish_failed(s, claim, message))
     except Exception as e:
         log.exception("job %s failed unexpectedly", claim.job_id)
         reason = f"Processing failed unexpectedly ({type(e).__name__}); the server log has details."
-        return _end(ctx, claim, "failed", lambda s: queue.finish_failed(s, claim, reason))
+        return _end(ctx, claim, JobState.FAILED, lambda s: queue.finish_failed(s, claim, reason))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -141,7 +142,7 @@ def _compare(claim: Claim, ctx: WorkerContext, reporter: JobReporter, workdir: P
     timings = result.summary.get("timings_s")
     return Outcome(
         files=result.files,
-        engine_used="compare",
+        engine_used=COMPARISON_ENGINE,
         engine_reason="",
         timings=timings if isinstance(timings, dict) else {},
     )
@@ -153,8 +154,9 @@ def _process(claim: Claim, ctx: WorkerContext, reporter: JobReporter, workdir: P
     # Read first in a limited child: a file that would exhaust memory or CPU fails this job
     # with a reason instead of taking the worker down.
     check_in_fresh_process(source, claim.series_uid, ctx.settings)
+    engine = EngineName(claim.engine)
     segmentation = None
-    if claim.engine == "import":
+    if engine is EngineName.IMPORT:
         if claim.segmentation_key is None:
             raise IrisError("engine 'import' needs a segmentation uploaded with the study")
         segmentation = workdir / claim.segmentation_key.rsplit("/", 1)[-1]
@@ -162,7 +164,7 @@ def _process(claim: Claim, ctx: WorkerContext, reporter: JobReporter, workdir: P
         check_in_fresh_process(segmentation, None, ctx.settings, label_map=True)
     options = ProcessOptions(
         quality=Quality(claim.quality),
-        engine=claim.engine,
+        engine=engine,
         segmentation=segmentation,
         series_uid=claim.series_uid,
     )
@@ -171,7 +173,7 @@ def _process(claim: Claim, ctx: WorkerContext, reporter: JobReporter, workdir: P
         workdir / "out",
         options=options,
         progress=reporter,
-        engine=ctx.engines.get(claim.engine),
+        engine=ctx.engines.get(engine),
     )
     engine_said = result.manifest.get("segmentation")
     described = engine_said if isinstance(engine_said, dict) else {}
@@ -188,13 +190,13 @@ def _store_results(claim: Claim, ctx: WorkerContext, result: Outcome, seconds: f
     prefix = results_prefix(claim)
     artifacts: dict[str, Any] = {}
     for name, path in sorted(result.files.items()):
-        info = ctx.blobs.put_file(f"{prefix}/{path.name}", path, move=True)
-        artifacts[name] = {
+        info = ctx.blobs.put_file(keys.result_key(prefix, path.name), path, move=True)
+        artifacts[name.value] = {
             "key": info.key,
             "filename": path.name,
             "size": info.size,
             "etag": info.etag,
-            "media_type": _media_type(path.name),
+            "media_type": ARTIFACT_FILES[name].media_type,
         }
     stage_timings = result.timings
     with ctx.db.session() as session:
@@ -214,17 +216,13 @@ def _store_results(claim: Claim, ctx: WorkerContext, result: Outcome, seconds: f
                 )
     if not done:
         ctx.blobs.delete_prefix(prefix)
-        return "lost"
+        return LOST
     for attempt in range(1, claim.attempt):  # files of attempts that died before finishing
-        ctx.blobs.delete_prefix(f"{job_prefix(claim)}/a{attempt}")
-    return "done"
+        ctx.blobs.delete_prefix(keys.attempt_prefix(job_prefix(claim), attempt))
+    return JobState.DONE
 
 
 def _end(ctx: WorkerContext, claim: Claim, outcome: str, write: Callable[[Session], bool]) -> str:
     with ctx.db.session() as session:
         held = bool(write(session))
-    return outcome if held else "lost"
-
-
-def _media_type(filename: str) -> str:
-    return _MEDIA_TYPES.get(Path(filename).suffix.lower(), "application/octet-stream")
+    return outcome if held else LOST

@@ -24,11 +24,6 @@ class WorkerSupervisor:
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._watch, name="iris-workers", daemon=True)
 
-    @property
-    def pids(self) -> list[int]:
-        with self._lock:
-            return [p.pid for p in self._processes]
-
     def start(self) -> None:
         with self._lock:
             self._processes = [self._spawn() for _ in range(self.count)]

@@ -94,12 +94,19 @@ def stop_with_parent(parent_pid: int, stop: threading.Event) -> None:
     threading.Thread(target=watch, name="iris-parent-watch", daemon=True).start()
 
 
+def configure_worker_logging() -> None:
+    """One line per job event; libraries' chatter (alembic's migrations, highdicom's account of
+    every module it copies, with the source's UIDs) only when it is a warning."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(process)d %(message)s")
+    for library in ("alembic", "highdicom"):
+        logging.getLogger(library).setLevel(logging.WARNING)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="An Iris job worker.")
     parser.add_argument("--parent", type=int, help="Stop when this process ends.")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(process)d %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    configure_worker_logging()
     stop = threading.Event()
     settings = get_settings()
     if is_celery_url(settings.queue_url):

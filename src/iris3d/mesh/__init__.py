@@ -2,7 +2,7 @@
 
 ``build_meshes(labels, detail)`` makes them (for the viewer and statistics);
 ``printable_meshes(labels, meshes, detail)`` makes every one watertight and manifold (for STL);
-``mesh_detail("normal")`` picks the parameters of a quality level.
+``mesh_detail(Quality.NORMAL)`` picks the parameters of a quality level.
 """
 
 from iris3d.mesh.build import Progress, build_meshes

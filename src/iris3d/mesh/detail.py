@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from iris3d.contracts import Quality
 from iris3d.errors import IrisError
 
 
 class UnknownQualityError(IrisError):
-    """Unknown quality level: use fast, normal or high."""
+    """Unknown quality level: use fastest, fast, normal or high."""
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,7 @@ class MeshDetail:
     ``min_decimate_triangles``: meshes smaller than this are not decimated (it makes spikes).
     """
 
-    name: str
+    name: Quality
     smoothing_iterations: int
     passband: float
     max_error_mm: float
@@ -39,26 +40,29 @@ class MeshDetail:
             raise ValueError("max_error_mm must be >= 0")
 
 
-FAST = MeshDetail("fast", smoothing_iterations=20, passband=0.02, max_error_mm=0.5,
+FAST = MeshDetail(Quality.FAST, smoothing_iterations=20, passband=0.02, max_error_mm=0.5,
                   min_decimate_triangles=1000)
 """Previews: a short filter and a coarse (0.5 mm) decimation; the smallest files."""
 
-NORMAL = MeshDetail("normal", smoothing_iterations=40, passband=0.01, max_error_mm=0.25,
+NORMAL = MeshDetail(Quality.NORMAL, smoothing_iterations=40, passband=0.01, max_error_mm=0.25,
                     min_decimate_triangles=2000)
 """The default: Slicer-like smoothing (40 terms, pass band 0.01), decimation within 0.25 mm."""
 
-HIGH = MeshDetail("high", smoothing_iterations=60, passband=0.01, max_error_mm=0.1,
+HIGH = MeshDetail(Quality.HIGH, smoothing_iterations=60, passband=0.01, max_error_mm=0.1,
                   min_decimate_triangles=4000)
 """Print and measurement: a sharper filter and decimation within 0.1 mm (larger files)."""
 
-QUALITY_LEVELS: dict[str, MeshDetail] = {d.name: d for d in (FAST, NORMAL, HIGH)}
+# The 6 mm preview model still gets the fast level's meshes: coarser ones look broken.
+QUALITY_LEVELS: dict[Quality, MeshDetail] = {
+    Quality.FASTEST: FAST, Quality.FAST: FAST, Quality.NORMAL: NORMAL, Quality.HIGH: HIGH
+}
 
 
-def mesh_detail(quality: str) -> MeshDetail:
-    """The :class:`MeshDetail` of a quality level name (``fast``, ``normal`` or ``high``)."""
+def mesh_detail(quality: Quality | str) -> MeshDetail:
+    """The :class:`MeshDetail` of a quality level."""
     try:
-        return QUALITY_LEVELS[quality]
-    except KeyError:
+        return QUALITY_LEVELS[Quality(quality)]
+    except ValueError:
         raise UnknownQualityError(
             f"unknown quality {quality!r}: use one of {', '.join(QUALITY_LEVELS)}"
         ) from None

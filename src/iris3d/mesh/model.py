@@ -49,8 +49,3 @@ class StructureMesh:
     def centroid_ras(self) -> npt.NDArray[np.float64]:
         """Centre of the enclosed solid, RAS+ mm."""
         return volume_centroid(self.vertices, self.faces)
-
-    @property
-    def bounds_ras(self) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
-        """(min, max) corners of the axis-aligned bounding box, RAS+ mm."""
-        return self.vertices.min(axis=0), self.vertices.max(axis=0)

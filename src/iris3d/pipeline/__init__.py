@@ -7,7 +7,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from iris3d.pipeline.atomic import OutputExistsError, atomic_directory
-from iris3d.pipeline.progress import ProgressSink, Stage, ignore_progress, overall_fraction
+from iris3d.pipeline.progress import ProgressSink, ignore_progress, overall_fraction
 from iris3d.pipeline.study import ProcessOptions, StudyResult, process_study
 
 if TYPE_CHECKING:
@@ -37,7 +37,6 @@ __all__ = [
     "OutputExistsError",
     "ProcessOptions",
     "ProgressSink",
-    "Stage",
     "StudyFolderError",
     "StudyResult",
     "atomic_directory",

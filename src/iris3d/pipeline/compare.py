@@ -1,8 +1,8 @@
 """Compare two processed studies of one patient, into a folder that appears only when complete.
 
-Each study is a folder as :func:`iris3d.pipeline.process_study` writes it; only ``ct.nii.gz``
-and ``labels.nii.gz`` (with ``labels.json`` beside it, whose names win over the NIfTI header's)
-are read: volumes and HU are recomputed from the voxels, so ``statistics.json`` is not needed.
+Each study is a folder as :func:`iris3d.pipeline.process_study` writes it; only the CT and the
+label map (with its ``labels.json`` beside it, whose names win over the NIfTI header's) are
+read: volumes and HU are recomputed from the voxels, so ``statistics.json`` is not needed.
 """
 
 from __future__ import annotations
@@ -20,18 +20,15 @@ from iris3d.compare import (
     write_comparison_glb,
     write_comparison_json,
 )
+from iris3d.contracts import ArtifactName, ResultsFolder, Stage, artifact_filename
 from iris3d.ingest import IngestError, load_study
 from iris3d.labelio import LabelFileError, read_label_map
 from iris3d.pipeline.atomic import atomic_directory
-from iris3d.pipeline.progress import ProgressSink, Stage, ignore_progress
+from iris3d.pipeline.progress import ProgressSink, ignore_progress
 from iris3d.volume import CTVolume, LabelMap
 
-STUDY_FILES: dict[str, str] = {"ct": "ct.nii.gz", "labels": "labels.nii.gz"}
-FILE_NAMES: dict[str, str] = {
-    "comparison_json": "comparison.json",
-    "comparison_csv": "comparison.csv",
-    "comparison_glb": "comparison.glb",
-}
+# What a comparison reads of each study (``labels.json`` too when there: its names win).
+STUDY_FILES = (ArtifactName.CT_NIFTI, ArtifactName.LABELS_NIFTI)
 # Stages a comparison reports, in order, with their usual share of its time (CPU, 128^3).
 COMPARE_WEIGHTS: tuple[tuple[Stage, float], ...] = (
     (Stage.INGEST, 0.10),
@@ -47,13 +44,13 @@ class StudyFolderError(ComparisonError):
 
 @dataclass(frozen=True)
 class ComparisonResult:
-    """Where the comparison's files are (keys ``comparison_json``, ``comparison_csv``,
-    ``comparison_glb``) and its gist: ``alignment`` ("good"/"fair"/"poor"), ``message``,
+    """Where the comparison's files are (``COMPARISON_JSON``, ``COMPARISON_CSV``,
+    ``COMPARISON_GLB``) and its gist: ``alignment`` ("good"/"fair"/"poor"), ``message``,
     ``median_dice``, ``structures`` (counts by status), ``largest_changes`` (the first five
     rows: name, status, change_ml, change_percent) and ``timings_s``."""
 
     output_dir: Path
-    files: dict[str, Path]
+    files: dict[ArtifactName, Path]
     summary: dict[str, object] = field(default_factory=dict)
 
 
@@ -92,49 +89,48 @@ def compare_studies(
         read_s = time.perf_counter() - started
 
         comparison = compare_volumes(base_ct, base_labels, follow_ct, follow_labels,
-                                     affine=affine,
-                                     phase=lambda phase, f, m: progress(Stage(phase), f, m))
-        comparison.timings_s["ingest"] = read_s
+                                     affine=affine, phase=progress)
+        comparison.timings_s[Stage.INGEST] = read_s
 
         started = time.perf_counter()
-        files = {name: staging / file_name for name, file_name in FILE_NAMES.items()}
+        folder = ResultsFolder(staging)
         progress(Stage.EXPORT, 0.0, "writing the comparison's surfaces")
-        write_comparison_glb(comparison, files["comparison_glb"])
+        write_comparison_glb(comparison, folder.file(ArtifactName.COMPARISON_GLB))
         progress(Stage.EXPORT, 0.8, "writing the comparison's table")
-        comparison.timings_s["export"] = time.perf_counter() - started
+        comparison.timings_s[Stage.EXPORT] = time.perf_counter() - started
         about = {"iris_version": __version__, "base": _describe(base_ct, base_labels),
                  "follow": _describe(follow_ct, follow_labels)}
-        write_comparison_json(comparison, files["comparison_json"], about)
-        write_comparison_csv(comparison, files["comparison_csv"])
+        write_comparison_json(comparison, folder.file(ArtifactName.COMPARISON_JSON), about)
+        write_comparison_csv(comparison, folder.file(ArtifactName.COMPARISON_CSV))
         progress(Stage.EXPORT, 1.0, comparison.alignment.message)
-    final = {name: output_dir / path.relative_to(staging) for name, path in files.items()}
-    timings = {k: round(v, 3) for k, v in comparison.timings_s.items()}
-    return ComparisonResult(output_dir=output_dir, files=final,
+    timings = {k.value: round(v, 3) for k, v in comparison.timings_s.items()}
+    return ComparisonResult(output_dir=output_dir, files=ResultsFolder(output_dir).files(),
                             summary={**comparison.summary(), "timings_s": timings})
 
 
 def read_processed_study(folder: Path) -> tuple[CTVolume, LabelMap]:
     """The CT and label map of a processed study's folder, checked to lie on one grid."""
     folder = Path(folder)
+    study = ResultsFolder(folder)
+    ct_file, labels_file = (artifact_filename(name) for name in STUDY_FILES)
     if not folder.is_dir():
         raise StudyFolderError(f"{folder} is not a folder: give the output folder of "
-                               "`iris process` (holding ct.nii.gz and labels.nii.gz)")
-    paths = {key: folder / name for key, name in STUDY_FILES.items()}
-    missing = [p.name for p in paths.values() if not p.is_file()]
+                               f"`iris process` (holding {ct_file} and {labels_file})")
+    missing = [artifact_filename(name) for name in study.missing(STUDY_FILES)]
     if missing:
         raise StudyFolderError(f"{folder} has no {' or '.join(missing)}: give the output folder "
                                "of `iris process`")
     try:
-        ct = load_study(paths["ct"])
-        labels = read_label_map(paths["labels"])
+        ct = load_study(study.file(ArtifactName.CT_NIFTI))
+        labels = read_label_map(study.file(ArtifactName.LABELS_NIFTI))
     except (IngestError, LabelFileError) as e:
         raise StudyFolderError(f"{folder}: {e}") from e
     if not labels.matches(ct):
         raise StudyFolderError(
-            f"{folder}: labels.nii.gz ({labels.shape}) is not on the grid of ct.nii.gz "
+            f"{folder}: {labels_file} ({labels.shape}) is not on the grid of {ct_file} "
             f"({ct.shape}); both must come from the same `iris process` run")
     if not labels.present_ids():
-        raise EmptyStudyError(f"{folder}: labels.nii.gz has no labelled structure")
+        raise EmptyStudyError(f"{folder}: {labels_file} has no labelled structure")
     return ct, labels
 
 

@@ -10,49 +10,41 @@ import nibabel as nib
 import numpy as np
 import numpy.typing as npt
 
+from iris3d.contracts import ArtifactName, Quality, ResultsFolder, Stage
 from iris3d.export import write_glb, write_mesh_bundle, write_thumbnail
+from iris3d.export.dicom_seg import Algorithm, write_dicom_seg
 from iris3d.labelio import write_label_map
 from iris3d.mesh import build_meshes, mesh_detail, printable_meshes
 from iris3d.mesh.grid import meshing_grid
 from iris3d.niftiwrite import save_nifti
-from iris3d.pipeline.progress import ProgressSink, Stage
-from iris3d.segment.base import Quality
+from iris3d.pipeline.progress import ProgressSink
 from iris3d.stats import compute_statistics, write_statistics_csv, write_statistics_json
+from iris3d.stats.dicom_sr import write_dicom_sr
 from iris3d.volume import CTVolume, LabelMap
-
-FILE_NAMES: dict[str, str] = {
-    "glb": "anatomy.glb",
-    "glb_plain": "anatomy_plain.glb",
-    "meshes_zip": "meshes.zip",
-    "statistics_json": "statistics.json",
-    "statistics_csv": "statistics.csv",
-    "thumbnail": "thumbnail.png",
-    "ct_nifti": "ct.nii.gz",
-}
 
 
 def write_outputs(
     volume: CTVolume,
     labels: LabelMap,
     quality: Quality,
-    folder: Path,
+    folder: ResultsFolder,
     progress: ProgressSink,
-    timings: dict[str, float],
+    timings: dict[Stage, float],
     *,
     background: Executor,
     ct_written: Future[Path],
-) -> dict[str, Path]:
-    """Mesh every structure, write GLB, STL/OBJ bundle, statistics and thumbnail into ``folder``.
+    algorithm: Algorithm | None = None,
+) -> None:
+    """Mesh every structure, write GLB, STL/OBJ bundle, statistics and thumbnail into ``folder``;
+    for a study read from DICOM also a DICOM-SEG and its measurement report (SR), whose
+    segments say they were made by ``algorithm`` (None: an imported segmentation).
 
     The files that need only the volumes (``ct_written``, started by the caller, then the label
     map and the thumbnail) are written on ``background`` while the meshes are built: gzip and
     most of numpy release the GIL, so they use the core that meshing leaves idle.
     """
-    files = {name: folder / file_name for name, file_name in FILE_NAMES.items()}
-    volume_files = background.submit(_write_volume_files, volume, labels, folder,
-                                     files["thumbnail"])
-    # The 6 mm preview model still gets the fast level's meshes: coarser ones look broken.
-    detail = mesh_detail(Quality.FAST.value if quality is Quality.FASTEST else quality.value)
+    volume_files = background.submit(_write_volume_files, volume, labels, folder)
+    detail = mesh_detail(quality)
 
     started = time.perf_counter()
     progress(Stage.MESH, 0.0, "building surfaces")
@@ -69,35 +61,40 @@ def write_outputs(
         grid=grid, ct=volume
     )
     del grid
-    timings["mesh"] = time.perf_counter() - started
+    timings[Stage.MESH] = time.perf_counter() - started
 
     started = time.perf_counter()
     progress(Stage.EXPORT, 0.0, "writing GLB")
-    write_glb(meshes, files["glb"])
-    write_glb(meshes, files["glb_plain"], plain=True)  # for tools without a meshopt decoder
+    write_glb(meshes, folder.file(ArtifactName.GLB))
+    # for tools without a meshopt decoder
+    write_glb(meshes, folder.file(ArtifactName.GLB_PLAIN), plain=True)
+    del meshes  # the DICOM-SEG below may need the memory; stats use the closed meshes
     progress(Stage.EXPORT, 0.5, "writing STL/OBJ bundle")
-    write_mesh_bundle(printable, files["meshes_zip"])
+    write_mesh_bundle(printable, folder.file(ArtifactName.MESHES_ZIP))
     progress(Stage.EXPORT, 0.9, "writing the CT, the label map and the thumbnail")
     ct_written.result()
-    files.update(volume_files.result())
-    timings["export"] = time.perf_counter() - started
+    volume_files.result()
+    seg = None
+    if volume.dicom is not None:
+        progress(Stage.EXPORT, 0.95, "writing the DICOM-SEG")
+        seg = write_dicom_seg(volume, labels, folder.file(ArtifactName.DICOM_SEG), algorithm)
+    timings[Stage.EXPORT] = time.perf_counter() - started
 
     started = time.perf_counter()
     progress(Stage.STATS, 0.0, "measuring structures")
     statistics = compute_statistics(volume, labels, printable)
-    write_statistics_json(statistics, files["statistics_json"])
-    write_statistics_csv(statistics, files["statistics_csv"])
+    write_statistics_json(statistics, folder.file(ArtifactName.STATISTICS_JSON))
+    write_statistics_csv(statistics, folder.file(ArtifactName.STATISTICS_CSV))
+    if seg is not None:
+        write_dicom_sr(volume, statistics, seg, folder.file(ArtifactName.DICOM_SR))
     progress(Stage.STATS, 1.0, f"{len(statistics)} structures measured")
-    timings["stats"] = time.perf_counter() - started
-    return files
+    timings[Stage.STATS] = time.perf_counter() - started
 
 
-def _write_volume_files(
-    volume: CTVolume, labels: LabelMap, folder: Path, thumbnail: Path
-) -> dict[str, Path]:
-    nifti, sidecar = write_label_map(labels, folder / "labels.nii.gz")
-    write_thumbnail(volume, labels, thumbnail)
-    return {"labels_nifti": nifti, "labels_json": sidecar}
+def _write_volume_files(volume: CTVolume, labels: LabelMap, folder: ResultsFolder) -> None:
+    """The label map (its table beside it, as ``labels_json``) and the thumbnail."""
+    write_label_map(labels, folder.file(ArtifactName.LABELS_NIFTI))
+    write_thumbnail(volume, labels, folder.file(ArtifactName.THUMBNAIL))
 
 
 def write_ct_nifti(volume: CTVolume, path: Path) -> Path:

@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Protocol
 
-
-class Stage(StrEnum):
-    INGEST = "ingest"
-    SEGMENT = "segment"
-    MESH = "mesh"
-    EXPORT = "export"
-    STATS = "stats"
-    # Only comparisons of two studies use these (weight 0 for a study; a comparison's overall
-    # percentage is iris3d.pipeline.compare.comparison_fraction).
-    REGISTER = "register"
-    COMPARE = "compare"
-
+from iris3d.contracts import Stage
 
 # Share of the whole job each stage usually takes (measured on CPU with the tissue engine and
 # the fast TotalSegmentator model); used to turn stage progress into one overall percentage.
+# Only comparisons use REGISTER and COMPARE (weight 0 for a study; a comparison's overall
+# percentage is iris3d.pipeline.compare.comparison_fraction).
 STAGE_WEIGHTS: dict[Stage, float] = {
     Stage.INGEST: 0.05,
     Stage.SEGMENT: 0.60,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -11,22 +10,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from iris3d import __version__
+from iris3d.contracts import ArtifactName, EngineName, Quality, ResultsFolder, Stage
+from iris3d.export.dicom_seg import Algorithm
 from iris3d.ingest import Detached, load_study
 from iris3d.pipeline.atomic import atomic_directory
-from iris3d.pipeline.outputs import FILE_NAMES, write_ct_nifti, write_outputs
-from iris3d.pipeline.progress import ProgressSink, Stage, ignore_progress
+from iris3d.pipeline.outputs import write_ct_nifti, write_outputs
+from iris3d.pipeline.progress import ProgressSink, ignore_progress
 from iris3d.segment import get_engine
-from iris3d.segment.base import Engine, Quality, SegmentationResult
+from iris3d.segment.base import Engine, SegmentationResult
 from iris3d.volume import CTVolume
-
-MANIFEST = "manifest.json"
 
 
 @dataclass(frozen=True)
 class ProcessOptions:
     quality: Quality = Quality.FAST
-    engine: str = "auto"
-    segmentation: Path | None = None  # with engine "import": the user's own label map or masks
+    engine: EngineName = EngineName.AUTO  # with a segmentation: import (see segment.engine_name)
+    segmentation: Path | None = None  # the user's own label map or masks, for engine import
     series_uid: str | None = None
     allow_non_ct: bool = False
     detached_data: Detached = Detached.REFUSE  # where an NRRD/MHA header may find its voxels
@@ -35,7 +34,7 @@ class ProcessOptions:
 @dataclass(frozen=True)
 class StudyResult:
     output_dir: Path
-    files: dict[str, Path]
+    files: dict[ArtifactName, Path]
     manifest: dict[str, object] = field(default_factory=dict)
 
 
@@ -54,26 +53,27 @@ def process_study(
     nothing is left at ``output_dir`` unless every stage succeeded.
     """
     options = options or ProcessOptions()
-    timings: dict[str, float] = {}
+    timings: dict[Stage, float] = {}
     with atomic_directory(output_dir, overwrite=overwrite) as staging, _background() as writer:
+        folder = ResultsFolder(staging)
         started = time.perf_counter()
         progress(Stage.INGEST, 0.0, "reading the study")
         volume = load_study(source, series_uid=options.series_uid,
                             allow_non_ct=options.allow_non_ct, detached=options.detached_data)
         progress(Stage.INGEST, 1.0, f"loaded {'x'.join(map(str, volume.shape))} voxels")
         # The CT's file needs nothing but the CT: compressed while the study is segmented.
-        ct_written = writer.submit(write_ct_nifti, volume, staging / FILE_NAMES["ct_nifti"])
-        timings["ingest"] = time.perf_counter() - started
+        ct_written = writer.submit(write_ct_nifti, volume, folder.file(ArtifactName.CT_NIFTI))
+        timings[Stage.INGEST] = time.perf_counter() - started
 
         segmentation = _segment(volume, options, engine, progress, timings)
-        files = write_outputs(volume, segmentation.labels, options.quality, staging, progress,
-                              timings, background=writer, ct_written=ct_written)
+        write_outputs(volume, segmentation.labels, options.quality, folder, progress,
+                      timings, background=writer, ct_written=ct_written,
+                      algorithm=_algorithm(segmentation))
         # The stages' timings cover the run; only this JSON (milliseconds) comes after them.
-        files["manifest"] = staging / MANIFEST
-        manifest = _manifest(volume, segmentation, options, files, timings)
-        files["manifest"].write_text(json.dumps(manifest, indent=2))
-    final = {name: output_dir / path.relative_to(staging) for name, path in files.items()}
-    return StudyResult(output_dir=output_dir, files=final, manifest=manifest)
+        manifest = _manifest(volume, segmentation, options, timings)
+        folder.write_manifest(manifest)
+    return StudyResult(output_dir=output_dir, files=ResultsFolder(output_dir).files(),
+                       manifest=manifest)
 
 
 @contextmanager
@@ -93,7 +93,7 @@ def _segment(
     options: ProcessOptions,
     engine: Engine | None,
     progress: ProgressSink,
-    timings: dict[str, float],
+    timings: dict[Stage, float],
 ) -> SegmentationResult:
     started = time.perf_counter()
     engine = engine or get_engine(options.engine, segmentation=options.segmentation)
@@ -102,17 +102,24 @@ def _segment(
         volume, options.quality, lambda f, m: progress(Stage.SEGMENT, f, m)
     )
     progress(Stage.SEGMENT, 1.0, f"{len(result.labels.present_ids())} structures found")
-    timings["segment"] = time.perf_counter() - started
+    timings[Stage.SEGMENT] = time.perf_counter() - started
     return result
+
+
+def _algorithm(segmentation: SegmentationResult) -> Algorithm | None:
+    """Who made the segments, as a DICOM-SEG says it; nobody we know for an imported one."""
+    if segmentation.engine == EngineName.IMPORT:
+        return None
+    return Algorithm(segmentation.engine, segmentation.engine_version)
 
 
 def _manifest(
     volume: CTVolume,
     segmentation: SegmentationResult,
     options: ProcessOptions,
-    files: dict[str, Path],
-    timings: dict[str, float],
+    timings: dict[Stage, float],
 ) -> dict[str, object]:
+    """How the study was processed (:meth:`ResultsFolder.write_manifest` adds its files)."""
     present = set(segmentation.labels.present_ids())
     return {
         "iris_version": __version__,
@@ -126,6 +133,5 @@ def _manifest(
         "segmentation": segmentation.describe(),
         "structures": [s.to_dict() for s in segmentation.labels.table.values()
                        if s.label in present],
-        "files": {name: path.name for name, path in sorted(files.items())},
-        "timings_s": {k: round(v, 3) for k, v in timings.items()},
+        "timings_s": {k.value: round(v, 3) for k, v in timings.items()},
     }

@@ -13,27 +13,48 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from iris3d.contracts import EngineName, Quality
 from iris3d.segment.base import (
     Engine,
     ProgressCallback,
-    Quality,
     SegmentationError,
     SegmentationResult,
     no_progress,
 )
 from iris3d.volume import CTVolume
 
-ENGINE_NAMES: tuple[str, ...] = ("auto", "totalsegmentator", "tissue", "import")
-
 __all__ = [
-    "ENGINE_NAMES",
     "AutoEngine",
     "Engine",
-    "Quality",
     "SegmentationError",
     "SegmentationResult",
+    "engine_name",
     "get_engine",
 ]
+
+
+def engine_name(name: str, *, segmentation: bool = False) -> EngineName:
+    """The engine to run for what a user asked: ``name``, or ``import`` when they brought their
+    own ``segmentation`` and left the engine to ``auto``. Bringing a segmentation while naming
+    another engine is refused rather than silently overridden."""
+    try:
+        chosen = EngineName(name)
+    except ValueError:
+        raise SegmentationError(
+            f"unknown segmentation engine {name!r}; choose one of {', '.join(EngineName)}"
+        ) from None
+    if segmentation and chosen is EngineName.AUTO:
+        return EngineName.IMPORT
+    if segmentation and chosen is not EngineName.IMPORT:
+        raise SegmentationError(
+            f"--segmentation is for the import engine; the {chosen.value!r} engine makes its "
+            "own: leave --engine out"
+        )
+    if not segmentation and chosen is EngineName.IMPORT:
+        raise SegmentationError(
+            "the import engine needs the segmentation to import (--segmentation FILE_OR_DIR)"
+        )
+    return chosen
 
 
 def get_engine(
@@ -43,53 +64,45 @@ def get_engine(
     table: Path | None = None,
     device: str | None = None,
 ) -> Engine:
-    """The engine called ``name``. ``segmentation`` (and optionally its label ``table``) is what
+    """The engine called ``name`` (``import`` for ``auto`` with a ``segmentation``, see
+    :func:`engine_name`). ``segmentation`` (and optionally its label ``table``) is what
     ``import`` reads; ``device`` is for ``totalsegmentator`` (default: CUDA when available)."""
-    if name == "import":
-        if segmentation is None:
-            raise SegmentationError(
-                "the import engine needs the segmentation to import (--segmentation FILE_OR_DIR)"
-            )
+    chosen = engine_name(name, segmentation=segmentation is not None)
+    if chosen is EngineName.IMPORT:
         from iris3d.segment.imported import ImportEngine
 
+        assert segmentation is not None  # engine_name refuses import without one
         return ImportEngine(segmentation, table)
-    if segmentation is not None:
-        raise SegmentationError(
-            f"--segmentation is for the import engine; the {name!r} engine makes its own"
-        )
-    if name == "tissue":
+    if chosen is EngineName.TISSUE:
         from iris3d.segment.tissue import TissueEngine
 
         return TissueEngine()
-    if name == "totalsegmentator":
+    if chosen is EngineName.TOTALSEGMENTATOR:
         from iris3d.segment.totalseg import TotalSegmentatorEngine
 
         return TotalSegmentatorEngine(device)
-    if name == "auto":
-        return AutoEngine(device)
-    raise SegmentationError(
-        f"unknown segmentation engine {name!r}; choose one of {', '.join(ENGINE_NAMES)}"
-    )
+    return AutoEngine(device)
 
 
 class AutoEngine:
     """TotalSegmentator where its weights for the asked quality are installed, else the tissue
     engine. Keeps the engines it made, so a model loaded for one study serves the next."""
 
-    name = "auto"
+    name = EngineName.AUTO
 
     def __init__(self, device: str | None = None) -> None:
         self._device = device
-        self._engines: dict[str, Engine] = {}
+        self._engines: dict[EngineName, Engine] = {}
 
-    def choose(self, quality: Quality) -> tuple[str, str]:
+    def choose(self, quality: Quality) -> tuple[EngineName, str]:
         """(engine name, the reason shown to users) for this quality level."""
         from iris3d.segment.totalseg.weights import is_installed
 
         if is_installed(quality):
-            return "totalsegmentator", f"its models for {quality.value!r} quality are installed"
+            reason = f"its models for {quality.value!r} quality are installed"
+            return EngineName.TOTALSEGMENTATOR, reason
         # Shown to web users under "Segmented by the built-in tissue engine": no command line.
-        return "tissue", (
+        return EngineName.TISSUE, (
             f"TotalSegmentator's models for {quality.value!r} quality are not installed on this "
             "server (an administrator can install them)"
         )

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Protocol
 
+from iris3d.contracts import EngineName, Quality
 from iris3d.errors import IrisError
 from iris3d.volume import CTVolume, LabelMap
 
@@ -18,13 +18,6 @@ def no_progress(fraction: float, message: str) -> None:
     """A :data:`ProgressCallback` that ignores progress."""
 
 
-class Quality(StrEnum):
-    FASTEST = "fastest"  # 6 mm preview
-    FAST = "fast"  # 3 mm
-    NORMAL = "normal"  # 1.5 mm
-    HIGH = "high"  # the normal model with the finest mesh detail
-
-
 class SegmentationError(IrisError):
     """Segmentation failed."""
 
@@ -34,7 +27,7 @@ class SegmentationResult:
     """A label map on the CT's grid, and an account of how it was made."""
 
     labels: LabelMap
-    engine: str
+    engine: EngineName  # the one that ran (never ``auto``)
     engine_version: str
     device: str
     parameters: dict[str, object] = field(default_factory=dict)
@@ -43,7 +36,7 @@ class SegmentationResult:
 
     def describe(self) -> dict[str, object]:
         return {
-            "engine": self.engine,
+            "engine": str(self.engine),
             "engine_version": self.engine_version,
             "device": self.device,
             "parameters": self.parameters,
@@ -56,7 +49,7 @@ class SegmentationResult:
 class Engine(Protocol):
     """Takes a CT, returns labels aligned voxel for voxel with it."""
 
-    name: str
+    name: EngineName
 
     def segment(
         self, volume: CTVolume, quality: Quality, progress: ProgressCallback = no_progress

@@ -7,19 +7,29 @@ names the two study jobs whose files it reads.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
-from iris3d.store.models import COMPARISON_ENGINE, Job, JobKind, JobState, Study
+from iris3d.contracts import (
+    COMPARISON_ENGINE,
+    COMPARISON_INPUTS,
+    JobKind,
+    JobState,
+    missing_artifacts,
+)
+from iris3d.store.models import WAITING_MESSAGE, Job, Study
 
-REQUIRED_ARTIFACTS = ("ct_nifti", "labels_nifti", "labels_json")
-"""The study job's files a comparison reads (jobs from before ``ct_nifti`` existed cannot be
-compared)."""
 
-
-def comparison_prefix(job_id: str) -> str:
-    """Where a comparison's files live in the blob store."""
-    return f"comparisons/{job_id}"
+def not_comparable(artifacts: Iterable[str]) -> str:
+    """Why a study job with these artifacts cannot be compared ("" when it can), worded to
+    follow the study's name: jobs from before ``ct_nifti`` existed lack what a comparison reads."""
+    missing = missing_artifacts(artifacts, COMPARISON_INPUTS)
+    if not missing:
+        return ""
+    return (f"was processed by an older Iris (no {', '.join(missing)}): process it again, "
+            "then compare.")
 
 
 def latest_done_job(session: Session, study_id: str) -> Job | None:
@@ -28,8 +38,8 @@ def latest_done_job(session: Session, study_id: str) -> Job | None:
         select(Job)
         .where(
             Job.study_id == study_id,
-            Job.kind == JobKind.STUDY.value,
-            Job.state == JobState.DONE.value,
+            Job.kind == JobKind.STUDY,
+            Job.state == JobState.DONE,
         )
         .order_by(Job.finished_at.desc(), Job.id)
         .limit(1)
@@ -49,13 +59,13 @@ def add_comparison(
         owner_id=base_study.owner_id,
         study_id=base_study.id,
         follow_study_id=follow_study.id,
-        kind=JobKind.COMPARISON.value,
+        kind=JobKind.COMPARISON,
         inputs={"base_job_id": base_job.id, "follow_job_id": follow_job.id, "affine": affine},
         quality=COMPARISON_ENGINE,
         engine=COMPARISON_ENGINE,
         voxels=base_study.voxels + follow_study.voxels,
         max_attempts=max_attempts,
-        message="waiting for a worker",
+        message=WAITING_MESSAGE,
     )
     session.add(job)
     session.flush()
@@ -65,7 +75,7 @@ def add_comparison(
 def owned_comparison(session: Session, owner_id: str, job_id: str) -> Job | None:
     return session.scalar(
         select(Job).where(
-            Job.id == job_id, Job.owner_id == owner_id, Job.kind == JobKind.COMPARISON.value
+            Job.id == job_id, Job.owner_id == owner_id, Job.kind == JobKind.COMPARISON
         )
     )
 
@@ -74,7 +84,7 @@ def list_comparisons(
     session: Session, owner_id: str, *, study_id: str | None = None, limit: int = 100
 ) -> list[Job]:
     """The owner's comparisons, newest first; with ``study_id``, those it takes part in."""
-    query = select(Job).where(Job.owner_id == owner_id, Job.kind == JobKind.COMPARISON.value)
+    query = select(Job).where(Job.owner_id == owner_id, Job.kind == JobKind.COMPARISON)
     if study_id is not None:
         query = query.where(or_(Job.study_id == study_id, Job.follow_study_id == study_id))
     return list(session.scalars(query.order_by(Job.created_at.desc(), Job.id).limit(limit)))
@@ -83,7 +93,7 @@ def list_comparisons(
 def comparisons_of_study(session: Session, study_id: str) -> list[str]:
     """Ids of every comparison the study takes part in, either side."""
     query = select(Job.id).where(
-        Job.kind == JobKind.COMPARISON.value,
+        Job.kind == JobKind.COMPARISON,
         or_(Job.study_id == study_id, Job.follow_study_id == study_id),
     )
     return list(session.scalars(query))
@@ -91,7 +101,7 @@ def comparisons_of_study(session: Session, study_id: str) -> list[str]:
 
 def remove_comparison(session: Session, job_id: str) -> None:
     """Delete the row; a worker still running it loses its claim and stops."""
-    session.execute(delete(Job).where(Job.id == job_id, Job.kind == JobKind.COMPARISON.value))
+    session.execute(delete(Job).where(Job.id == job_id, Job.kind == JobKind.COMPARISON))
 
 
 def studies_by_id(session: Session, ids: list[str]) -> dict[str, Study]:

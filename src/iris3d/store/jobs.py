@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from iris3d.store.models import FINISHED_STATES, Job, JobKind, JobState, Study, utcnow
+from iris3d.contracts import JobKind, JobState
+from iris3d.store.models import (
+    WAITING_MESSAGE,
+    Job,
+    Study,
+    back_in_queue,
+    job_changes,
+    utcnow,
+)
 
 
 def add_job(
@@ -27,7 +33,7 @@ def add_job(
         series_uid=series_uid,
         voxels=study.voxels,
         max_attempts=max_attempts,
-        message="waiting for a worker",
+        message=WAITING_MESSAGE,
     )
     session.add(job)
     session.flush()
@@ -47,7 +53,7 @@ def list_jobs(
     owner_id: str | None,
     *,
     study_id: str | None = None,
-    state: str | None = None,
+    state: JobState | None = None,
     offset: int = 0,
     limit: int = 100,
 ) -> list[Job]:
@@ -69,7 +75,7 @@ def latest_jobs(session: Session, study_ids: list[str]) -> dict[str, Job]:
         return {}
     jobs = session.scalars(
         select(Job)
-        .where(Job.study_id.in_(study_ids), Job.kind == JobKind.STUDY.value)
+        .where(Job.study_id.in_(study_ids), Job.kind == JobKind.STUDY)
         .order_by(Job.created_at, Job.id)
     )
     return {job.study_id: job for job in jobs}
@@ -86,22 +92,19 @@ def jobs_by_id(session: Session, ids: list[str]) -> list[Job]:
     return list(session.scalars(select(Job).where(Job.id.in_(ids))))
 
 
-def _bump(**values: Any) -> dict[str, Any]:
-    return {**values, "updated_at": utcnow(), "revision": Job.revision + 1}
-
-
 def request_cancel(session: Session, job_id: str) -> Job | None:
     """A queued job is cancelled now; a running one is asked to stop (its worker confirms)."""
     now = utcnow()
     session.execute(
         update(Job)
-        .where(Job.id == job_id, Job.state == JobState.QUEUED.value)
-        .values(**_bump(state=JobState.CANCELLED.value, finished_at=now, message="cancelled"))
+        .where(Job.id == job_id, Job.state == JobState.QUEUED)
+        .values(**job_changes(state=JobState.CANCELLED, finished_at=now,
+                        message=JobState.CANCELLED.value))
     )
     session.execute(
         update(Job)
-        .where(Job.id == job_id, Job.state == JobState.RUNNING.value)
-        .values(**_bump(cancel_requested=True, message="cancelling"))
+        .where(Job.id == job_id, Job.state == JobState.RUNNING)
+        .values(**job_changes(cancel_requested=True, message="cancelling"))
     )
     return session.get(Job, job_id, populate_existing=True)
 
@@ -110,19 +113,13 @@ def requeue_finished(session: Session, job_id: str, max_attempts: int) -> bool:
     """Put a failed or cancelled job back in the queue with fresh attempts."""
     result = session.execute(
         update(Job)
-        .where(Job.id == job_id, Job.state.in_([JobState.FAILED.value, JobState.CANCELLED.value]))
+        .where(Job.id == job_id, Job.state.in_([JobState.FAILED, JobState.CANCELLED]))
         .values(
-            **_bump(
-                state=JobState.QUEUED.value,
-                stage=None,
-                progress=0.0,
-                message="waiting for a worker",
+            **back_in_queue(
                 error=None,
                 cancel_requested=False,
                 attempts=0,
                 max_attempts=max_attempts,
-                worker_id=None,
-                heartbeat_at=None,
                 started_at=None,
                 finished_at=None,
                 created_at=utcnow(),
@@ -134,13 +131,13 @@ def requeue_finished(session: Session, job_id: str, max_attempts: int) -> bool:
 
 def queue_position(session: Session, job: Job) -> int | None:
     """How many queued jobs will be claimed before this one (0: next); None unless queued."""
-    if job.state != JobState.QUEUED.value:
+    if job.state != JobState.QUEUED:
         return None
     ahead = session.scalar(
         select(func.count())
         .select_from(Job)
         .where(
-            Job.state == JobState.QUEUED.value,
+            Job.state == JobState.QUEUED,
             (Job.created_at < job.created_at)
             | ((Job.created_at == job.created_at) & (Job.id < job.id)),
         )
@@ -152,7 +149,7 @@ def queued_and_running(session: Session) -> list[Job]:
     """Every job not yet finished, in claim order."""
     query = (
         select(Job)
-        .where(Job.state.in_([JobState.QUEUED.value, JobState.RUNNING.value]))
+        .where(Job.state.in_([JobState.QUEUED, JobState.RUNNING]))
         .order_by(Job.created_at, Job.id)
     )
     return list(session.scalars(query))
@@ -162,7 +159,7 @@ def past_durations(session: Session, quality: str, limit: int = 50) -> list[tupl
     """(voxels, seconds) of the latest successful jobs of this quality."""
     rows = session.execute(
         select(Job.voxels, Job.duration_s)
-        .where(Job.state == JobState.DONE.value, Job.quality == quality)
+        .where(Job.state == JobState.DONE, Job.quality == quality)
         .where(Job.duration_s.is_not(None))
         .order_by(Job.finished_at.desc())
         .limit(limit)
@@ -170,12 +167,8 @@ def past_durations(session: Session, quality: str, limit: int = 50) -> list[tupl
     return [(int(v), float(d)) for v, d in rows if d is not None]
 
 
-def count_by_state(session: Session) -> dict[str, int]:
+def count_by_state(session: Session) -> dict[JobState, int]:
     rows = session.execute(select(Job.state, func.count()).group_by(Job.state))
-    counts = {state.value: 0 for state in JobState}
+    counts = dict.fromkeys(JobState, 0)
     counts.update({state: int(n) for state, n in rows})
     return counts
-
-
-def is_finished(job: Job) -> bool:
-    return job.state in FINISHED_STATES

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from sqlalchemy import (
     JSON,
@@ -18,10 +18,13 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
+
+from iris3d.contracts import JobKind, JobState, Stage
 
 
 def new_id() -> str:
@@ -51,25 +54,26 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-class JobState(StrEnum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    DONE = "done"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
+E = TypeVar("E", bound=StrEnum)
 
 
-FINISHED_STATES = frozenset({JobState.DONE, JobState.FAILED, JobState.CANCELLED})
+class NameColumn(TypeDecorator[E]):
+    """A vocabulary name (:mod:`iris3d.contracts`) stored as its string: a value outside the
+    vocabulary is refused on the way in, and rows read back as the enum."""
 
+    impl = String
+    cache_ok = True
 
-class JobKind(StrEnum):
-    STUDY = "study"  # process one study: segment, mesh, measure
-    COMPARISON = "comparison"  # compare two processed studies of one patient
+    def __init__(self, enum: type[E], length: int = 16) -> None:
+        super().__init__(length)
+        self.enum = enum
+        self.length = length
 
+    def process_bind_param(self, value: E | str | None, dialect: Dialect) -> str | None:
+        return None if value is None else self.enum(value).value
 
-COMPARISON_ENGINE = "compare"
-"""Engine and quality of every comparison job: they route it to CPU workers and keep its past
-durations apart from the studies' when estimating times."""
+    def process_result_value(self, value: str | None, dialect: Dialect) -> E | None:
+        return None if value is None else self.enum(value)
 
 
 class Base(DeclarativeBase):
@@ -93,6 +97,7 @@ class User(Base):
 class TokenKind(StrEnum):
     SESSION = "session"  # a sign-in: ends when idle for IRIS_SESSION_IDLE_S
     API = "api"  # made for a script, named, listed and revocable; no idle timeout
+    DICOM = "dicom"  # lets a PACS send studies (STOW-RS) and nothing else; no idle timeout
 
 
 class AuthToken(Base):
@@ -108,6 +113,21 @@ class AuthToken(Base):
     kind: Mapped[str] = mapped_column(String(16), default=TokenKind.SESSION.value)
     name: Mapped[str] = mapped_column(String(100), default="")
     last_used_at: Mapped[datetime | None] = mapped_column(default=utcnow)
+
+
+class Identity(Base):
+    """An account at an OpenID provider linked to a local account: found again by the provider's
+    (issuer, subject), never by e-mail, which a provider may reassign."""
+
+    __tablename__ = "identities"
+    __table_args__ = (UniqueConstraint("issuer", "subject", name="uq_identities_issuer_subject"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    issuer: Mapped[str] = mapped_column(String(500))
+    subject: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_signin_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Invite(Base):
@@ -172,7 +192,7 @@ class Job(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     owner_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     study_id: Mapped[str] = mapped_column(ForeignKey("studies.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(16), default=JobKind.STUDY.value)
+    kind: Mapped[JobKind] = mapped_column(NameColumn(JobKind), default=JobKind.STUDY)
     # A comparison's later study (``study_id`` holds the earlier one), and the two study jobs
     # whose results it compares; deleting either study deletes the comparison.
     follow_study_id: Mapped[str | None] = mapped_column(
@@ -183,8 +203,8 @@ class Job(Base):
     engine: Mapped[str] = mapped_column(String(32))
     series_uid: Mapped[str | None] = mapped_column(String(128), default=None)
     voxels: Mapped[int] = mapped_column(BigInteger)
-    state: Mapped[str] = mapped_column(String(16), default=JobState.QUEUED.value)
-    stage: Mapped[str | None] = mapped_column(String(16), default=None)
+    state: Mapped[JobState] = mapped_column(NameColumn(JobState), default=JobState.QUEUED)
+    stage: Mapped[Stage | None] = mapped_column(NameColumn(Stage), default=None)
     progress: Mapped[float] = mapped_column(Float, default=0.0)
     message: Mapped[str] = mapped_column(Text, default="")
     error: Mapped[str | None] = mapped_column(Text, default=None)
@@ -205,6 +225,22 @@ class Job(Base):
     revision: Mapped[int] = mapped_column(Integer, default=1)
 
 
+WAITING_MESSAGE = "waiting for a worker"
+
+
+def job_changes(**values: Any) -> dict[str, Any]:
+    """``values`` for an UPDATE of jobs, with the new ``updated_at`` and ``revision`` that the
+    event streams watch."""
+    return {**values, "updated_at": utcnow(), "revision": Job.revision + 1}
+
+
+def back_in_queue(**values: Any) -> dict[str, Any]:
+    """A job's changes as it waits for a worker again (``values`` add to or override them)."""
+    return job_changes(**{"state": JobState.QUEUED, "stage": None, "progress": 0.0,
+                          "worker_id": None, "heartbeat_at": None, "message": WAITING_MESSAGE,
+                          **values})
+
+
 class Worker(Base):
     """A live worker process, known by its heartbeat."""
 
@@ -218,6 +254,22 @@ class Worker(Base):
     job_id: Mapped[str | None] = mapped_column(String(32), default=None)
 
 
+class PacsServer(Base):
+    """A user's own DICOMweb server. ``secret`` (password or token) is kept as given, because
+    Iris must present it to the PACS; the API never returns it."""
+
+    __tablename__ = "pacs_servers"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    owner_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    url: Mapped[str] = mapped_column(String(500))
+    auth: Mapped[str] = mapped_column(String(16))
+    username: Mapped[str | None] = mapped_column(String(200), default=None)
+    secret: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Counter(Base):
     """Monotonic figures that several processes add to (stage-duration histograms)."""
 
@@ -226,3 +278,66 @@ class Counter(Base):
     name: Mapped[str] = mapped_column(String(100), primary_key=True)
     labels: Mapped[str] = mapped_column(String(200), primary_key=True)
     value: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class DicomRule(Base):
+    """What happens to studies a PACS sends to this account: how they are processed and where
+    the results go (a PACS server's id from the user's PACS configuration; none: kept only)."""
+
+    __tablename__ = "dicom_rules"
+
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    quality: Mapped[str] = mapped_column(String(16))
+    engine: Mapped[str] = mapped_column(String(32))
+    destination: Mapped[str | None] = mapped_column(String(32), default=None)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DicomReceipt(Base):
+    """One study a PACS sent, from its arrival to its results' delivery; it keeps counts and
+    reasons, never the study's identifiers."""
+
+    __tablename__ = "dicom_receipts"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    owner_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    instances: Mapped[int] = mapped_column(Integer)
+    bytes: Mapped[int] = mapped_column(BigInteger)
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    study_id: Mapped[str | None] = mapped_column(
+        ForeignKey("studies.id", ondelete="SET NULL"), default=None
+    )
+    job_id: Mapped[str | None] = mapped_column(
+        ForeignKey("jobs.id", ondelete="SET NULL"), default=None
+    )
+    destination: Mapped[str | None] = mapped_column(String(32), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PacsSendState(StrEnum):
+    PENDING = "pending"  # waiting for the job to finish
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"  # the PACS refused or was unreachable; ``detail`` says why
+    SKIPPED = "skipped"  # the job failed or was cancelled, or made no DICOM results
+
+
+class PacsSend(Base):
+    """A job's results to send to a PACS when it finishes (asked for when the series was
+    pulled). Only ids: the patient's identifiers are fetched from the PACS when sending."""
+
+    __tablename__ = "pacs_sends"
+
+    job_id: Mapped[str] = mapped_column(
+        ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True
+    )
+    owner_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    server_id: Mapped[str] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(16), default=PacsSendState.PENDING.value, index=True)
+    detail: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -15,7 +15,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.orm import Session
 
-from iris3d.store.models import Job, JobKind, JobState, Study, Worker, utcnow
+from iris3d.contracts import JobKind, JobState, Stage
+from iris3d.store.models import Job, Study, Worker, back_in_queue, job_changes, utcnow
 
 
 @dataclass(frozen=True)
@@ -26,12 +27,12 @@ class Claim:
     attempt: int
     worker_id: str
     study_id: str
-    quality: str
-    engine: str
+    quality: str  # a Quality, or COMPARISON_ENGINE for a comparison
+    engine: str  # an EngineName, or COMPARISON_ENGINE for a comparison
     series_uid: str | None
     source_key: str
     segmentation_key: str | None
-    kind: str = JobKind.STUDY.value
+    kind: JobKind = JobKind.STUDY
     inputs: dict[str, Any] = field(default_factory=dict)  # a comparison's study jobs
 
 
@@ -44,14 +45,10 @@ class Lease:
 def _held(job_id: str, attempt: int, worker_id: str) -> ColumnElement[bool]:
     return (
         (Job.id == job_id)
-        & (Job.state == JobState.RUNNING.value)
+        & (Job.state == JobState.RUNNING)
         & (Job.attempts == attempt)
         & (Job.worker_id == worker_id)
     )
-
-
-def _bump(**values: Any) -> dict[str, Any]:
-    return {**values, "updated_at": utcnow(), "revision": Job.revision + 1}
 
 
 def fair_order(session: Session, limit: int = 50) -> list[tuple[str, str, str]]:
@@ -59,11 +56,11 @@ def fair_order(session: Session, limit: int = 50) -> list[tuple[str, str, str]]:
     with the fewest jobs running, then the owner served longest ago (round robin), then the
     oldest job. One user's backlog so holds at most one worker each while someone else waits
     (``docs/security.md``)."""
-    waiting = select(Job.owner_id).where(Job.state == JobState.QUEUED.value).distinct()
+    waiting = select(Job.owner_id).where(Job.state == JobState.QUEUED).distinct()
     owners = (
         select(
             Job.owner_id,
-            func.count().filter(Job.state == JobState.RUNNING.value).label("running"),
+            func.count().filter(Job.state == JobState.RUNNING).label("running"),
             func.max(Job.started_at).label("served"),
         )
         .where(Job.owner_id.in_(waiting))
@@ -73,7 +70,7 @@ def fair_order(session: Session, limit: int = 50) -> list[tuple[str, str, str]]:
     rows = session.execute(
         select(Job.id, Job.engine, Job.quality)
         .join(owners, owners.c.owner_id == Job.owner_id)
-        .where(Job.state == JobState.QUEUED.value)
+        .where(Job.state == JobState.QUEUED)
         .order_by(
             owners.c.running, owners.c.served.asc().nulls_first(), Job.created_at, Job.id
         )
@@ -108,10 +105,10 @@ def claim_job(session: Session, job_id: str, worker_id: str) -> Claim | None:
     now = utcnow()
     result = session.execute(
         update(Job)
-        .where(Job.id == job_id, Job.state == JobState.QUEUED.value)
+        .where(Job.id == job_id, Job.state == JobState.QUEUED)
         .values(
-            **_bump(
-                state=JobState.RUNNING.value,
+            **job_changes(
+                state=JobState.RUNNING,
                 attempts=Job.attempts + 1,
                 worker_id=worker_id,
                 heartbeat_at=now,
@@ -145,10 +142,9 @@ def claim_job(session: Session, job_id: str, worker_id: str) -> Claim | None:
     )
 
 
-def job_state(session: Session, job_id: str) -> str | None:
+def job_state(session: Session, job_id: str) -> JobState | None:
     """The job's state, None when there is no such job (its study was deleted)."""
-    state = session.scalar(select(Job.state).where(Job.id == job_id))
-    return None if state is None else str(state)
+    return session.scalar(select(Job.state).where(Job.id == job_id))
 
 
 def route_of(session: Session, job_id: str) -> tuple[str, str] | None:
@@ -162,7 +158,7 @@ def queued_since(session: Session, before: datetime) -> list[str]:
     return list(
         session.scalars(
             select(Job.id)
-            .where(Job.state == JobState.QUEUED.value, Job.updated_at < before)
+            .where(Job.state == JobState.QUEUED, Job.updated_at < before)
             .order_by(Job.created_at)
         )
     )
@@ -184,9 +180,9 @@ def heartbeat(session: Session, claim: Claim) -> Lease:
 
 
 def save_progress(
-    session: Session, claim: Claim, stage: str, fraction: float, message: str
+    session: Session, claim: Claim, stage: Stage, fraction: float, message: str
 ) -> Lease:
-    return _lease(session, claim, **_bump(stage=stage, progress=fraction, message=message))
+    return _lease(session, claim, **job_changes(stage=stage, progress=fraction, message=message))
 
 
 def _finish(session: Session, claim: Claim, state: JobState, **values: Any) -> bool:
@@ -194,7 +190,8 @@ def _finish(session: Session, claim: Claim, state: JobState, **values: Any) -> b
     result = session.execute(
         update(Job)
         .where(_held(claim.job_id, claim.attempt, claim.worker_id))
-        .values(**_bump(state=state.value, finished_at=now, heartbeat_at=None, **values))
+        .values(**job_changes(state=state, finished_at=now, heartbeat_at=None, message=state.value,
+                        **values))
     )
     return getattr(result, "rowcount", 0) == 1
 
@@ -216,7 +213,6 @@ def finish_done(
         JobState.DONE,
         stage=None,
         progress=1.0,
-        message="done",
         artifacts=artifacts,
         engine_used=engine_used,
         engine_reason=engine_reason,
@@ -226,11 +222,11 @@ def finish_done(
 
 
 def finish_failed(session: Session, claim: Claim, error: str) -> bool:
-    return _finish(session, claim, JobState.FAILED, message="failed", error=error)
+    return _finish(session, claim, JobState.FAILED, error=error)
 
 
 def finish_cancelled(session: Session, claim: Claim) -> bool:
-    return _finish(session, claim, JobState.CANCELLED, message="cancelled")
+    return _finish(session, claim, JobState.CANCELLED)
 
 
 def release(session: Session, claim: Claim) -> bool:
@@ -239,55 +235,42 @@ def release(session: Session, claim: Claim) -> bool:
         update(Job)
         .where(_held(claim.job_id, claim.attempt, claim.worker_id))
         .values(
-            **_bump(
-                state=JobState.QUEUED.value,
-                attempts=Job.attempts - 1,
-                worker_id=None,
-                heartbeat_at=None,
-                stage=None,
-                progress=0.0,
-                message="waiting for a worker",
-            )
+            **back_in_queue(attempts=Job.attempts - 1)
         )
     )
     return getattr(result, "rowcount", 0) == 1
 
 
-def requeue_stale(session: Session, stale_before: datetime) -> dict[str, str]:
+def requeue_stale(session: Session, stale_before: datetime) -> dict[str, JobState]:
     """Jobs whose worker went silent: requeued while attempts remain, else failed.
 
     Returns each such job's new state.
     """
     stale = list(
         session.scalars(
-            select(Job).where(Job.state == JobState.RUNNING.value, Job.heartbeat_at < stale_before)
+            select(Job).where(Job.state == JobState.RUNNING, Job.heartbeat_at < stale_before)
         )
     )
-    outcome: dict[str, str] = {}
+    outcome: dict[str, JobState] = {}
     for job in stale:
         unchanged = (
             (Job.id == job.id)
             & (Job.attempts == job.attempts)
-            & (Job.state == JobState.RUNNING.value)
+            & (Job.state == JobState.RUNNING)
         )
         if job.cancel_requested:
-            values = _bump(
-                state=JobState.CANCELLED.value, finished_at=utcnow(), message="cancelled"
+            values = job_changes(
+                state=JobState.CANCELLED, finished_at=utcnow(), message=JobState.CANCELLED.value
             )
         elif job.attempts < job.max_attempts:
-            values = _bump(
-                state=JobState.QUEUED.value,
-                worker_id=None,
-                heartbeat_at=None,
-                stage=None,
-                progress=0.0,
-                message=f"retrying: the worker stopped during attempt {job.attempts}",
+            values = back_in_queue(
+                message=f"retrying: the worker stopped during attempt {job.attempts}"
             )
         else:
-            values = _bump(
-                state=JobState.FAILED.value,
+            values = job_changes(
+                state=JobState.FAILED,
                 finished_at=utcnow(),
-                message="failed",
+                message=JobState.FAILED.value,
                 error=(
                     f"The worker stopped during each of {job.attempts} attempts (out of memory "
                     "or killed); try a lower quality or a smaller study."
@@ -295,7 +278,7 @@ def requeue_stale(session: Session, stale_before: datetime) -> dict[str, str]:
             )
         result = session.execute(update(Job).where(unchanged).values(**values))
         if getattr(result, "rowcount", 0) == 1:
-            outcome[job.id] = str(values["state"])
+            outcome[job.id] = JobState(values["state"])
     return outcome
 
 
@@ -331,6 +314,6 @@ def forget_dead_workers(session: Session, before: datetime) -> None:
 def finished_artifacts(session: Session, job_id: str) -> dict[str, Any] | None:
     """A finished job's artifacts (what a comparison reads); None unless the job is done."""
     row = session.execute(select(Job.state, Job.artifacts).where(Job.id == job_id)).first()
-    if row is None or row[0] != JobState.DONE.value:
+    if row is None or row[0] != JobState.DONE:
         return None
     return dict(row[1] or {})

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from iris3d.store.models import Job, JobState, Study, Upload
+from iris3d.contracts import JobState
+from iris3d.store.models import Job, Study, Upload
 
 
 @dataclass(frozen=True)
@@ -22,7 +23,7 @@ class Usage:
 def _artifact_bytes(session: Session, owner_id: str) -> int:
     """Result files of the account's finished jobs (sizes live in each job's artifact list)."""
     rows = session.scalars(
-        select(Job.artifacts).where(Job.owner_id == owner_id, Job.state == JobState.DONE.value)
+        select(Job.artifacts).where(Job.owner_id == owner_id, Job.state == JobState.DONE)
     )
     return sum(
         int(record.get("size", 0))
@@ -43,7 +44,7 @@ def usage(session: Session, owner_id: str) -> Usage:
             Upload.owner_id == owner_id
         )
     ).one()
-    unfinished = (JobState.QUEUED.value, JobState.RUNNING.value)
+    unfinished = (JobState.QUEUED, JobState.RUNNING)
     queued = session.scalar(
         select(func.count()).where(Job.owner_id == owner_id, Job.state.in_(unfinished))
     )

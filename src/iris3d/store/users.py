@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, or_, select, update
@@ -13,6 +14,15 @@ from iris3d.store.models import AuthToken, Invite, TokenKind, User
 
 class EmailTakenError(IrisError):
     """An account with this email address already exists."""
+
+
+NO_PASSWORD = "!"
+"""The password hash of an account that signs in only through an OpenID provider: no password
+matches it (it is not an argon2 hash)."""
+
+
+def has_password(user: User) -> bool:
+    return user.password_hash != NO_PASSWORD
 
 
 def normalise_email(email: str) -> str:
@@ -78,16 +88,27 @@ def add_token(
     return token
 
 
+SIGN_IN_KINDS = (TokenKind.SESSION, TokenKind.API)
+
+
 def user_for_token(
-    session: Session, token_hash: str, now: datetime, idle_s: float | None = None
+    session: Session,
+    token_hash: str,
+    now: datetime,
+    idle_s: float | None = None,
+    kinds: Collection[TokenKind] = SIGN_IN_KINDS,
 ) -> User | None:
-    """The enabled user a live token belongs to; expired tokens, sessions idle for more than
-    ``idle_s`` and disabled accounts' tokens count as absent."""
+    """The enabled user a live token of one of ``kinds`` belongs to; expired tokens, sessions
+    idle for more than ``idle_s`` and disabled accounts' tokens count as absent (a receive
+    token signs nobody in: it is not among the default kinds)."""
     query = (
         select(User)
         .join(AuthToken, AuthToken.user_id == User.id)
         .where(
-            AuthToken.token_hash == token_hash, AuthToken.expires_at > now, User.disabled.is_(False)
+            AuthToken.token_hash == token_hash,
+            AuthToken.expires_at > now,
+            AuthToken.kind.in_([kind.value for kind in kinds]),
+            User.disabled.is_(False),
         )
     )
     if idle_s is not None:

@@ -35,6 +35,6 @@ export function unwrap<T>(result: { data?: T; error?: unknown; response: Respons
   return result.data;
 }
 
-export function artifact(job: Job | null | undefined, name: string): Artifact | undefined {
+export function artifact(job: Job | null | undefined, name: Artifact["name"]): Artifact | undefined {
   return job?.artifacts.find((a) => a.name === name);
 }

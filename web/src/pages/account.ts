@@ -4,7 +4,10 @@ import { api, describe, unwrap } from "../api/client";
 import type { components } from "../api/schema";
 import { formatBytes, formatDate, h, toast } from "../ui/dom";
 import { currentUser, topBar } from "../ui/shell";
+import { loadProviders, providerLinks } from "./providers";
+import { receivingSection } from "./receiving";
 import type { Leave } from "../router";
+import { signInUrl } from "../ui/returnto";
 
 type Quota = components["schemas"]["Quota"];
 type Token = components["schemas"]["TokenPublic"];
@@ -64,7 +67,8 @@ function tokenRow(t: Token, refresh: () => void): HTMLElement {
       .then((r) => { if (!r.response.ok) toast(describe(r.response.status, r.error), "error"); refresh(); });
   });
   return h("tr", { "data-token": t.id },
-    h("td", {}, t.kind === "api" ? `API token “${t.name}”` : t.current ? "This session" : "Session"),
+    h("td", {}, t.kind === "api" ? `API token “${t.name}”` : t.kind === "dicom" ? `Receive token “${t.name}”`
+      : t.current ? "This session" : "Session"),
     h("td", {}, formatDate(t.created_at)),
     h("td", {}, t.last_used_at ? formatDate(t.last_used_at) : "—"),
     h("td", {}, formatDate(t.expires_at)), h("td", {}, revoke));
@@ -73,7 +77,7 @@ function tokenRow(t: Token, refresh: () => void): HTMLElement {
 export function accountPage(go: (url: string) => void) {
   return async (root: HTMLElement): Promise<Leave> => {
     const user = await currentUser();
-    if (!user) { go("/signin"); return () => undefined; }
+    if (!user) { go(signInUrl()); return () => undefined; }
     const quotas = h("div", {});
     const tokens = h("tbody", {});
     const secret = h("p", { class: "muted", id: "new-token" });
@@ -105,14 +109,26 @@ export function accountPage(go: (url: string) => void) {
     everywhere.addEventListener("click", () => {
       void api.POST("/api/auth/signout-everywhere").finally(() => go("/signin"));
     });
+    // Linking an institution's account lets it sign in here too (nothing shown without one).
+    const linked = h("section", { class: "panel", id: "sign-in-with", hidden: true },
+      h("h2", {}, "Sign-in with your institution"),
+      h("p", { class: "muted" }, "Link your account there, then sign in with either."));
+    void loadProviders().then((offered) => {
+      const links = providerLinks(offered, "link");
+      if (links.length === 0) return;
+      linked.append(...links.map((l) => h("a", { class: "button provider", href: l.href }, l.label)));
+      linked.hidden = false;
+    });
     root.append(topBar(user, go, h("span", { class: "crumb" }, "Account")),
       h("main", { class: "tab-panel account" },
         h("section", { class: "panel" }, h("h2", {}, "Your limits"), quotas),
         h("section", { class: "panel" }, h("h2", {}, "Password"), passwordForm()),
+        linked,
         h("section", { class: "panel" }, h("h2", {}, "Sessions and API tokens"),
           h("table", { class: "stats" }, h("thead", {}, h("tr", {}, h("th", {}, ""), h("th", {}, "Created"),
             h("th", {}, "Last used"), h("th", {}, "Expires"), h("th", {}, ""))), tokens),
-          make, secret, everywhere)));
+          make, secret, everywhere),
+        receivingSection()));
     refresh();
     return () => undefined;
   };

@@ -2,7 +2,9 @@
 import { api, describe } from "../api/client";
 import { checkCredentials } from "../api/plain";
 import { h } from "../ui/dom";
+import { loadProviders, providerLinks } from "./providers";
 import type { Leave } from "../router";
+import { safeReturnPath } from "../ui/returnto";
 
 export function authPage(mode: "signin" | "signup", go: (url: string) => void) {
   return (root: HTMLElement): Leave => {
@@ -14,6 +16,14 @@ export function authPage(mode: "signin" | "signup", go: (url: string) => void) {
     const invite = h("input", { type: "text", name: "invite", id: "invite", autocomplete: "off" });
     const submit = h("button", { type: "submit", class: "primary" },
       mode === "signup" ? "Create account" : "Sign in");
+    // Filled when the server says which identity providers it offers (none: nothing shown).
+    const providers = h("div", { class: "providers" });
+    void loadProviders().then((offered) => {
+      const links = providerLinks(offered, "signin");
+      if (links.length === 0) return;
+      providers.append(h("p", { class: "muted or" }, "or"),
+        ...links.map((l) => h("a", { class: "button provider", href: l.href }, l.label)));
+    });
     const form = h("form", { class: "auth-card", novalidate: true },
       h("div", { class: "brand big" }, h("span", { class: "logo" }), "Iris"),
       h("p", { class: "muted" }, "CT to an explorable 3D model of the patient's anatomy."),
@@ -25,7 +35,7 @@ export function authPage(mode: "signin" | "signup", go: (url: string) => void) {
       mode === "signup" ? h("label", { for: "invite" }, "Invite code",
         h("span", { class: "muted" }, " (if your administrator gave you one)")) : null,
       mode === "signup" ? invite : null,
-      error, submit,
+      error, submit, providers,
       mode === "signup"
         ? h("p", {}, "Already registered? ", h("a", { href: "/signin", "data-link": true }, "Sign in"))
         : h("p", {}, "New here? ", h("a", { href: "/signup", "data-link": true }, "Create an account")),
@@ -45,7 +55,7 @@ export function authPage(mode: "signin" | "signup", go: (url: string) => void) {
           }
           const signed = await api.POST("/api/auth/signin", { body });
           if (!signed.response.ok) throw new Error(describe(signed.response.status, signed.error));
-          go("/");
+          go(safeReturnPath(new URLSearchParams(location.search).get("next")));
         } catch (err) {
           error.textContent = err instanceof Error ? err.message : String(err);
         } finally {

@@ -23,6 +23,20 @@ export function comparisonsOf(all: Iterable<Comparison>, studyId: string): Compa
     .sort((a, b) => b.created_at.localeCompare(a.created_at));
 }
 
+const gaveUp = (c: Comparison): boolean => c.job.state === "failed" || c.job.state === "cancelled";
+
+/** The comparisons a study's card lists: a failed or cancelled one only while it is the newest
+ * of its pair (an older failure, or one tried again since, is clutter on both cards). */
+export function shownComparisons(all: Iterable<Comparison>, studyId: string): Comparison[] {
+  const newestOfPair = new Set<string>();
+  return comparisonsOf(all, studyId).filter((c) => {
+    const pair = [c.base.study_id, c.follow.study_id].sort().join("|");
+    const newest = !newestOfPair.has(pair);
+    newestOfPair.add(pair);
+    return !gaveUp(c) || newest;
+  });
+}
+
 /** Asks which study to compare ``study`` with, which is before and after, then creates the
  * comparison and opens it. */
 export function openCompareDialog(study: Study, others: Study[], go: (url: string) => void): void {

@@ -1,13 +1,13 @@
 // The comparison's results beside the 3D: the alignment's verdict above them, then search, order,
 // downloads and the change table and chart. The page keeps which structure is selected.
-import { artifact, type Job } from "../api/client";
+import { artifact, type Artifact, type Job } from "../api/client";
 import { formatBytes, h } from "../ui/dom";
 import { changesView } from "../viewer/changes";
 import {
   alignmentVerdict, DEFAULT_SORT, type Alignment, type ChangeSort, type CompareView, type StructureChange,
 } from "../viewer/comparison";
 
-const DOWNLOADS: [string, string][] = [
+const DOWNLOADS: [Artifact["name"], string][] = [
   ["comparison_csv", "Table (CSV)"], ["comparison_json", "Everything (JSON)"],
   ["comparison_glb", "Follow-up in the baseline's frame (GLB)"],
 ];

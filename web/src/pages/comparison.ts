@@ -11,6 +11,7 @@ import type { Leave } from "../router";
 import { decodeCompareView, encodeCompareView, parseReport, type ComparisonReport } from "../viewer/comparison";
 import { CompareStage } from "../viewer/comparestage";
 import { changesPanel, verdictBanner } from "./comparepanel";
+import { signInUrl } from "../ui/returnto";
 
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
@@ -32,7 +33,7 @@ function title(c: Comparison): HTMLElement {
 export function comparisonPage(go: (url: string) => void) {
   return async (root: HTMLElement, params: Record<string, string>): Promise<Leave> => {
     const user = await currentUser();
-    if (!user) { go("/signin"); return () => undefined; }
+    if (!user) { go(signInUrl()); return () => undefined; }
     const id = params.id!;
     let comparison: Comparison;
     try {

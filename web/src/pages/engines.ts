@@ -15,7 +15,7 @@ export function engineForecast(engines: EngineInfo[], choice: string, quality: s
   const byName = new Map(engines.map((e) => [e.name, e]));
   const total = byName.get("totalsegmentator");
   const tissue = byName.get("tissue");
-  const totalRuns = !!total?.available && total.qualities.includes(quality);
+  const totalRuns = !!total?.available && total.qualities.some((q) => q === quality);
   if (choice === "import") return `Your own segmentation will be used: ${byName.get("import")?.finds ?? "its structures"}.`;
   if (choice === "totalsegmentator") {
     return totalRuns ? `TotalSegmentator will run: it finds ${total.finds}.`

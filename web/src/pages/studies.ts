@@ -8,15 +8,17 @@ import { currentUser, topBar } from "../ui/shell";
 import type { Leave } from "../router";
 import { comparisonsOf, openCompareDialog } from "./comparelist";
 import { renameForm } from "./rename";
+import { pacsPanel } from "./pacs";
 import { StudyList, type CardActions } from "./studylist";
 import { uploadPanel } from "./upload";
+import { signInUrl } from "../ui/returnto";
 
 export { jobSummary };
 
 export function studiesPage(go: (url: string) => void) {
   return async (root: HTMLElement): Promise<Leave> => {
     const user = await currentUser();
-    if (!user) { go("/signin"); return () => undefined; }
+    if (!user) { go(signInUrl()); return () => undefined; }
     const studies = new Map<string, Study>();
     const comparisons = new Map<string, Comparison>();
     const search = h("input", { type: "search", placeholder: "Filter studies", "aria-label": "Filter studies" });
@@ -67,7 +69,7 @@ export function studiesPage(go: (url: string) => void) {
     root.append(
       topBar(user, go),
       h("main", { class: "studies-page" },
-        uploadPanel(user.is_admin),
+        h("div", { class: "intake" }, uploadPanel(user.is_admin), pacsPanel()),
         h("section", { class: "panel list", "aria-labelledby": "studies-title" },
           h("div", { class: "row" }, h("h2", { id: "studies-title" }, "Studies"), h("span", { class: "spacer" }), search),
           empty, list.el)));

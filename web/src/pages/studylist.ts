@@ -3,7 +3,7 @@
 import type { Comparison, Study } from "../api/client";
 import { formatDate, h, setAttrs, setText, syncChildren } from "../ui/dom";
 import { engineAndQuality, jobSummary } from "../ui/jobs";
-import { comparisonItem, comparisonsOf, finished } from "./comparelist";
+import { comparisonItem, finished, shownComparisons } from "./comparelist";
 
 export interface CardActions {
   open(s: Study): void;
@@ -123,7 +123,7 @@ export class StudyList {
     for (const study of shown) {
       let card = this.cards.get(study.id);
       if (!card) this.cards.set(study.id, card = new StudyCard(study, this.act));
-      card.update(study, { compared: comparisonsOf(compared, study.id), canCompare, renaming: renaming.get(study.id) });
+      card.update(study, { compared: shownComparisons(compared, study.id), canCompare, renaming: renaming.get(study.id) });
     }
     syncChildren(this.el, shown.map((s) => this.cards.get(s.id)?.el ?? null));
   }

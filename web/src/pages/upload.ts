@@ -85,6 +85,16 @@ async function sendResumable(file: File, onProgress: (sent: number, total: numbe
   }));
 }
 
+/** Attach the user's own label map to ``study`` (``PUT .../segmentation``); throws the server's
+ * reason when it is refused. */
+async function attachSegmentation(study: Study, file: File): Promise<void> {
+  const form = new FormData();
+  form.append("file", file, file.name);
+  const answer = await fetch(`/api/studies/${encodeURIComponent(study.id)}/segmentation`,
+    { method: "PUT", body: form, credentials: "same-origin" });
+  if (!answer.ok) throw new Error(describe(answer.status, await answer.json().catch(() => undefined)));
+}
+
 function sendFiles(files: File[], onProgress: (sent: number, total: number) => void): Promise<Study> {
   return new Promise((resolve, reject) => {
     const form = new FormData();
@@ -150,6 +160,25 @@ export function uploadPanel(isAdmin = false): HTMLElement {
     adminNote.hidden = !isAdmin || engines.some((e) => e.name === "totalsegmentator" && e.available);
     explain();
   }).catch(() => undefined);
+  // Bring your own segmentation: a label map made elsewhere (3D Slicer, TotalSegmentator...) is
+  // meshed and measured instead of segmenting; the engine choice then does not apply.
+  const segInput = h("input", { type: "file", id: "segmentation-input", accept: ".nii,.nii.gz",
+    "aria-describedby": "segmentation-help" });
+  const segHelp = h("span", { id: "segmentation-help", class: "muted small" },
+    "Optional: your own label map (NIfTI) on this CT; Iris builds the 3D model from it.");
+  let waiting: Study | null = null; // uploaded, its segmentation refused: another one may follow
+  const ownSegmentation = (): File | null => segInput.files?.[0] ?? null;
+  const explainChoice = (): void => {
+    const own = ownSegmentation();
+    engine.disabled = own !== null;
+    if (own) forecast.textContent = `Your segmentation "${own.name}" will be used: no engine runs.`;
+    else explain();
+  };
+  segInput.addEventListener("change", () => {
+    explainChoice();
+    const study = waiting;
+    if (study && ownSegmentation()) { waiting = null; void startJob(study, null); }
+  });
   engine.addEventListener("change", explain);
   quality.addEventListener("change", explain);
   const bar = h("progress", { max: 1, value: 0, "aria-label": "Upload progress" });
@@ -167,10 +196,26 @@ export function uploadPanel(isAdmin = false): HTMLElement {
   let busy = false;
 
   const startJob = async (study: Study, seriesUid: string | null): Promise<void> => {
-    const body = { study_id: study.id, quality: qualityOf(quality.value), engine: engineOf(engine.value),
-      series_uid: seriesUid };
+    const own = ownSegmentation();
+    if (own) {
+      try {
+        await attachSegmentation(study, own);
+      } catch (e) {
+        waiting = study;
+        status.textContent = `Your segmentation "${own.name}" was not accepted: ${e instanceof Error ? e.message : String(e)} `
+          + `The CT is kept as "${study.name}": choose another segmentation file to process it.`;
+        status.classList.add("error");
+        segInput.value = "";
+        return;
+      }
+    }
+    const body = { study_id: study.id, quality: qualityOf(quality.value),
+      engine: own ? "import" as const : engineOf(engine.value), series_uid: seriesUid };
     unwrap(await api.POST("/api/jobs", { body }));
-    status.textContent = `"${study.name}" uploaded; processing has started.`;
+    status.classList.remove("error");
+    status.textContent = `"${study.name}" uploaded; processing has started${own ? ` with your segmentation "${own.name}"` : ""}.`;
+    segInput.value = "";
+    explainChoice();
   };
 
   const chooseSeries = (study: Study): void => {
@@ -190,6 +235,7 @@ export function uploadPanel(isAdmin = false): HTMLElement {
     if (refusal) { status.textContent = refusal; status.classList.add("error"); return; }
     if (busy) return;
     busy = true;
+    waiting = null; // a new CT: a refused segmentation's study is not what comes next
     status.classList.remove("error");
     zone.classList.add("busy");
     const started = performance.now();
@@ -237,6 +283,7 @@ export function uploadPanel(isAdmin = false): HTMLElement {
     h("h2", { id: "upload-title" }, "New study"),
     zone,
     h("div", { class: "row" }, h("label", {}, "Quality ", quality), h("label", {}, "Engine ", engine)),
+    h("div", { class: "own-segmentation" }, h("label", { for: "segmentation-input" }, "Segmentation "), segInput, segHelp),
     forecast, adminNote,
     bar, status, seriesBox);
 }

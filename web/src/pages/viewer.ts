@@ -6,17 +6,13 @@ import type { Leave } from "../router";
 import { orientationCube } from "../viewer/orientation";
 import { AnatomyScene, type StandardView } from "../viewer/scene";
 import { statsView, type StructureStats } from "../viewer/stats";
+import { offeredDownloads } from "./downloads";
+import { pendingStudy } from "./pending";
 import { slicePanel } from "./slicepanel";
 import * as T from "../viewer/tree";
 import { decodeView, encodeView, type ClipAxis, type ViewState } from "../viewer/viewstate";
-
-const DOWNLOADS: [string, string][] = [
-  ["glb", "3D model (GLB)"],
-  ["glb_plain", "3D model, plain GLB (Blender, Windows 3D Viewer, other tools)"],
-  ["meshes_zip", "Meshes for printing (STL/OBJ zip)"],
-  ["statistics_csv", "Statistics (CSV)"], ["statistics_json", "Statistics (JSON)"],
-  ["labels_nifti", "Label map (NIfTI)"],
-];
+import { signInUrl } from "../ui/returnto";
+import { sendToPacs } from "./pacssend";
 
 export function engineNotice(job: Job): string {
   const engine = job.engine_used === "totalsegmentator" ? "TotalSegmentator"
@@ -26,17 +22,15 @@ export function engineNotice(job: Job): string {
 }
 
 function downloads(job: Job): HTMLElement {
-  return h("ul", { class: "downloads" }, ...DOWNLOADS.map(([name, label]) => {
-    const a = artifact(job, name);
-    return a ? h("li", {}, h("a", { href: a.url, download: a.filename, class: "button" }, label),
-      h("span", { class: "muted" }, ` ${formatBytes(a.size)}`)) : null;
-  }));
+  return h("ul", { class: "downloads" }, ...offeredDownloads(job).map(({ label, file }) =>
+    h("li", {}, h("a", { href: file.url, download: file.filename, class: "button" }, label),
+      h("span", { class: "muted" }, ` ${formatBytes(file.size)}`))));
 }
 
 export function viewerPage(go: (url: string) => void) {
   return async (root: HTMLElement, params: Record<string, string>): Promise<Leave> => {
     const user = await currentUser();
-    if (!user) { go("/signin"); return () => undefined; }
+    if (!user) { go(signInUrl()); return () => undefined; }
     const id = params.id!;
     let study: Study;
     try {
@@ -48,18 +42,15 @@ export function viewerPage(go: (url: string) => void) {
     }
     const job = study.latest_job;
     const glb = artifact(job, "glb");
-    if (!job || job.state !== "done" || !glb) {
-      root.append(topBar(user, go), h("main", { class: "message" }, h("h1", {}, study.name),
-        h("p", {}, "This study has no finished model yet."), h("a", { href: "/", "data-link": true }, "Back to studies")));
-      return () => undefined;
-    }
+    if (!job || job.state !== "done" || !glb) return pendingStudy(root, user, go, study);
 
     const viewport = h("div", { class: "viewport" });
     const info = h("div", { class: "pick-info", role: "status", "aria-live": "polite" }, "Click a structure to identify it.");
     const treeBox = h("div", { class: "tree", role: "tree", "aria-label": "Structures" });
     const search = h("input", { type: "search", placeholder: "Search structures", "aria-label": "Search structures" });
     const statsBox = h("section", { class: "tab-panel", hidden: true, id: "tab-stats" });
-    const filesBox = h("section", { class: "tab-panel", hidden: true, id: "tab-files" }, downloads(job));
+    const filesBox = h("section", { class: "tab-panel", hidden: true, id: "tab-files" }, downloads(job),
+      sendToPacs(job));
     const loading = h("div", { class: "loading" }, "Loading model…");
     viewport.append(loading);
 
@@ -196,12 +187,23 @@ export function viewerPage(go: (url: string) => void) {
       });
       return b;
     });
+    // On a phone the structure tree is a drawer over the 3D view (styles.css hides these buttons
+    // on wider screens, where the tree is always beside it).
+    const drawerOpen = h("button", { type: "button", class: "drawer-toggle", "aria-expanded": "false" }, "Structures");
+    const drawerClose = h("button", { type: "button", class: "drawer-toggle ghost", "aria-label": "Close structures" }, "Done");
+    const setDrawer = (open: boolean): void => {
+      main3d.classList.toggle("drawer-open", open);
+      drawerOpen.setAttribute("aria-expanded", String(open));
+      scene.requestFrame();
+    };
+    drawerOpen.addEventListener("click", () => setDrawer(!main3d.classList.contains("drawer-open")));
+    drawerClose.addEventListener("click", () => setDrawer(false));
     const main3d = h("div", { class: "viewer-3d" },
-      h("aside", { class: "sidebar" }, search, h("div", { class: "row tight" },
+      h("aside", { class: "sidebar" }, h("div", { class: "row tight" }, search, drawerClose), h("div", { class: "row tight" },
         (() => { const b = h("button", { type: "button" }, "Show all"); b.addEventListener("click", () => apply(T.showAll(state))); return b; })()),
         treeBox),
       h("div", { class: "stage" },
-        h("div", { class: "toolbar", role: "toolbar", "aria-label": "View" },
+        h("div", { class: "toolbar", role: "toolbar", "aria-label": "View" }, drawerOpen,
           viewButton("anterior", "Anterior", "1"), viewButton("posterior", "Posterior", "2"),
           viewButton("right", "Right", "3"), viewButton("left", "Left", "4"),
           viewButton("superior", "Superior", "5"), viewButton("inferior", "Inferior", "6"),

@@ -31,9 +31,10 @@ export function volumesByGroup(rows: StructureStats[]): { group: string; ml: num
   return [...totals.entries()].map(([group, ml]) => ({ group, ml })).sort((a, b) => b.ml - a.ml);
 }
 
-const COLUMNS: [SortKey, string][] = [
-  ["name", "Structure"], ["group", "System"], ["voxel_volume_ml", "Volume (mL)"],
-  ["hu_mean", "Mean HU"], ["hu_std", "HU SD"],
+// Optional columns step aside on a phone (styles.css): the bars above already sum by system.
+const COLUMNS: [SortKey, string, boolean][] = [
+  ["name", "Structure", false], ["group", "System", true], ["voxel_volume_ml", "Volume (mL)", false],
+  ["hu_mean", "Mean HU", false], ["hu_std", "HU SD", true],
 ];
 
 export function statsView(rows: StructureStats[], onPick: (name: string) => void): HTMLElement {
@@ -41,7 +42,7 @@ export function statsView(rows: StructureStats[], onPick: (name: string) => void
   let descending = true;
   const table = h("table", { class: "stats" });
   const draw = (): void => {
-    const head = h("tr", {}, ...COLUMNS.map(([k, label]) => {
+    const head = h("tr", {}, ...COLUMNS.map(([k, label, optional]) => {
       const button = h("button", { type: "button", class: "sort" }, label,
         k === key ? (descending ? " ▾" : " ▴") : "");
       button.addEventListener("click", () => {
@@ -49,15 +50,16 @@ export function statsView(rows: StructureStats[], onPick: (name: string) => void
         key = k;
         draw();
       });
-      return h("th", { scope: "col", "aria-sort": k === key ? (descending ? "descending" : "ascending") : "none" }, button);
+      return h("th", { scope: "col", class: optional ? "optional" : undefined,
+        "aria-sort": k === key ? (descending ? "descending" : "ascending") : "none" }, button);
     }));
     const body = sortStats(rows, key, descending).map((r) => {
       const name = h("button", { type: "button", class: "link" },
         h("span", { class: "swatch", style: `background:${r.colour}` }), structureLabel(r.name));
       name.addEventListener("click", () => onPick(r.name));
-      return h("tr", {}, h("td", {}, name), h("td", {}, groupLabel(r.group)),
+      return h("tr", {}, h("td", {}, name), h("td", { class: "optional" }, groupLabel(r.group)),
         h("td", { class: "num" }, r.voxel_volume_ml.toFixed(1)),
-        h("td", { class: "num" }, r.hu_mean.toFixed(0)), h("td", { class: "num" }, r.hu_std.toFixed(0)));
+        h("td", { class: "num" }, r.hu_mean.toFixed(0)), h("td", { class: "num optional" }, r.hu_std.toFixed(0)));
     });
     table.replaceChildren(h("thead", {}, head), h("tbody", {}, ...body));
   };

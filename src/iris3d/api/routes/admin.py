@@ -13,9 +13,10 @@ from iris3d.api.deps import NOT_FOUND, AdminUser, Offset, ServicesDep, not_found
 from iris3d.api.present import job_public
 from iris3d.api.schemas import JobsPublic, UserPublic, UsersPublic
 from iris3d.api.security import new_token, token_hash
+from iris3d.contracts import JobState
 from iris3d.store import jobs as job_rows
 from iris3d.store import users
-from iris3d.store.models import JobState, utcnow
+from iris3d.store.models import utcnow
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 
@@ -71,7 +72,7 @@ def list_all_jobs(
 ) -> JobsPublic:
     with services.db.reader() as session:
         rows = job_rows.list_jobs(
-            session, None, state=state.value if state else None, offset=offset, limit=limit
+            session, None, state=state, offset=offset, limit=limit
         )
         eta = services.eta.calculator(session)
         return JobsPublic(items=[job_public(session, job, eta) for job in rows])

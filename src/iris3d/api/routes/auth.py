@@ -5,7 +5,7 @@ Nobody becomes an administrator here: that is ``iris db make-admin EMAIL`` on th
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from fastapi import APIRouter, HTTPException, Request, Response, status
 
@@ -16,7 +16,7 @@ from iris3d.api.schemas import Credentials, Message, SignedIn, UserPublic
 from iris3d.api.security import new_token, token_hash
 from iris3d.api.services import Services
 from iris3d.store import users
-from iris3d.store.models import utcnow
+from iris3d.store.models import User, utcnow
 from iris3d.store.users import EmailTakenError
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -85,11 +85,19 @@ def sign_in(
         raise too_many(wait, "failed sign-ins")
     with services.db.reader() as session:
         user = users.user_by_email(session, body.email)
-    right = services.passwords.verify(user.password_hash if user else None, body.password)
+    # An account that signs in through an OpenID provider has no password: checked like none.
+    stored = user.password_hash if user is not None and users.has_password(user) else None
+    right = services.passwords.verify(stored, body.password)
     if not right or user is None or user.disabled:
         limiters.signin_pair.fail(pair)
         limiters.signin_client.fail(client)
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, _WRONG)
+    token, expires = start_session(services, user, response)
+    return SignedIn(access_token=token, expires_at=expires, user=UserPublic.model_validate(user))
+
+
+def start_session(services: Services, user: User, response: Response) -> tuple[str, datetime]:
+    """A new session token for ``user``, also set as the browser's session cookie."""
     token = new_token()
     expires = utcnow() + timedelta(seconds=services.settings.session_ttl_s)
     with services.db.session() as session:
@@ -103,7 +111,7 @@ def sign_in(
         samesite="strict",
         path="/",
     )
-    return SignedIn(access_token=token, expires_at=expires, user=UserPublic.model_validate(user))
+    return token, expires
 
 
 def clear_session_cookie(response: Response, services: Services) -> None:

@@ -11,11 +11,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, status
 
+from iris3d.api.comparability import no_shared_structure
 from iris3d.api.deps import NOT_FOUND, CurrentUser, ServicesDep, not_found
 from iris3d.api.present import comparison_public
 from iris3d.api.quotas import check_new_job
 from iris3d.api.schemas import ComparisonCreate, ComparisonPublic, ComparisonsPublic, Message
 from iris3d.api.services import Services
+from iris3d.contracts import keys
 from iris3d.store import comparisons, studies
 from iris3d.store.models import Job, Study
 
@@ -49,12 +51,9 @@ def _results(session_study: Study | None, which: str, job: Job | None) -> tuple[
         raise _unprocessable(
             f"Study '{session_study.name}' has no finished results yet: process it first."
         )
-    missing = [n for n in comparisons.REQUIRED_ARTIFACTS if n not in (job.artifacts or {})]
-    if missing:
-        raise _unprocessable(
-            f"Study '{session_study.name}' was processed by an older Iris (no "
-            f"{', '.join(missing)}): process it again, then compare."
-        )
+    problem = comparisons.not_comparable(job.artifacts or {})
+    if problem:
+        raise _unprocessable(f"Study '{session_study.name}' {problem}")
     return session_study, job
 
 
@@ -81,6 +80,10 @@ def create_comparison(
             study = studies.owned_study(session, user.id, study_id)
             latest = None if study is None else comparisons.latest_done_job(session, study.id)
             sides.append(_results(study, which, latest))
+        problem = no_shared_structure(services, (sides[0][0].name, sides[1][0].name),
+                                      (sides[0][1], sides[1][1]))
+        if problem:
+            raise _unprocessable(problem)
         job = comparisons.add_comparison(
             session,
             sides[0],
@@ -118,4 +121,4 @@ def delete_comparison(comparison_id: str, user: CurrentUser, services: ServicesD
     job = _owned(services, user.id, comparison_id)
     with services.db.session() as session:
         comparisons.remove_comparison(session, job.id)
-    services.blobs.delete_prefix(comparisons.comparison_prefix(job.id))
+    services.blobs.delete_prefix(keys.comparison_prefix(job.id))

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from iris3d.api.deps import CurrentUser, ServicesDep
 from iris3d.api.schemas import EngineInfo, EnginesPublic
-from iris3d.segment.base import Quality
+from iris3d.contracts import EngineName, Quality
 from iris3d.settings import Settings
 
 router = APIRouter(prefix="/engines", tags=["engines"])
@@ -21,7 +21,7 @@ def totalseg_qualities(settings: Settings) -> list[Quality]:
     when the workers run elsewhere (the API's machine need not hold the models), else those
     installed here (none without the package)."""
     if settings.worker_totalseg_qualities is not None:
-        levels = {Quality(name) for name in settings.worker_totalseg_qualities}
+        levels = set(settings.worker_totalseg_qualities)
     else:
         from iris3d.segment.totalseg.weights import installed_qualities
 
@@ -32,13 +32,13 @@ def totalseg_qualities(settings: Settings) -> list[Quality]:
 def engines_now(settings: Settings) -> EnginesPublic:
     qualities = totalseg_qualities(settings)
     return EnginesPublic(items=[
-        EngineInfo(name="auto", label="Automatic", available=True, qualities=list(Quality),
+        EngineInfo(name=EngineName.AUTO, label="Automatic", available=True, qualities=list(Quality),
                    finds="TotalSegmentator where its models are installed, else the tissue engine"),
-        EngineInfo(name="totalsegmentator", label="TotalSegmentator", available=bool(qualities),
-                   qualities=qualities, finds=TOTALSEG_FINDS),
-        EngineInfo(name="tissue", label="Built-in tissue engine", available=True,
+        EngineInfo(name=EngineName.TOTALSEGMENTATOR, label="TotalSegmentator",
+                   available=bool(qualities), qualities=qualities, finds=TOTALSEG_FINDS),
+        EngineInfo(name=EngineName.TISSUE, label="Built-in tissue engine", available=True,
                    qualities=list(Quality), finds=TISSUE_FINDS),
-        EngineInfo(name="import", label="Your own segmentation", available=True,
+        EngineInfo(name=EngineName.IMPORT, label="Your own segmentation", available=True,
                    qualities=list(Quality), finds="the structures of the label map you upload"),
     ])
 

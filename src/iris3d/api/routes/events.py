@@ -24,9 +24,9 @@ from iris3d.api.event_schemas import (
 from iris3d.api.present import job_public, study_public
 from iris3d.api.services import Services
 from iris3d.api.streams import SessionWatch, StreamSlot
+from iris3d.contracts import JobState
 from iris3d.store import jobs as job_rows
 from iris3d.store import studies
-from iris3d.store.models import JobState
 
 router = APIRouter(tags=["events"])
 
@@ -43,7 +43,7 @@ def _changes(services: Services, owner_id: str, seen: _Seen, first: bool) -> lis
     with services.db.reader() as session:
         study_revs = studies.study_revisions(session, owner_id)
         job_revs = job_rows.job_revisions(session, owner_id)
-        queued = job_rows.list_jobs(session, owner_id, state=JobState.QUEUED.value, limit=500)
+        queued = job_rows.list_jobs(session, owner_id, state=JobState.QUEUED, limit=500)
         positions = {job.id: job_rows.queue_position(session, job) for job in queued}
         job_keys = {jid: (rev, positions.get(jid)) for jid, rev in job_revs.items()}
         if first:

@@ -13,8 +13,9 @@ from iris3d.api.downloads import blob_response
 from iris3d.api.routes.jobs import OwnedJob
 from iris3d.api.schemas import DownloadLink, Message
 from iris3d.api.security import sign_link, verify_link
+from iris3d.contracts import JobState
 from iris3d.store import jobs as job_rows
-from iris3d.store.models import Job, JobState
+from iris3d.store.models import Job
 
 router = APIRouter(tags=["files"])
 
@@ -29,7 +30,7 @@ _FILE: dict[int | str, dict[str, Any]] = {
 
 def _artifact(job: Job, name: str) -> dict[str, Any]:
     """The artifact record; artifacts exist only once their job is done."""
-    if job.state != JobState.DONE.value or name not in job.artifacts:
+    if job.state != JobState.DONE or name not in job.artifacts:
         raise not_found("file")
     record: dict[str, Any] = job.artifacts[name]
     return record
@@ -39,9 +40,8 @@ def _artifact(job: Job, name: str) -> dict[str, Any]:
 def download_artifact(
     job: OwnedJob, name: str, request: Request, services: ServicesDep
 ) -> Response:
-    """One result file: ``glb``, ``glb_plain`` (no extensions, for any glTF tool),
-    ``meshes_zip``, ``labels_nifti``, ``ct_nifti``, ``labels_json``, ``statistics_json``,
-    ``statistics_csv``, ``thumbnail`` or ``manifest``."""
+    """One result file, named as in the job's ``artifacts`` (an ``ArtifactName``; any other
+    name is not found)."""
     return blob_response(services.blobs, _artifact(job, name), request)
 
 

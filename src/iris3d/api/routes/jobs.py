@@ -9,6 +9,7 @@ import anyio
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
+from iris3d.api.comparability import retry_refusal
 from iris3d.api.deps import NOT_FOUND, CurrentUser, Offset, ServicesDep, TokenDep, not_found
 from iris3d.api.event_schemas import (
     Deleted,
@@ -21,16 +22,16 @@ from iris3d.api.event_schemas import (
 from iris3d.api.present import job_public
 from iris3d.api.quotas import check_new_job
 from iris3d.api.routes.engines import totalseg_qualities
-from iris3d.api.schemas import EngineChoice, JobCreate, JobPublic, JobsPublic, Message
+from iris3d.api.schemas import JobCreate, JobPublic, JobsPublic, Message
 from iris3d.api.services import Services
 from iris3d.api.streams import SessionWatch, StreamSlot
+from iris3d.contracts import FINISHED_STATES, EngineName, JobKind, JobState
 from iris3d.settings import Settings
 from iris3d.store import jobs as job_rows
 from iris3d.store import studies
-from iris3d.store.models import Job, JobState, User
+from iris3d.store.models import Job, User
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
-_NOT_FOUND = NOT_FOUND
 
 
 def _public(services: Services, job: Job) -> JobPublic:
@@ -53,7 +54,7 @@ OwnedJob = Annotated[Job, Depends(owned_job)]
     "",
     status_code=status.HTTP_201_CREATED,
     responses={
-        **_NOT_FOUND,
+        **NOT_FOUND,
         403: {"model": Message, "description": "A quota is reached."},
         422: {"model": Message},
     },
@@ -81,12 +82,12 @@ def create_job(body: JobCreate, user: CurrentUser, services: ServicesDep) -> Job
 def _check_request(
     body: JobCreate, series: list[dict[str, object]], seg: str | None, settings: Settings
 ) -> None:
-    if body.engine is EngineChoice.IMPORT and seg is None:
+    if body.engine is EngineName.IMPORT and seg is None:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
             "Engine 'import' needs your segmentation: PUT it to /api/studies/{id}/segmentation.",
         )
-    if (body.engine is EngineChoice.TOTALSEGMENTATOR
+    if (body.engine is EngineName.TOTALSEGMENTATOR
             and body.quality not in totalseg_qualities(settings)):
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
@@ -113,7 +114,7 @@ def list_jobs(
             session,
             user.id,
             study_id=study_id,
-            state=state.value if state else None,
+            state=state,
             offset=offset,
             limit=limit,
         )
@@ -121,12 +122,12 @@ def list_jobs(
         return JobsPublic(items=[job_public(session, job, eta) for job in rows])
 
 
-@router.get("/{job_id}", responses=_NOT_FOUND)
+@router.get("/{job_id}", responses=NOT_FOUND)
 def get_job(job: OwnedJob, services: ServicesDep) -> JobPublic:
     return _public(services, job)
 
 
-@router.post("/{job_id}/cancel", responses=_NOT_FOUND)
+@router.post("/{job_id}/cancel", responses=NOT_FOUND)
 def cancel_job(job: OwnedJob, services: ServicesDep) -> JobPublic:
     """Cancel a queued job now, or ask a running one to stop (it says ``cancelled`` when it has)."""
     with services.db.session() as session:
@@ -139,15 +140,19 @@ def cancel_job(job: OwnedJob, services: ServicesDep) -> JobPublic:
 @router.post(
     "/{job_id}/retry",
     responses={
-        **_NOT_FOUND,
+        **NOT_FOUND,
         403: {"model": Message, "description": "A quota is reached."},
         409: {"model": Message},
     },
 )
 def retry_job(job: OwnedJob, user: CurrentUser, services: ServicesDep) -> JobPublic:
-    """Queue a failed or cancelled job again."""
+    """Queue a failed or cancelled job again (not a comparison bound to fail the same way)."""
+    if job.kind == JobKind.COMPARISON and job.state in (JobState.FAILED, JobState.CANCELLED):
+        refusal = retry_refusal(services, job)
+        if refusal:
+            raise HTTPException(status.HTTP_409_CONFLICT, refusal)
     with services.db.session() as session:
-        if job.state in (JobState.FAILED.value, JobState.CANCELLED.value):  # else: a 409 below
+        if job.state in (JobState.FAILED, JobState.CANCELLED):  # else: a 409 below
             check_new_job(session, user, services.settings)
         requeued = job_rows.requeue_finished(session, job.id, services.settings.job_max_attempts)
         fresh = job_rows.job_by_id(session, job.id)
@@ -215,6 +220,6 @@ async def job_events(
         if key != last:
             last = key
             yield sse(JobEvent(data=current))
-        if current.state in (JobState.DONE, JobState.FAILED, JobState.CANCELLED):
+        if current.state in FINISHED_STATES:
             return
         await anyio.sleep(services.settings.sse_poll_s)

@@ -18,12 +18,14 @@ from iris3d.api.quotas import check_new_study
 from iris3d.api.schemas import Message, StudiesPublic, StudyPublic, StudyUpdate
 from iris3d.api.services import Services
 from iris3d.api.upload_stream import ReceivedForm, receive_form
+from iris3d.contracts import ArtifactName, JobState, keys
+from iris3d.contracts.formats import NIFTI_SUFFIXES
 from iris3d.errors import IrisError
 from iris3d.ingest.sandbox import run_limited
 from iris3d.labelio import LabelFileError, check_label_file
 from iris3d.store import comparisons, studies
 from iris3d.store import jobs as job_rows
-from iris3d.store.models import JobState, Study, User
+from iris3d.store.models import Study, User
 
 router = APIRouter(prefix="/studies", tags=["studies"])
 
@@ -154,9 +156,9 @@ def delete_study(study_id: str, user: CurrentUser, services: ServicesDep) -> Non
     with services.db.session() as session:
         compared = comparisons.comparisons_of_study(session, study.id)
         studies.remove_study(session, study.id)
-    services.blobs.delete_prefix(f"studies/{study.id}")
+    services.blobs.delete_prefix(keys.study_prefix(study.id))
     for comparison_id in compared:
-        services.blobs.delete_prefix(comparisons.comparison_prefix(comparison_id))
+        services.blobs.delete_prefix(keys.comparison_prefix(comparison_id))
 
 
 @router.get(
@@ -171,9 +173,10 @@ def get_thumbnail(
     study = _owned(services, user, study_id)
     with services.db.reader() as session:
         latest = job_rows.latest_jobs(session, [study.id]).get(study.id)
-    if latest is None or latest.state != JobState.DONE.value or "thumbnail" not in latest.artifacts:
+    thumbnail = ArtifactName.THUMBNAIL
+    if latest is None or latest.state != JobState.DONE or thumbnail not in latest.artifacts:
         raise not_found("thumbnail")
-    return blob_response(services.blobs, latest.artifacts["thumbnail"], request, inline=True)
+    return blob_response(services.blobs, latest.artifacts[thumbnail], request, inline=True)
 
 
 @router.put(
@@ -209,18 +212,18 @@ async def put_segmentation(
 
 
 def _keep_segmentation(services: Services, study: Study, form: ReceivedForm) -> Study:
-    if len(form.files) != 1 or form.files[0].suffix not in (".nii", ".nii.gz"):
+    if len(form.files) != 1 or form.files[0].suffix not in NIFTI_SUFFIXES:
         raise LabelFileError("Send one NIfTI label map (.nii or .nii.gz).")
     received = form.files[0]
     path = received.path.rename(received.path.with_name(f"segmentation{received.suffix}"))
     run_limited(check_label_file, path, services.settings.max_voxels,
                 limits=reader_limits(services.settings))
     info = services.blobs.put_file(
-        f"studies/{study.id}/segmentation/segmentation{received.suffix}", path, move=True
+        keys.segmentation_key(study.id, received.suffix), path, move=True
     )
     with services.db.session() as session:
         updated = studies.update_study(session, study.id, segmentation_key=info.key)
         if updated is not None:
             return updated
-    services.blobs.delete_prefix(f"studies/{study.id}/segmentation")  # deleted meanwhile
+    services.blobs.delete_prefix(keys.segmentation_prefix(study.id))  # deleted meanwhile
     raise not_found("study")

@@ -23,14 +23,13 @@ from iris3d.api.quotas import check_new_upload
 from iris3d.api.routes.studies import public_study
 from iris3d.api.schemas import Message, StudyPublic, UploadComplete, UploadCreate, UploadPublic
 from iris3d.api.services import Services
-from iris3d.api.upload_stream import known_suffix, too_large_message
+from iris3d.api.upload_stream import too_large_message
+from iris3d.contracts.formats import upload_suffix
 from iris3d.ingest.errors import TooLargeError
 from iris3d.store import studies
 from iris3d.store.models import Upload, User, utcnow
 
 router = APIRouter(prefix="/uploads", tags=["uploads"])
-_NOT_FOUND = NOT_FOUND
-_BINARY = {"type": "string", "format": "binary"}
 
 
 def _part(services: Services, upload_id: str) -> Path:
@@ -74,21 +73,21 @@ def create_upload(body: UploadCreate, user: CurrentUser, services: ServicesDep) 
             session,
             owner_id=user.id,
             size=body.size,
-            suffix=known_suffix(body.filename),
+            suffix=upload_suffix(body.filename),
             expires_at=expires,
         )
     _part(services, upload.id).touch()
     return _public_upload(services, upload)
 
 
-@router.get("/{upload_id}", responses=_NOT_FOUND)
+@router.get("/{upload_id}", responses=NOT_FOUND)
 def get_upload(upload_id: str, user: CurrentUser, services: ServicesDep) -> UploadPublic:
     return _public_upload(services, _owned(services, user, upload_id))
 
 
 @router.put(
     "/{upload_id}",
-    responses={**_NOT_FOUND, 409: {"model": Message, "description": "Wrong offset."}},
+    responses={**NOT_FOUND, 409: {"model": Message, "description": "Wrong offset."}},
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -149,7 +148,7 @@ async def _append(request: Request, path: Path, offset: int, limit: int) -> int:
 @router.post(
     "/{upload_id}/complete",
     status_code=status.HTTP_201_CREATED,
-    responses={**_NOT_FOUND, 409: {"model": Message}, 422: {"model": Message}},
+    responses={**NOT_FOUND, 409: {"model": Message}, 422: {"model": Message}},
 )
 def complete_upload(
     upload_id: str, body: UploadComplete, user: CurrentUser, services: ServicesDep
@@ -183,7 +182,7 @@ def complete_upload(
     return public_study(services, study)
 
 
-@router.delete("/{upload_id}", status_code=status.HTTP_204_NO_CONTENT, responses=_NOT_FOUND)
+@router.delete("/{upload_id}", status_code=status.HTTP_204_NO_CONTENT, responses=NOT_FOUND)
 def cancel_upload(upload_id: str, user: CurrentUser, services: ServicesDep) -> None:
     upload = _owned(services, user, upload_id)
     with services.db.session() as session:

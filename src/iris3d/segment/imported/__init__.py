@@ -11,13 +11,8 @@ import time
 from pathlib import Path
 
 from iris3d import __version__
-from iris3d.segment.base import (
-    ProgressCallback,
-    Quality,
-    SegmentationError,
-    SegmentationResult,
-    no_progress,
-)
+from iris3d.contracts import EngineName, Quality
+from iris3d.segment.base import ProgressCallback, SegmentationError, SegmentationResult, no_progress
 from iris3d.segment.imported.dicomseg import find_dicom_seg, import_dicom_seg, is_dicom_seg
 from iris3d.segment.imported.grid import GeometryMismatchError
 from iris3d.segment.imported.nifti import (
@@ -35,7 +30,7 @@ __all__ = ["GeometryMismatchError", "ImportEngine"]
 class ImportEngine:
     """Reads a segmentation from ``source`` and puts it on the CT's grid."""
 
-    name = "import"
+    name = EngineName.IMPORT
 
     def __init__(
         self, source: Path, table: Path | None = None, max_voxels: int | None = None

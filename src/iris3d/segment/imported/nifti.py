@@ -11,6 +11,7 @@ import numpy as np
 import numpy.typing as npt
 
 from iris3d.anatomy import LabelTable, total_table
+from iris3d.contracts.formats import NIFTI_SUFFIXES, strip_suffix
 from iris3d.labelio import (
     LabelFileError,
     open_nifti,
@@ -21,8 +22,6 @@ from iris3d.labelio import (
 from iris3d.segment.base import ProgressCallback, SegmentationError
 from iris3d.segment.imported.grid import onto_ct_grid, paint_masks
 from iris3d.volume import CTVolume, LabelMap
-
-NIFTI_SUFFIXES = (".nii.gz", ".nii")
 
 
 def is_nifti(path: Path) -> bool:
@@ -35,11 +34,7 @@ def mask_files(folder: Path) -> list[Path]:
 
 def structure_name(path: Path) -> str:
     """``liver.nii.gz`` -> ``liver``."""
-    name = path.name
-    for suffix in NIFTI_SUFFIXES:
-        if name.lower().endswith(suffix):
-            return name[: -len(suffix)]
-    return name
+    return strip_suffix(path.name, NIFTI_SUFFIXES)
 
 
 def clean_name(text: str) -> str:

@@ -11,7 +11,8 @@ import numpy.typing as npt
 from scipy import ndimage
 
 from iris3d import __version__
-from iris3d.segment.base import ProgressCallback, Quality, SegmentationResult, no_progress
+from iris3d.contracts import EngineName, Quality
+from iris3d.segment.base import ProgressCallback, SegmentationResult, no_progress
 from iris3d.segment.tissue import table as labels_
 from iris3d.segment.tissue.airway import find_airway
 from iris3d.segment.tissue.body import body_mask
@@ -61,7 +62,7 @@ class TissueEngine:
     and skeletal muscle from HU thresholds and morphology. ``quality`` only sets the coarse grid
     (3 mm for ``fastest``, else 2 mm); boundaries are always drawn at the CT's resolution."""
 
-    name = "tissue"
+    name = EngineName.TISSUE
 
     def segment(
         self, volume: CTVolume, quality: Quality, progress: ProgressCallback = no_progress

@@ -24,7 +24,6 @@ from iris3d.segment.tissue.morphology import (
 )
 
 FAT_HU = (-190.0, -30.0)
-SOFT_HU = (-29.0, 150.0)
 SKIN_MM = 9.0
 CLOSE_MM = 16.0
 WALL_MM = 10.0

@@ -12,13 +12,8 @@ import numpy as np
 import numpy.typing as npt
 
 from iris3d.anatomy import total_table
-from iris3d.segment.base import (
-    ProgressCallback,
-    Quality,
-    SegmentationError,
-    SegmentationResult,
-    no_progress,
-)
+from iris3d.contracts import EngineName, Quality
+from iris3d.segment.base import ProgressCallback, SegmentationError, SegmentationResult, no_progress
 from iris3d.segment.totalseg.config import try_disable_usage_stats
 from iris3d.segment.totalseg.options import InferenceOptions
 from iris3d.segment.totalseg.weights import (
@@ -43,7 +38,7 @@ class TotalSegmentatorEngine:
     ``iris models install``.
     """
 
-    name = "totalsegmentator"
+    name = EngineName.TOTALSEGMENTATOR
 
     def __init__(
         self,
@@ -71,10 +66,6 @@ class TotalSegmentatorEngine:
         if self._cache is None:
             self._cache = shared_cache()
         return self._cache
-
-    def warm_up(self, quality: Quality | str) -> None:
-        """Load the models for ``quality`` now, so the first study does not wait for them."""
-        self._load(Quality(quality))
 
     def segment(
         self, volume: CTVolume, quality: Quality | str, progress: ProgressCallback = no_progress

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO
 
+from iris3d.contracts import Quality
 from iris3d.errors import IrisError
-from iris3d.segment.base import Quality
 from iris3d.segment.totalseg.config import try_disable_usage_stats
 from iris3d.segment.totalseg.weights import (
     MODEL_FILES,

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import torch
 
-from iris3d.segment.base import Quality
+from iris3d.contracts import Quality
 from iris3d.segment.totalseg.weights import (
     CHECKPOINT,
     CONFIGURATION,

@@ -13,7 +13,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from iris3d.segment.base import Quality, SegmentationError
+from iris3d.contracts import Quality
+from iris3d.segment.base import SegmentationError
 from iris3d.segment.totalseg.config import totalseg_home
 
 TASK = "total"
