@@ -15,6 +15,13 @@ from iris3d.ingest.errors import CorruptFileError, IngestError, TooLargeError
 from iris3d.ingest.sandbox import ReaderLimitError
 from iris3d.jobs.errors import JobCancelledError
 from iris3d.labelio import LabelFileError
+from iris3d.pacs.errors import (
+    PacsNotFoundError,
+    PacsRefusedError,
+    PacsSourceGoneError,
+    PacsTimeoutError,
+    PacsTooLargeError,
+)
 from iris3d.segment.base import SegmentationError
 from iris3d.store.blobs import BlobNotFoundError
 from iris3d.store.users import EmailTakenError, InviteInvalidError
@@ -35,6 +42,11 @@ from iris3d.store.users import EmailTakenError, InviteInvalidError
         (BadLinkError(), 404),
         (BlobNotFoundError("studies/x"), 404),
         (EmailTakenError(), 409),
+        (PacsRefusedError(), 502),  # a gateway's failure: the server behind Iris failed
+        (PacsTimeoutError(), 504),  # nearer than its parent PacsUnavailableError (502)
+        (PacsNotFoundError(), 404),
+        (PacsSourceGoneError(), 409),
+        (PacsTooLargeError(), 413),
     ],
 )
 def test_each_domain_error_has_one_status(error: IrisError, status: int) -> None:
