@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import json
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from pydicom import dcmread
 from tests.support.live_server import LiveService, free_port
 from tests.support.orthanc import Orthanc, orthanc_server, store_instances
 from tests.support.service import finish_next_job
+from tests.support.waiting import wait_for
 
 from iris3d.phantom import Phantom
 from iris3d.phantom.dicom import write_dicom_series
@@ -62,13 +62,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveService]:
 
 
 def _wait(condition: Callable[[], Any], what: str, timeout_s: float = 90.0) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"{what}: not before the deadline")
+    return wait_for(condition, what=what, timeout=timeout_s, interval=0.1)
 
 
 def _user(service: LiveService, email: str) -> httpx.Client:

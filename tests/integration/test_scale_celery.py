@@ -4,7 +4,6 @@ depth read from real brokers (Redis and RabbitMQ)."""
 from __future__ import annotations
 
 import socket
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +11,7 @@ from pathlib import Path
 import pytest
 from tests.support.requirements import require
 from tests.support.scale import postgres_database, redis_url
+from tests.support.waiting import wait_for
 from tests.unit import test_store_queue as on_sqlite
 
 from iris3d.jobs.celery_executor import CeleryExecutor, all_queues, queue_name, worker_queues
@@ -23,14 +23,18 @@ from iris3d.store.migrate import upgrade
 
 
 def _rabbitmq() -> str:
-    for _ in range(60):  # .ci/run may have just started it
+    def listening() -> bool:
         try:
             with socket.create_connection(("127.0.0.1", 5672), timeout=1):
-                return "amqp://guest:guest@127.0.0.1:5672//"
+                return True
         except OSError:
-            time.sleep(0.5)
-    require(False, "RabbitMQ is not running on 127.0.0.1:5672")
-    return ""
+            return False
+
+    try:  # .ci/run may have just started it
+        wait_for(listening, what="RabbitMQ on 127.0.0.1:5672", timeout=30, interval=0.5)
+    except AssertionError:
+        require(False, "RabbitMQ is not running on 127.0.0.1:5672")
+    return "amqp://guest:guest@127.0.0.1:5672//"
 
 
 @pytest.fixture
@@ -79,9 +83,8 @@ def test_a_submitted_job_waits_in_its_queue(broker: str, pg_url: str, tmp_path: 
     before = executor.queue_depths()[queue]
     executor.submit(job.id)
     executor.submit(f"deleted-{uuid.uuid4().hex}")  # gone meanwhile: nothing is sent
-    deadline = time.monotonic() + 10
-    while executor.queue_depths()[queue] == before and time.monotonic() < deadline:
-        time.sleep(0.1)
+    wait_for(lambda: executor.queue_depths()[queue] != before, what=f"a message in {queue}",
+             timeout=10, interval=0.1)
     assert executor.queue_depths()[queue] == before + 1
     with app.connection_for_write() as connection:
         connection.default_channel.queue_purge(queue)

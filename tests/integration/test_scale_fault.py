@@ -19,6 +19,7 @@ import pytest
 from tests.support.live_server import LiveService, iris_command, wait_for
 from tests.support.scale import postgres_database, redis_url, seaweedfs, stored_keys
 from tests.support.service import ARTIFACTS
+from tests.support.waiting import wait_for as wait_for_condition
 
 from iris3d.jobs.celery_executor import CeleryExecutor
 from iris3d.phantom import make_phantom
@@ -60,13 +61,21 @@ def _deliver_again(live: LiveService, job_id: str) -> None:
         queue_url=live.env["IRIS_QUEUE_URL"],
     )
     executor = CeleryExecutor(settings)
+    before = _nothing_to_do(live, job_id)
     executor.submit(job_id)
     executor.submit(job_id)
-    deadline = time.monotonic() + 30
-    while sum(executor.queue_depths().values()) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert sum(executor.queue_depths().values()) == 0
-    time.sleep(1.0)  # the survivor's run of the messages has ended (it reads one row)
+    wait_for_condition(
+        lambda: sum(executor.queue_depths().values()) == 0, what="the broker's queues empty"
+    )
+    # Taking a message off the queue is not the end of its run: each run ends with this line.
+    wait_for_condition(
+        lambda: _nothing_to_do(live, job_id) >= before + 2, what="both deliveries handled"
+    )
+
+
+def _nothing_to_do(live: LiveService, job_id: str) -> int:
+    """How many deliveries of ``job_id`` found it done, from the workers' log."""
+    return live.log_tail(2**30).count(f"job {job_id} is done: nothing to do")
 
 
 def _restart_api(live: LiveService) -> None:
@@ -97,10 +106,13 @@ def test_a_vanished_worker_costs_a_retry_never_a_lost_or_doubled_job(
                 body = {"study_id": study["id"], "quality": "fast", "engine": "tissue"}
                 job_ids.append(http.post("/api/jobs", json=body).json()["id"])
             doomed, survivor = _worker(stack), _worker(stack)
-            deadline = time.monotonic() + 120
             # Each worker holds one job at a time: two running means the doomed one holds one.
-            while len(_running_on(http, job_ids)) < 2 and time.monotonic() < deadline:
-                time.sleep(0.05)
+            wait_for_condition(
+                lambda: len(_running_on(http, job_ids)) >= 2,
+                what="both workers running a job",
+                timeout=120,
+                interval=0.05,
+            )
             os.killpg(doomed.pid, signal.SIGKILL)
             doomed.wait()
             killed_at = time.monotonic()

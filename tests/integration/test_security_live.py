@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import subprocess
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import httpx
 import pytest
 from tests.support.live_server import LiveService, iris_command
 from tests.support.service import PASSWORD
+from tests.support.waiting import wait_for
 
 from iris3d.phantom import make_phantom
 from iris3d.phantom.files import write_nifti
@@ -254,10 +254,7 @@ def test_event_streams_end_with_their_session_and_are_capped(service: LiveServic
         lines: list[str] = []
         ended = threading.Event()
         threading.Thread(target=_events, args=(http, token, lines, ended), daemon=True).start()
-        deadline = time.monotonic() + 10
-        while "event: ready" not in lines and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert "event: ready" in lines, lines
+        wait_for(lambda: "event: ready" in lines, what="the stream's ready event", timeout=10)
         with client_from(service) as second:
             more = [_open_stream(second, token) for _ in range(2)]
             assert more[0] == 200 and more[1] == 429, more
@@ -268,15 +265,14 @@ def test_event_streams_end_with_their_session_and_are_capped(service: LiveServic
 def test_closed_streams_give_their_slot_back(service: LiveService) -> None:
     with client_from(service) as http, service.explained():
         token = account(http, "tabs@example.org")
+
+        def opens() -> bool:
+            with http.stream("GET", "/api/events", headers=bearer(token)) as response:
+                return response.status_code == 200
+
         for _ in range(5):  # more than the cap, one after the other
-            deadline = time.monotonic() + 10
-            while True:
-                with http.stream("GET", "/api/events", headers=bearer(token)) as response:
-                    status = response.status_code
-                if status == 200 or time.monotonic() > deadline:
-                    break
-                time.sleep(0.1)  # the server notices the last one left at its next look
-            assert status == 200
+            # The server notices the last one left at its next look.
+            wait_for(opens, what="a stream slot given back", timeout=10, interval=0.1)
 
 
 def _open_stream(http: httpx.Client, token: str) -> int:

@@ -17,6 +17,8 @@ from typing import Any
 
 import httpx
 
+from tests.support import waiting
+
 QUICK = {
     "IRIS_ENV": "development",
     "IRIS_WORKER_HEARTBEAT_S": "0.2",
@@ -69,17 +71,16 @@ class LiveService:
         )
         with self.log.open("ab") as log:
             self.server = subprocess.Popen(command, env=self.env, stdout=log, stderr=log)
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.server.poll() is not None:
-                raise RuntimeError(f"iris serve exited: {self.log.read_text()[-3000:]}")
+
+        def ready() -> bool:
             try:
-                if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
-                    return
+                return httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200
             except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"iris serve not ready: {self.log.read_text()[-3000:]}")
+                return False
+
+        waiting.wait_for_server(
+            self.server, ready, what="iris serve", log=self.log, timeout=timeout_s
+        )
 
     def start_worker(self) -> subprocess.Popen[bytes]:
         with self.log.open("ab") as log:
@@ -140,10 +141,15 @@ def job_events(http: httpx.Client, job_id: str) -> Iterator[dict[str, Any]]:
 
 
 def wait_for(http: httpx.Client, job_id: str, states: set[str], timeout_s: float = 120) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        job = http.get(f"/api/jobs/{job_id}").json()
-        if job["state"] in states:
-            return job
-        time.sleep(0.02)
-    raise AssertionError(f"job {job_id} never reached {states}: {job}")
+    """The job, once its state is one of ``states``."""
+    last: dict[str, Any] = {}
+
+    def reached() -> dict[str, Any] | None:
+        last.update(http.get(f"/api/jobs/{job_id}").json())
+        return dict(last) if last["state"] in states else None
+
+    try:
+        what = f"job {job_id} in {sorted(states)}"
+        return waiting.wait_for(reached, what=what, timeout=timeout_s)
+    except AssertionError as e:
+        raise AssertionError(f"{e}; the job: {last}") from None

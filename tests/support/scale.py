@@ -10,13 +10,13 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
 
 from tests.support.requirements import require
+from tests.support.waiting import wait_for_server
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 REDIS = ("127.0.0.1", 6379)
@@ -137,16 +137,14 @@ def s3_client(env: dict[str, str]):  # type: ignore[no-untyped-def]  # boto3 has
 
 
 def _wait_for_bucket(env: dict[str, str], process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"weed exited: {log.read_text(errors='replace')[-3000:]}")
+    def ready() -> bool:
         try:
             s3_client(env).head_bucket(Bucket=S3_BUCKET)
-            return
-        except Exception:
-            time.sleep(0.2)
-    raise RuntimeError(f"SeaweedFS not ready: {log.read_text(errors='replace')[-3000:]}")
+        except Exception:  # not up yet, or the bucket not made yet
+            return False
+        return True
+
+    wait_for_server(process, ready, what="SeaweedFS", log=log, timeout=60)
 
 
 def stored_keys(env: dict[str, str], data_dir: Path, prefix: str) -> list[str]:

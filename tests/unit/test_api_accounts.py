@@ -6,17 +6,19 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
+from sqlalchemy import select
 from starlette.requests import HTTPConnection
 from tests.support.service import (
     PASSWORD,
     api_client,
     make_admin,
+    open_db,
     phantom_nifti,
     service_settings,
     sign_up,
@@ -26,6 +28,7 @@ from tests.support.service import (
 from iris3d.api.clients import ClientResolver
 from iris3d.phantom import make_phantom
 from iris3d.settings import Settings
+from iris3d.store.models import AuthToken
 
 
 def _register(client: object, email: str, **extra: str) -> int:
@@ -68,16 +71,29 @@ def test_sign_ups_are_limited_per_client_and_overall(tmp_path: Path) -> None:
         assert codes == [201, 201, 201, 429]
 
 
+def _time_passes(settings: Settings, seconds: float) -> None:
+    """Every token made and last used ``seconds`` earlier: the clock moved on, without waiting
+    for it (a test that sleeps through an idle time fails when the machine is slow)."""
+    db = open_db(settings)
+    with db.session() as session:
+        for token in session.scalars(select(AuthToken)):
+            token.created_at -= timedelta(seconds=seconds)
+            if token.last_used_at is not None:
+                token.last_used_at -= timedelta(seconds=seconds)
+    db.dispose()
+
+
 def test_idle_sessions_end_but_api_tokens_do_not(tmp_path: Path) -> None:
-    with api_client(service_settings(tmp_path, session_idle_s=0.6)) as client:
+    settings = service_settings(tmp_path, session_idle_s=600)
+    with api_client(settings) as client:
         session = sign_up(client, "idle@example.org")
         made = client.post("/api/auth/tokens", json={"name": "backup script"}, headers=session)
         assert made.status_code == 201
         api = {"Authorization": f"Bearer {made.json()['secret']}"}
-        for _ in range(3):  # in use: alive past the idle time
-            time.sleep(0.25)
+        for _ in range(3):  # in use: alive long past the idle time, each use restarting it
+            _time_passes(settings, 500)
             assert client.get("/api/auth/me", headers=session).status_code == 200
-        time.sleep(0.8)
+        _time_passes(settings, 601)
         assert client.get("/api/auth/me", headers=session).status_code == 401
         assert client.get("/api/auth/me", headers=api).status_code == 200
 
@@ -206,6 +222,7 @@ def test_forwarded_addresses_are_believed_only_from_trusted_proxies() -> None:
     assert resolver.is_https(_connection("192.0.2.4", {}, scheme="https"))
 
 
+@pytest.mark.slow
 def test_the_first_account_of_an_invite_only_server_comes_from_the_server_command(
     tmp_path: Path,
 ) -> None:

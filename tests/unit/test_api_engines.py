@@ -28,6 +28,7 @@ def weights(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return home / "nnunet" / "results"
 
 
+@pytest.mark.slow
 def test_totalsegmentator_is_offered_only_where_installed(
     tmp_path: Path, small_phantom: Phantom, weights: Path
 ) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ from tests.support.service import (
     sign_up,
     upload_study,
 )
+from tests.support.waiting import wait_for
 
 from iris3d.phantom import Phantom
 from iris3d.settings import Settings
@@ -73,12 +73,16 @@ def test_eta_comes_from_past_jobs_of_the_same_quality(
         headers, study_id = _setup(client, small_phantom, tmp_path)
         create_job(client, headers, study_id)
         finish_next_job(settings, {"glb": b"x"}, seconds=30.0)
-        time.sleep(2 * settings.sse_poll_s)  # past durations are re-read once per poll interval
         queued = [create_job(client, headers, study_id) for _ in range(2)]
-        etas = [client.get(f"/api/jobs/{j['id']}", headers=headers).json() for j in queued]
-    # Same size and quality as the 30 s job: 30 s for the first, 60 s for the one behind it
-    # (no worker is alive, so one is assumed).
-    assert [e["eta_seconds"] for e in etas] == [30.0, 60.0]
+
+        def etas() -> list[float | None]:
+            jobs = [client.get(f"/api/jobs/{j['id']}", headers=headers).json() for j in queued]
+            return [j["eta_seconds"] for j in jobs]
+
+        # Past durations are re-read once per poll interval: wait for the server to learn.
+        # Same size and quality as the 30 s job: 30 s for the first, 60 s for the one behind
+        # it (no worker is alive, so one is assumed).
+        wait_for(lambda: etas() == [30.0, 60.0], what="ETAs of 30 s and 60 s", timeout=10)
 
 
 def test_cancel_a_queued_job_then_retry_it(tmp_path: Path, small_phantom: Phantom) -> None:
@@ -109,8 +113,10 @@ def test_cancelling_a_running_job_asks_its_worker(tmp_path: Path, small_phantom:
         db.dispose()
 
 
-def _read_events(client: TestClient, url: str, headers: dict[str, str]) -> list[dict[str, Any]]:
-    events: list[dict[str, Any]] = []
+def _read_events(
+    client: TestClient, url: str, headers: dict[str, str], events: list[dict[str, Any]]
+) -> None:
+    """Append each event of the stream at ``url`` to ``events`` until the stream ends."""
     with client.stream("GET", url, headers=headers) as response:
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/event-stream")
@@ -120,25 +126,32 @@ def _read_events(client: TestClient, url: str, headers: dict[str, str]) -> list[
                 kind = line.removeprefix("event:").strip()
             elif line.startswith("data:"):
                 events.append({"event": kind, **json.loads(line.removeprefix("data:"))})
-    return events
 
 
-def _work_slowly(settings: Settings, started: threading.Event) -> None:
-    """A worker's writes, in another thread: claim, three progress steps, done. Each state
-    lasts longer than the stream's poll (a state shorter than that may be skipped)."""
+def _work_in_step(settings: Settings, events: list[dict[str, Any]], failed: list[str]) -> None:
+    """A worker's writes, in another thread: claim, three progress steps, done. Each write
+    waits until the stream has shown the one before (a state shorter than the stream's poll
+    may be skipped). The job ends whatever happens, so the stream ends too."""
     db = open_db(settings)
-    started.wait(10)
-    time.sleep(0.3)
-    with db.session() as session:
-        claim = queue.claim_next(session, "w")
-    assert claim is not None
-    for stage, fraction in (("segment", 0.3), ("mesh", 0.7), ("export", 0.9)):
-        time.sleep(0.3)
+    claim = None
+    try:
+        wait_for(lambda: events, what="the stream's first event")
         with db.session() as session:
-            queue.save_progress(session, claim, stage, fraction, stage)
-    db.dispose()
-    time.sleep(0.3)
-    finish_next_job_from(settings, claim)
+            claim = queue.claim_next(session, "w")
+        assert claim is not None
+        wait_for(lambda: events[-1]["state"] == "running", what="the job running", timeout=10)
+        for stage, fraction in (("segment", 0.3), ("mesh", 0.7), ("export", 0.9)):
+            with db.session() as session:
+                queue.save_progress(session, claim, stage, fraction, stage)
+            wait_for(lambda s=stage: events[-1]["stage"] == s, what=f"stage {stage}", timeout=10)
+    except Exception as e:  # reported by the test, in its own thread
+        failed.append(repr(e))
+    finally:
+        with db.session() as session:
+            claim = claim or queue.claim_next(session, "w")
+        db.dispose()
+        if claim is not None:
+            finish_next_job_from(settings, claim)
 
 
 def finish_next_job_from(settings: Settings, claim: queue.Claim) -> None:
@@ -161,12 +174,13 @@ def test_job_events_stream_each_change_until_done(tmp_path: Path, small_phantom:
     with api_client(settings) as client:
         headers, study_id = _setup(client, small_phantom, tmp_path)
         job = create_job(client, headers, study_id)
-        started = threading.Event()
-        worker = threading.Thread(target=_work_slowly, args=(settings, started))
+        events: list[dict[str, Any]] = []
+        failed: list[str] = []
+        worker = threading.Thread(target=_work_in_step, args=(settings, events, failed))
         worker.start()
-        started.set()
-        events = _read_events(client, f"/api/jobs/{job['id']}/events", headers)
+        _read_events(client, f"/api/jobs/{job['id']}/events", headers, events)
         worker.join()
+    assert not failed, failed
     stages = [e["stage"] for e in events]
     assert stages[0] == "queued" and stages[-1] == "done"
     assert {"segment", "mesh", "export"} <= set(stages)
@@ -185,10 +199,19 @@ def test_user_events_report_new_jobs_and_deleted_studies(
         job: dict[str, Any] = {}
 
         def act() -> None:
-            time.sleep(0.5)
-            job.update(create_job(client, headers, study_id))
-            time.sleep(0.3)
-            client.delete(f"/api/studies/{study_id}", headers=headers)
+            # In step with the stream: changes made before its first look, or undone before
+            # its next one, would not be events. The study goes whatever happens, which ends
+            # the stream.
+            try:
+                wait_for(lambda: seen, what="the stream's ready event", timeout=10)
+                job.update(create_job(client, headers, study_id))
+                wait_for(
+                    lambda: any(e.get("id") == job["id"] for e in seen),
+                    what="an event for the new job",
+                    timeout=10,
+                )
+            finally:
+                client.delete(f"/api/studies/{study_id}", headers=headers)
 
         thread = threading.Thread(target=act)
         thread.start()

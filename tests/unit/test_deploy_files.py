@@ -70,6 +70,7 @@ def test_the_stack_has_every_part() -> None:
     assert services["worker"]["build"]["dockerfile"] == "Dockerfile.worker"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", _iris_commands(), ids=" ".join)
 def test_each_image_runs_a_real_iris_command(command: list[str]) -> None:
     assert command[0] == "iris", command

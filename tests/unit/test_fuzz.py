@@ -22,6 +22,7 @@ atheris = pytest.importorskip("atheris")
 from targets import TARGETS, run_target  # noqa: E402
 
 
+@pytest.mark.slow
 def test_every_reader_is_fuzzed_briefly(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, str(FUZZ / "iris_fuzz.py"), "all", f"-max_total_time={SECONDS}",

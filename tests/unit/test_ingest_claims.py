@@ -118,6 +118,7 @@ def _peak_extra_mib(path: Path, kind: str = "study") -> tuple[str, float]:
     return lines[0], int(lines[-1].split()[1]) / 1024
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", [
     "nii.gz", "nii", "nrrd-gzip", "nrrd-raw", "mha-zlib", "mha-raw", "labels", "dicom", "seg",
 ])
@@ -161,6 +162,7 @@ def test_segmentation_upload_reader_is_capped(tmp_path: Path) -> None:
         read_nifti_labels(tmp_path / "seg.nii.gz", max_voxels=1000)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("suffix", [".nii.gz", ".nrrd"])
 def test_a_decompression_bomb_is_refused_before_it_expands(tmp_path: Path, suffix: str) -> None:
     """Real zeros, not a lie: 512 MiB of voxels in well under a megabyte."""
@@ -181,6 +183,7 @@ def test_a_decompression_bomb_is_refused_before_it_expands(tmp_path: Path, suffi
         load_study(path, limits=LIMITS)
 
 
+@pytest.mark.slow
 def test_a_zip_bomb_is_refused_while_it_unpacks(tmp_path: Path) -> None:
     path = tmp_path / "bomb.zip"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
@@ -205,6 +208,7 @@ def test_compressed_nrrd_that_ends_early_is_counted_not_trusted(
         load_study(path, limits=LIMITS)
 
 
+@pytest.mark.slow
 def test_a_compressed_dicom_series_bomb_is_refused_before_decoding(tmp_path: Path) -> None:
     """JPEG 2000 slices of pure air: 320 MiB of pixels in a few hundred KiB of files."""
     from pydicom.uid import JPEG2000Lossless

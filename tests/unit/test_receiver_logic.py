@@ -4,7 +4,6 @@ stay)."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +11,7 @@ import pytest
 from tests.support.live_server import free_port
 from tests.support.service import api_client, finish_next_job, service_settings, sign_up
 from tests.support.stow import stow_body
+from tests.support.waiting import wait_for
 
 from iris3d.phantom import Phantom
 from iris3d.phantom.dicom import write_dicom_series
@@ -80,14 +80,12 @@ def test_the_inbox_refuses_bad_uids_and_what_passes_the_caps(tmp_path: Path) -> 
 
 
 def _wait_receipt(client: Any, headers: dict[str, str], done: set[str]) -> dict[str, Any]:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+    def receipt() -> dict[str, Any] | None:
         items = client.get("/api/dicom/receipts", headers=headers).json()["items"]
-        if items and items[0]["state"] in done:
-            receipt: dict[str, Any] = items[0]
-            return receipt
-        time.sleep(0.05)
-    raise AssertionError(f"no receipt in {done} before the deadline")
+        return items[0] if items and items[0]["state"] in done else None
+
+    found: dict[str, Any] = wait_for(receipt, what=f"a receipt in {sorted(done)}", timeout=60)
+    return found
 
 
 def test_a_destination_that_is_down_fails_the_receipt_and_keeps_the_results(

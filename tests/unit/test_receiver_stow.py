@@ -3,7 +3,6 @@ time, non-CT studies and the receipt that says why."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -11,6 +10,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from tests.support.service import api_client, service_settings, sign_up
 from tests.support.stow import stow_body
+from tests.support.waiting import wait_for
 
 from iris3d.phantom import Phantom
 from iris3d.phantom.dicom import write_dicom_series
@@ -50,13 +50,7 @@ def _inbox_files(settings: Settings) -> list[Path]:
 
 
 def _wait(condition: Callable[[], Any], timeout_s: float = 60.0) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("condition not met before the deadline")
+    return wait_for(condition, what="a receipt", timeout=timeout_s, interval=0.05)
 
 
 def _receipts(client: TestClient, headers: dict[str, str]) -> list[dict[str, Any]]:

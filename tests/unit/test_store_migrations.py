@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
@@ -41,6 +42,7 @@ def test_downgrade_to_empty_and_back(tmp_path: Path) -> None:
     assert is_current(db)
 
 
+@pytest.mark.slow
 def test_processes_starting_together_both_upgrade_safely(tmp_path: Path) -> None:
     # The API and each worker migrate at start-up; the second to get the lock finds no work.
     url = f"sqlite:///{tmp_path / 'iris.db'}"

@@ -73,6 +73,7 @@ def test_auto_without_weights_runs_tissue_and_says_why(
     assert result.describe()["reason"] == result.reason
 
 
+@pytest.mark.slow
 def test_auto_picks_totalsegmentator_per_quality_where_installed(no_weights: Path) -> None:
     build_tiny_weights(no_weights, qualities=(Quality.FASTEST,))
     auto = AutoEngine(LIMITS)

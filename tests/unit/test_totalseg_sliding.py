@@ -30,6 +30,7 @@ def ct_like(shape: tuple[int, ...], seed: int = 0) -> np.ndarray:
 
 
 # Patch 64^3 at step 0.8: two rows of tiles along z (streamed), padding where an axis is shorter.
+@pytest.mark.slow
 @pytest.mark.parametrize("shape", [(100, 64, 70), (40, 66, 30)])
 def test_streamed_labels_equal_nnunets_own_bit_for_bit(
     model: LoadedModel, shape: tuple[int, ...]
@@ -42,6 +43,7 @@ def test_streamed_labels_equal_nnunets_own_bit_for_bit(
     assert len(np.unique(ours)) > 5  # a random network's labels: far from constant
 
 
+@pytest.mark.slow
 def test_batched_tiles_give_the_same_labels(model: LoadedModel) -> None:
     image = ct_like((64, 100, 70), seed=1)
     single = model.predict(image, [3.0, 3.0, 3.0], InferenceOptions(batch_tiles=1))
@@ -49,6 +51,7 @@ def test_batched_tiles_give_the_same_labels(model: LoadedModel) -> None:
     assert float((single == batched).mean()) >= 0.9999
 
 
+@pytest.mark.slow
 def test_other_spacing_takes_nnunets_path(model: LoadedModel) -> None:
     """An image nnU-Net would resample is left to nnU-Net (same result with or without options)."""
     image = ct_like((40, 50, 30), seed=2)
@@ -57,6 +60,7 @@ def test_other_spacing_takes_nnunets_path(model: LoadedModel) -> None:
     assert np.array_equal(ours, theirs)
 
 
+@pytest.mark.slow
 def test_reduced_precision_on_the_cpu_agrees_mostly(model: LoadedModel) -> None:
     image = ct_like((64, 64, 64), seed=3)
     reference = model.predict(image, [3.0, 3.0, 3.0], InferenceOptions(precision="fp32"))
@@ -65,6 +69,7 @@ def test_reduced_precision_on_the_cpu_agrees_mostly(model: LoadedModel) -> None:
     assert float((reference == bf16).mean()) > 0.8
 
 
+@pytest.mark.slow
 def test_an_empty_image_is_all_one_label(model: LoadedModel) -> None:
     labels = predict_labels(
         model.predictor.network,

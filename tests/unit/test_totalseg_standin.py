@@ -32,6 +32,7 @@ def test_published_architectures_follow_nnunets_rules() -> None:
         assert all(p % f == 0 for p, f in zip(arch.patch, pooling, strict=True))
 
 
+@pytest.mark.slow
 def test_a_tiny_standin_installs_and_segments(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -17,6 +17,7 @@ from iris3d.ingest.errors import NoImagesError
 from iris3d.ingest.inspection import Inspection, inspect_upload
 from iris3d.ingest.limits import ReadLimits
 from iris3d.ingest.sandbox import Limits, run_limited
+from iris3d.scrub import scrub
 from iris3d.settings import Settings
 from iris3d.store import studies
 from iris3d.store.blobs import BlobStore
@@ -107,7 +108,7 @@ def _default_name(inspection: Inspection) -> str:
 
 def _without_folder(error: IrisError, folder: Path) -> IrisError:
     """The same error, its message naming files without the server's staging folder."""
-    message = str(error).replace(f"{folder}/", "")
+    message = scrub(error, folders=[folder])
     try:
         return type(error)(message)
     except TypeError:  # a subclass with another constructor: keep its status, lose the type

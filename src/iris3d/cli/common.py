@@ -9,11 +9,13 @@ from typing import Annotated, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from iris3d.contracts import EngineName
 from iris3d.errors import IrisError
 from iris3d.ingest.itk_header import Detached
 from iris3d.ingest.limits import ReadLimits
+from iris3d.scrub import scrub
 from iris3d.settings import get_settings
 
 P = ParamSpec("P")
@@ -71,7 +73,9 @@ def friendly_errors(command: Callable[P, R]) -> Callable[P, R]:
         try:
             return command(*args, **kwargs)
         except IrisError as e:
-            error_console().print(f"[bold red]error:[/] {e}", markup=True, soft_wrap=True)
+            # A message may quote a file name; as markup, "[/]" in one would crash the printing.
+            message = escape(scrub(e, keep_paths=True))
+            error_console().print(f"[bold red]error:[/] {message}", markup=True, soft_wrap=True)
             raise typer.Exit(EXIT_USER_ERROR) from None
 
     return wrapper

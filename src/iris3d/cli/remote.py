@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -21,6 +22,7 @@ from iris3d.cli.common import EngineOption, console, friendly_errors
 from iris3d.cli.remote_client import Login, RemoteClient, RemoteError, as_single_file
 from iris3d.contracts import ArtifactName, EngineName, JobStage, JobState, Quality
 from iris3d.contracts.formats import NIFTI_SUFFIXES
+from iris3d.scrub import scrub
 from iris3d.segment import engine_name
 from iris3d.settings import get_settings
 
@@ -167,7 +169,8 @@ def _follow(client: RemoteClient, job_id: str) -> None:
             bar.update(
                 task,
                 completed=status["percent"],
-                description=f"{status['stage']}: {status['message']}"[:60],
+                # Progress descriptions are markup: the server's text is escaped.
+                description=escape(scrub(f"{status['stage']}: {status['message']}", limit=60)),
             )
             final = status
     if final.get("state") != JobState.DONE:

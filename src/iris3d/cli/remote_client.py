@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 
 from iris3d.errors import IrisError
+from iris3d.scrub import scrub
 
 
 class RemoteError(IrisError):
@@ -34,8 +35,9 @@ def _check(response: httpx.Response) -> httpx.Response:
     except (ValueError, AttributeError):
         detail = None
     if not isinstance(detail, str):
-        detail = response.text[:500] or response.reason_phrase
-    raise RemoteError(f"{response.status_code}: {detail}")
+        detail = response.text or response.reason_phrase
+    # Whatever the server says is printed on the user's terminal: no escapes, no flood.
+    raise RemoteError(f"{response.status_code}: {scrub(detail, limit=500)}")
 
 
 class RemoteClient:

@@ -47,6 +47,7 @@ from iris3d.ingest.errors import (
 )
 from iris3d.ingest.hounsfield import looks_like_ct, to_hounsfield
 from iris3d.ingest.limits import ReadLimits, check_volume_shape
+from iris3d.scrub import scrub
 from iris3d.volume import CTVolume, StudyMetadata
 
 __all__ = ["SeriesInfo", "choose_series", "load_dicom_series", "scan_series"]
@@ -249,12 +250,12 @@ def _pixels(header: SliceHeader) -> npt.NDArray[np.generic]:
         syntax = ds.file_meta.get("TransferSyntaxUID")
         pixels: npt.NDArray[np.generic] = ds.pixel_array
     except NotImplementedError as e:
-        log.info("cannot decode the pixel data of %s: %s", name, e)
+        log.info("cannot decode a slice's pixel data: %s", scrub(e, hide=[name]))
         raise UnsupportedFormatError(
             f"{name}: its compressed pixel data uses an encoding Iris cannot decode"
         ) from e
     except Exception as e:  # pydicom and its plugins raise many types for damaged data
-        log.info("cannot read the pixel data of %s: %s", name, e)
+        log.info("cannot read a slice's pixel data: %s", scrub(e, hide=[name]))
         raise CorruptFileError(
             f"{name}: the pixel data could not be read: it is damaged, or does not match the "
             "image size and pixel type its header gives (Rows, Columns, Bits Allocated)"

@@ -21,6 +21,7 @@ from iris3d.ingest.errors import CorruptFileError, NotAVolumeError, UnsupportedF
 from iris3d.ingest.hounsfield import looks_like_ct, to_hounsfield
 from iris3d.ingest.itk_header import Detached, ItkHeader, check_references, read_itk_header
 from iris3d.ingest.limits import check_volume_shape
+from iris3d.scrub import scrub
 from iris3d.volume import CTVolume, StudyMetadata
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,7 @@ def load_itk(path: Path, max_voxels: int, detached: Detached = Detached.REFUSE) 
     try:
         reader.ReadImageInformation()
     except RuntimeError as e:
-        log.info("SimpleITK could not read the header of %s: %s", path.name, e)
+        log.info("SimpleITK could not read an image header: %s", scrub(e, hide=[path.name]))
         raise UnsupportedFormatError(f"{path.name}: the image header cannot be read") from e
     component_bytes = _check_voxel_type(reader, path.name)
     if reader.GetDimension() != 3:
@@ -56,7 +57,7 @@ def load_itk(path: Path, max_voxels: int, detached: Detached = Detached.REFUSE) 
     try:
         image = reader.Execute()
     except RuntimeError as e:
-        log.info("SimpleITK could not read the voxels of %s: %s", path.name, e)
+        log.info("SimpleITK could not read an image's voxels: %s", scrub(e, hide=[path.name]))
         raise CorruptFileError(f"{path.name}: the image data could not be read") from e
     return _volume(path, image)
 

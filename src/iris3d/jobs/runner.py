@@ -39,6 +39,7 @@ from iris3d.jobs.engines import EngineCache
 from iris3d.jobs.errors import JobCancelledError, LeaseLostError, WorkerStoppingError
 from iris3d.jobs.reporter import JobReporter, heartbeat
 from iris3d.pipeline import COMPARISON_STAGES, STUDY_STAGES, ProcessOptions, process_study
+from iris3d.scrub import scrub
 from iris3d.settings import Settings
 from iris3d.store import counters, queue
 from iris3d.store.blobs import BlobStore
@@ -128,7 +129,7 @@ def run_claimed(claim: Claim, ctx: WorkerContext) -> str:
     except LeaseLostError:
         return LOST
     except IrisError as e:
-        message = str(e).replace(f"{workdir}/", "")  # users need the problem, not our paths
+        message = scrub(e, folders=[workdir])  # users need the problem, not our paths
         return _end(ctx, claim, JobState.FAILED, lambda s: queue.finish_failed(s, claim, message))
     except Exception as e:
         log.exception("job %s failed unexpectedly", claim.job_id)

@@ -17,7 +17,7 @@ from iris3d.api.security import new_token, token_hash
 from iris3d.api.services import Services
 from iris3d.store import users
 from iris3d.store.models import User, utcnow
-from iris3d.store.users import EmailTakenError, InviteInvalidError
+from iris3d.store.users import EmailTakenError
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -56,17 +56,14 @@ def register(body: Registration, request: Request, services: ServicesDep) -> Use
     _check_signup_allowed(body, request, services)
     with services.db.reader() as session:
         if users.user_by_email(session, body.email) is not None:
-            raise HTTPException(status.HTTP_409_CONFLICT, EmailTakenError.__doc__ or "")
+            raise EmailTakenError()
     password_hash = services.passwords.hash(body.password)
-    try:
-        with services.db.session() as session:
-            user = users.create_user(session, body.email, password_hash, is_admin=False)
-            if services.settings.signup_mode == "invite":
-                users.use_invite(session, token_hash(body.invite or ""), user.id, utcnow())
-    except EmailTakenError as e:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(e)) from e
-    except InviteInvalidError as e:  # the session rolled back: no account was made
-        raise HTTPException(status.HTTP_403_FORBIDDEN, str(e)) from e
+    # EmailTakenError (a race with another sign-up) and InviteInvalidError roll the session back,
+    # so no account is made; the app's error table answers 409 and 403.
+    with services.db.session() as session:
+        user = users.create_user(session, body.email, password_hash, is_admin=False)
+        if services.settings.signup_mode == "invite":
+            users.use_invite(session, token_hash(body.invite or ""), user.id, utcnow())
     return UserPublic.model_validate(user)
 
 

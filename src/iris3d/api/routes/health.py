@@ -13,6 +13,7 @@ from sqlalchemy import text
 
 from iris3d.api.deps import ServicesDep
 from iris3d.api.services import Services
+from iris3d.scrub import scrub
 from iris3d.store.migrate import is_current
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,7 @@ def readyz(services: ServicesDep) -> JSONResponse:
         services.blobs.check()
         checks["storage"] = "ok"
     except Exception as e:
-        log.warning("readiness: storage failing: %s", e)
+        log.warning("readiness: storage failing: %s", scrub(e))
         checks["storage"] = "failing"
     ready = all(v == "ok" for v in checks.values())
     code = status.HTTP_200_OK if ready else status.HTTP_503_SERVICE_UNAVAILABLE

@@ -14,6 +14,7 @@ from iris3d.anatomy import LabelTable
 from iris3d.contracts.progress import Progress
 from iris3d.geometry import lps_to_ras
 from iris3d.ingest.checks import affine_problem
+from iris3d.scrub import scrub
 from iris3d.segment.base import SegmentationError
 from iris3d.segment.imported.grid import paint_masks
 from iris3d.segment.imported.nifti import clean_name, ids_for_names
@@ -63,7 +64,7 @@ def check_seg_claims(path: Path, max_voxels: int) -> None:
         bits = int(header.get("BitsAllocated") or 1)
         syntax = str(header.file_meta.get("TransferSyntaxUID", ""))
     except Exception as e:
-        log.info("could not read the header of %s: %s", path.name, e)
+        log.info("could not read a DICOM-SEG header: %s", scrub(e, hide=[path.name]))
         raise SegmentationError(f"{path.name}: the DICOM-SEG header cannot be read") from e
     voxels = rows * columns * frames
     if min(rows, columns, frames) < 1 or bits not in (1, 8, 16):
@@ -96,7 +97,7 @@ def import_dicom_seg(
     try:
         seg = hd.seg.segread(str(path))
     except Exception as e:  # highdicom/pydicom raise many types for files they cannot use
-        log.info("highdicom could not read %s: %s", path.name, e)
+        log.info("highdicom could not read a DICOM-SEG: %s", scrub(e, hide=[path.name]))
         raise SegmentationError(f"{path.name}: not a readable DICOM-SEG") from e
     numbers = [int(n) for n in seg.segment_numbers]
     if not numbers:
@@ -107,7 +108,7 @@ def import_dicom_seg(
         # One binary channel per segment, so overlapping segments are kept and resolved here.
         stacked = seg.get_volume(combine_segments=False, rescale_fractional=True)
     except Exception as e:
-        log.info("highdicom could not stack %s: %s", path.name, e)
+        log.info("highdicom could not stack a DICOM-SEG: %s", scrub(e, hide=[path.name]))
         raise SegmentationError(
             f"{path.name}: the DICOM-SEG's frames do not form a regular volume"
         ) from e

@@ -14,6 +14,8 @@ import secrets
 import string
 from pathlib import Path
 
+from iris3d.scrub import scrub
+
 CONFIG_FILE = "config.json"
 
 logger = logging.getLogger(__name__)
@@ -69,7 +71,7 @@ def try_disable_usage_stats() -> None:
     try:
         disable_usage_stats()
     except OSError as e:
-        logger.warning("could not turn TotalSegmentator's usage statistics off: %s", e)
+        logger.warning("could not turn TotalSegmentator's usage statistics off: %s", scrub(e))
 
 
 def _random_id() -> str:
