@@ -22,13 +22,16 @@ import pytest
 from tests.support.live_server import LiveService, wait_for
 from tests.support.orthanc import Orthanc, orthanc_server, store_instances
 
+from iris3d.imageio import read_label_map
 from iris3d.ingest import load_study
-from iris3d.labelio import read_label_map
+from iris3d.ingest.limits import ReadLimits
 from iris3d.phantom import Phantom
 from iris3d.phantom.dicom import write_dicom_series
 from iris3d.segment import Quality
 from iris3d.segment.imported import ImportEngine
 from iris3d.volume import LabelMap
+
+LIMITS = ReadLimits.defaults()
 
 
 @pytest.fixture(scope="module")
@@ -174,10 +177,11 @@ def test_the_results_go_back_into_the_cts_study_and_decode_to_irises_own(
         seg.save_as(seg_path)
         _download(http, job["id"], "labels_json", tmp_path / "labels.json")
         labels = read_label_map(_download(http, job["id"], "labels_nifti",
-                                          tmp_path / "labels.nii.gz"))
+                                          tmp_path / "labels.nii.gz"), max_voxels=LIMITS.max_voxels)
         present = labels.census.present()
         assert len(hd.seg.segread(seg_path).SegmentSequence) == len(present) > 3
-        imported = ImportEngine(seg_path).segment(load_study(tmp_path / "ct"), Quality.FAST)
+        engine = ImportEngine(seg_path, max_voxels=LIMITS.max_voxels)
+        imported = engine.segment(load_study(tmp_path / "ct", limits=LIMITS), Quality.FAST)
         assert np.allclose(imported.labels.affine, labels.affine)
         assert np.array_equal(_renumbered(imported.labels, labels), labels.array)
 

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from iris3d.labelio import LabelFileError
 
 from iris3d.api.errors import UNEXPECTED, install_error_handlers, status_for
 from iris3d.api.security import BadLinkError
 from iris3d.errors import IrisError
+from iris3d.imageio import LabelFileError
 from iris3d.ingest.errors import CorruptFileError, IngestError, TooLargeError
 from iris3d.ingest.sandbox import ReaderLimitError
 from iris3d.jobs.errors import JobCancelledError

@@ -14,8 +14,9 @@ import pytest
 from iris3d.anatomy import LabelTable
 from iris3d.anatomy_codes import structure_codes
 from iris3d.export.dicom_seg import DicomExportError, write_dicom_seg
+from iris3d.imageio import read_label_map
 from iris3d.ingest import load_study
-from iris3d.labelio import read_label_map
+from iris3d.ingest.limits import ReadLimits
 from iris3d.phantom import Phantom
 from iris3d.phantom.dicom import write_dicom_series
 from iris3d.phantom.files import write_nifti
@@ -24,12 +25,14 @@ from iris3d.segment import Quality
 from iris3d.segment.imported import ImportEngine
 from iris3d.volume import LabelMap
 
+LIMITS = ReadLimits.defaults()
+
 SEG_SOP_CLASS = "1.2.840.10008.5.1.4.1.1.66.4"
 
 
 def _process(source: Path, labels: Path, out: Path) -> StudyResult:
     options = ProcessOptions(engine="import", segmentation=labels)
-    return process_study(source, out, options=options)
+    return process_study(source, out, options=options, limits=LIMITS)
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +51,7 @@ def test_the_seg_has_one_coded_coloured_segment_per_structure(
 ) -> None:
     _, result = dicom_study
     seg = hd.seg.segread(result.files["dicom_seg"])
-    labels = read_label_map(result.files["labels_nifti"])
+    labels = read_label_map(result.files["labels_nifti"], max_voxels=LIMITS.max_voxels)
     present = labels.census.present()
     assert result.files["dicom_seg"].name == "segmentation.dcm"
     assert seg.SOPClassUID == SEG_SOP_CLASS and seg.SegmentationType == "BINARY"
@@ -97,9 +100,10 @@ def test_the_seg_imports_back_to_the_same_labels(
     dicom_study: tuple[list[pydicom.Dataset], StudyResult], small_phantom: Phantom
 ) -> None:
     _, result = dicom_study
-    volume = load_study(result.files["dicom_seg"].parent.parent / "ct")
-    imported = ImportEngine(result.files["dicom_seg"]).segment(volume, Quality.FAST).labels
-    written = read_label_map(result.files["labels_nifti"])
+    volume = load_study(result.files["dicom_seg"].parent.parent / "ct", limits=LIMITS)
+    engine = ImportEngine(result.files["dicom_seg"], max_voxels=LIMITS.max_voxels)
+    imported = engine.segment(volume, Quality.FAST).labels
+    written = read_label_map(result.files["labels_nifti"], max_voxels=LIMITS.max_voxels)
     assert np.array_equal(imported.array, written.array)
     assert np.allclose(imported.affine, written.affine)
     present = written.census.present()
@@ -161,7 +165,8 @@ def test_a_study_not_from_dicom_gets_no_seg_or_sr(tmp_path: Path, small_phantom:
     assert "dicom_seg" not in result.files and "dicom_sr" not in result.files
     assert not list((tmp_path / "out").glob("*.dcm"))
     with pytest.raises(DicomExportError, match="did not come from DICOM"):
-        write_dicom_seg(load_study(ct), small_phantom.labels, tmp_path / "seg.dcm", None)
+        volume = load_study(ct, limits=LIMITS)
+        write_dicom_seg(volume, small_phantom.labels, tmp_path / "seg.dcm", None)
 
 
 def test_images_without_uids_get_no_seg_and_say_why(
@@ -185,14 +190,15 @@ def test_a_resampled_series_gets_a_seg_on_its_own_grid(
     depth = small_phantom.ct.shape[2]
     offsets = [8.0 * k + (2.5 if k == depth // 2 else 0.0) for k in range(depth)]
     write_dicom_series(small_phantom.ct, tmp_path / "ct", slice_offsets_mm=offsets, seed=5)
-    volume = load_study(tmp_path / "ct")
+    volume = load_study(tmp_path / "ct", limits=LIMITS)
     assert volume.dicom is not None and volume.dicom.resampled
     labels = LabelMap(small_phantom.labels.array, volume.affine, small_phantom.labels.table)
     written = write_dicom_seg(volume, labels, tmp_path / "seg.dcm", None)
     assert written is not None
     seg = pydicom.dcmread(written.path, stop_before_pixels=True)
     assert seg.ReferencedSeriesSequence[0].SeriesInstanceUID == volume.dicom.series_uid
-    imported = ImportEngine(written.path).segment(volume, Quality.FAST).labels
+    engine = ImportEngine(written.path, max_voxels=LIMITS.max_voxels)
+    imported = engine.segment(volume, Quality.FAST).labels
     assert np.array_equal(imported.array, labels.array)
 
 
@@ -200,7 +206,7 @@ def test_names_without_a_standard_code_get_a_generic_one_with_their_side(
     tmp_path: Path, small_phantom: Phantom
 ) -> None:
     write_dicom_series(small_phantom.ct, tmp_path / "ct", seed=6)
-    volume = load_study(tmp_path / "ct")
+    volume = load_study(tmp_path / "ct", limits=LIMITS)
     array = np.zeros(volume.shape, dtype=np.uint8)
     array[10:20, 10:20, 5:10] = 1
     array[30:40, 10:20, 5:10] = 3  # id 2 absent: segments are numbered 1..N over those present
