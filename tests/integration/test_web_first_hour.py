@@ -214,6 +214,15 @@ def test_messages_in_words_and_studies_renamed_and_told_apart(
         refusal.wait_for(timeout=10_000)
         assert refusal.inner_text() == ('"Chest CT.nii.gz" is empty (0 bytes): '
                                         "choose the scan's file.")
+        # Refused by the server: still named as the user named it, never the stored copy.
+        empty.write_bytes(b"\x1f\x8b not really gzip, not really NIfTI")
+        page.set_input_files("#file-input", str(empty))
+        wait_until(page, "document.querySelector('.upload-status.error')?.textContent"
+                         ".includes('was not accepted')")
+        said = page.inner_text(".upload-status.error")
+        assert said.startswith('"Chest CT.nii.gz" was not accepted: '), said
+        assert "study.nii" not in said, said
+        errors[:] = [e for e in errors if "status of 4" not in e]  # the refused upload, expected
 
         card = page.locator(f"li[data-study='{account.tissue}']")
         card.wait_for(timeout=30_000)

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { engineOf, qualityOf } from "../src/pages/jobchoice";
-import { checkSelection, type Limits } from "../src/pages/upload";
+import { checkSelection, nameRefusal, type Limits } from "../src/pages/upload";
 
 const limits: Limits = { upload_suffixes: [".nii.gz", ".nii", ".zip", ".dcm"], detached_header_suffixes: [".mhd"],
   max_upload_bytes: 2 ** 30 };
@@ -26,5 +26,16 @@ describe("job choices", () => {
     expect(qualityOf("toString")).toBe("fast"); // an own key only, never an inherited one
     expect(engineOf("tissue")).toBe("tissue");
     expect(engineOf("")).toBe("auto");
+  });
+});
+
+describe("refusals name the user's file", () => {
+  it("puts the user's file name where the server names its stored copy", () => {
+    expect(nameRefusal("study.nii.gz: the header says 3 dimensions but holds 2.", "Chest CT.nii.gz"))
+      .toBe('"Chest CT.nii.gz" was not accepted: the header says 3 dimensions but holds 2.');
+    expect(nameRefusal("The data in study.nrrd is shorter than its header says.", "scan.nrrd"))
+      .toBe('"scan.nrrd" was not accepted: The data in it is shorter than its header says.');
+    expect(nameRefusal("A study may hold at most 2000 files.", "big.zip"))
+      .toBe('"big.zip" was not accepted: A study may hold at most 2000 files.');
   });
 });

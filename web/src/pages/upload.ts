@@ -36,6 +36,15 @@ export function checkSelection(files: File[], limits: Limits | null = null): str
   return null;
 }
 
+/** A refusal worded for the user: the server names the stored copy ("study.nii.gz"), never
+ * the user's own file name (names often carry the patient's), so the page puts it back. */
+export function nameRefusal(message: string, fileName: string): string {
+  const stored = /\bstudy(\.nii\.gz|\.nii|\.nrrd|\.mha|\.zip|\.dcm)\b/g;
+  const named = message.replace(/^study(\.nii\.gz|\.nii|\.nrrd|\.mha|\.zip|\.dcm):\s*/, "");
+  const rest = named.replace(stored, "it");
+  return `"${fileName}" was not accepted: ${rest}`;
+}
+
 /** The upload's ``received`` count from a chunk's answer; null when the answer is not one. */
 export function receivedOf(body: unknown): number | null {
   return typeof body === "object" && body !== null && "received" in body && typeof body.received === "number"
@@ -256,7 +265,8 @@ export function uploadPanel(isAdmin = false): HTMLElement {
       if (study.series.length > 1) chooseSeries(study);
       else await startJob(study, null);
     } catch (e) {
-      status.textContent = `Not accepted: ${e instanceof Error ? e.message : String(e)}`;
+      const message = e instanceof Error ? e.message : String(e);
+      status.textContent = files.length === 1 ? nameRefusal(message, files[0]!.name) : `Not accepted: ${message}`;
       status.classList.add("error");
       bar.value = 0;
     } finally {
