@@ -522,3 +522,30 @@ def test_a_comparison_bound_to_fail_is_refused_in_the_dialog(
     with service.client(account.token) as http:
         assert http.get("/api/comparisons", params={"study_id": organs}).json()["items"] == []
         assert http.delete(f"/api/studies/{organs}").status_code in (200, 204)
+
+
+def test_slices_beside_the_3d_view_on_a_wide_screen(
+    service: LiveService, account: Account
+) -> None:
+    with chromium() as browser, service.explained():
+        page, errors = watched_page(browser, viewport={"width": 1440, "height": 900})
+        enter(page, service.url, EMAIL, PASSWORD, new_account=False)
+        page.goto(f"{service.url}/studies/{account.imported}")
+        page.wait_for_selector("body[data-viewer-ready]", timeout=60_000)
+        page.get_by_role("button", name="3D beside slices").click()
+        page.wait_for_selector("#tab-slices[data-ready]", timeout=60_000)
+        three_d = page.locator(".viewport canvas").bounding_box()
+        slices = page.locator(".slices-view canvas").bounding_box()
+        assert three_d is not None and slices is not None
+        assert three_d["width"] > 500 and slices["width"] > 350, (three_d, slices)
+        assert slices["x"] >= three_d["x"] + three_d["width"] - 1, "not side by side"
+        # A structure chosen in the tree moves the slices beside it.
+        page.click(".leaf button.name:text-is('Liver')")
+        page.wait_for_selector("#tab-slices[data-crosshair]")
+        page.screenshot(path=str(DOCS_IMG / "side-by-side.png"))
+        # Statistics take the whole width again; back to 3D, both are there.
+        page.click("button[role=tab]:text('Statistics')")
+        assert not page.locator(".slices-view canvas").is_visible()
+        page.click("button[role=tab]:text('3D')")
+        assert page.locator(".slices-view canvas").is_visible()
+        assert errors == [], errors
