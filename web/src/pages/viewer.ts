@@ -57,6 +57,7 @@ export function viewerPage(go: (url: string) => void) {
     const scene = new AnatomyScene(viewport);
     const cube = orientationCube((v) => scene.view(v));
     viewport.append(cube.element);
+    scene.onFirstPixels = () => { document.body.dataset.firstPixels = String(performance.now()); };
     scene.onRender = (camera) => {
       cube.update(camera);
       viewport.dataset.capped = String(scene.cappedCount); // structures cut and closed, for tests
@@ -290,6 +291,7 @@ export function viewerPage(go: (url: string) => void) {
       clearTimeout(urlTimer);
       document.removeEventListener("keydown", onKey);
       delete document.body.dataset.viewerReady;
+      delete document.body.dataset.firstPixels;
       scene.dispose();
       slices.dispose();
     };

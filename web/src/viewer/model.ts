@@ -3,7 +3,10 @@
 import type { Mesh, MeshStandardMaterial, Object3D } from "three";
 import { GLTFLoader, type GLTFParser } from "three/examples/jsm/loaders/GLTFLoader.js";
 import { MeshoptDecoder } from "three/examples/jsm/libs/meshopt_decoder.module.js";
+import { previewPlugin, type PreviewTarget } from "./preview";
 import type { StructureInfo } from "./tree";
+
+let decoderWorkers = false;
 
 /** A loaded GLB: its scene graph and its meshes by structure name. */
 export interface LoadedModel {
@@ -21,10 +24,17 @@ function fileName(parser: GLTFParser, node: Object3D): string {
   return (index !== undefined ? json.nodes?.[index]?.name : undefined) ?? node.name;
 }
 
-/** Loads a GLB (meshopt): each structure's meshes get their own double-sided material. */
-export async function loadModel(url: string): Promise<LoadedModel> {
+/** Loads a GLB (meshopt): each structure's meshes get their own double-sided material. With a
+ * ``preview``, each mesh is shown there as soon as it is decoded (see preview.ts). */
+export async function loadModel(url: string, preview?: PreviewTarget): Promise<LoadedModel> {
   const loader = new GLTFLoader();
+  if (!decoderWorkers) {
+    // Decoding in workers uses the other cores and lets the page draw between meshes.
+    MeshoptDecoder.useWorkers(Math.min(4, Math.max(1, (navigator.hardwareConcurrency || 2) - 1)));
+    decoderWorkers = true;
+  }
   loader.setMeshoptDecoder(MeshoptDecoder);
+  if (preview) loader.register(previewPlugin(preview));
   const gltf = await loader.loadAsync(url);
   const meshes = new Map<string, Mesh[]>();
   const structures: StructureInfo[] = [];

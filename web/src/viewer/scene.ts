@@ -1,13 +1,13 @@
 // The three.js side of the viewers: frame models, draw on demand, pick, clip (with closed cuts), dispose.
 import {
-  AmbientLight, Box3, Color, DirectionalLight, HemisphereLight, MeshStandardMaterial,
+  AmbientLight, Box3, Color, DirectionalLight, Group, HemisphereLight, MeshStandardMaterial,
   type Object3D, PerspectiveCamera, Plane, Raycaster, Scene, SRGBColorSpace, Vector2, Vector3,
   WebGLRenderer,
 } from "three";
 import { OrbitControls } from "three/examples/jsm/controls/OrbitControls.js";
 import { SectionCaps } from "./caps";
 import { disposeObject, type LoadedModel, loadModel } from "./model";
-import type { StructureInfo, StructureStyle } from "./tree";
+import { isContext, type StructureInfo, type StructureStyle } from "./tree";
 import type { ClipAxis } from "./viewstate";
 
 export type StandardView = "anterior" | "posterior" | "left" | "right" | "superior" | "inferior";
@@ -57,6 +57,9 @@ export class AnatomyScene {
   private frameRequested = false;
   private resizeObserver: ResizeObserver;
   onFrame: (() => void) | null = null;
+  /** Called once, at the first frame with a structure on screen (preview or whole model). */
+  onFirstPixels: (() => void) | null = null;
+  private previewing = false;
   onRender: ((camera: PerspectiveCamera) => void) | null = null;
   onChange: (() => void) | null = null;
 
@@ -83,9 +86,17 @@ export class AnatomyScene {
     this.resize();
   }
 
-  /** Loads the GLB, the scene's main model, and frames it; returns each structure found. */
+  /** Loads the GLB, the scene's main model, and frames it; returns each structure found. The
+   * findings are drawn one by one as they are decoded, framed from the file's bounds. */
   async load(url: string): Promise<StructureInfo[]> {
-    const model = await loadModel(url);
+    const preview = new Group();
+    this.scene.add(preview);
+    const model = await loadModel(url, {
+      group: preview,
+      shows: (name) => !isContext(name),
+      onBox: (box) => { this.box.copy(box); this.frameBox.copy(box); this.homeBox.copy(box); this.view("anterior"); },
+      onMesh: () => { this.previewing = true; this.requestFrame(); },
+    }).finally(() => preview.removeFromParent());
     this.setMain(model); // false when the page was left while it loaded: nothing to do
     return model.structures;
   }
@@ -280,6 +291,10 @@ export class AnatomyScene {
       this.frameRequested = false;
       if (this.capsStale) this.updateCaps();
       this.renderer.render(this.scene, this.camera);
+      if (this.onFirstPixels && (this.previewing || this.primary)) {
+        this.onFirstPixels();
+        this.onFirstPixels = null;
+      }
       this.onRender?.(this.camera);
       this.onFrame?.();
     });
