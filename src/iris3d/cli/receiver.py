@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -26,7 +27,7 @@ def dicom_receiver() -> None:
     when IRIS_DICOM_PORT is set."""
     from iris3d.receiver.__main__ import main
 
-    main()
+    main([])
 
 
 def start_receiver(settings: Settings) -> subprocess.Popen[bytes] | None:
@@ -34,7 +35,7 @@ def start_receiver(settings: Settings) -> subprocess.Popen[bytes] | None:
     so the API's processes never compete for the DICOM port."""
     if settings.dicom_port is None:
         return None
-    return subprocess.Popen(list(RECEIVER_COMMAND))
+    return subprocess.Popen([*RECEIVER_COMMAND, "--parent", str(os.getpid())])
 
 
 def stop_receiver(process: subprocess.Popen[bytes] | None) -> None:
