@@ -27,6 +27,9 @@ from iris3d.imageio import write_label_map
 from iris3d.phantom import Phantom, make_phantom
 from iris3d.phantom.dicom import write_dicom_series
 from iris3d.phantom.files import write_nifti
+from iris3d.settings import Settings
+from iris3d.store import dicom
+from iris3d.store.database import database_url, open_database
 from iris3d.store.migrate import head_revision
 
 pytestmark = pytest.mark.slow
@@ -193,7 +196,8 @@ def test_a_dicom_zip_study_is_processed_too(
         assert study["source_format"] == "zip" and len(study["series"]) == 1
         job, _ = _run_job(http, study["id"])
     assert job["state"] == "done", job
-    assert {a["name"] for a in job["artifacts"]} == ARTIFACTS
+    # A study that came as DICOM also goes back as DICOM: a DICOM-SEG and its measurements (SR).
+    assert {a["name"] for a in job["artifacts"]} == ARTIFACTS | {"dicom_seg", "dicom_sr"}
 
 
 @pytest.fixture(scope="module")
@@ -215,12 +219,32 @@ def test_another_user_gets_404_from_the_real_server(
     }
     with service.client(finished["token"]) as http:
         ids["token_id"] = http.get("/api/auth/tokens").json()["items"][0]["id"]
+        ids["server_id"], ids["receipt_id"] = _pacs_server_and_receipt(service, http)
     with service.client(other_token) as http:
         response = http.request(method, route.format(**ids), **REQUESTS[(method, route)])
         assert response.status_code == 404, response.text
     with service.client(finished["token"]) as http:  # the owner still has it
         assert http.get(f"/api/studies/{ids['study_id']}").status_code == 200
         assert http.get(f"/api/uploads/{ids['upload_id']}").status_code == 200
+
+
+def _pacs_server_and_receipt(service: LiveService, http: httpx.Client) -> tuple[str, str]:
+    """The owner's PACS server (nothing listens there: only ownership is tested) and a receipt
+    of a study a PACS sent (only the receiver makes those: written to the service's database)."""
+    server = http.post("/api/pacs/servers",
+                       json={"name": "PACS", "url": "http://127.0.0.1:9/dicom-web"})
+    assert server.status_code == 201, server.text
+    me = http.get("/api/auth/me").json()
+    settings = Settings(data_dir=service.data_dir,
+                        database_url=service.env.get("IRIS_DATABASE_URL") or None)
+    db = open_database(database_url(settings))
+    try:
+        with db.session() as session:
+            receipt = dicom.add_receipt(session, me["id"], instances=1, size=1,
+                                        state=dicom.ReceiptState.FAILED)
+            return str(server.json()["id"]), receipt.id
+    finally:
+        db.dispose()
 
 
 def test_another_users_study_cannot_be_queued(
