@@ -241,7 +241,13 @@ export function uploadPanel(isAdmin = false): HTMLElement {
 
   const upload = async (files: File[]): Promise<void> => {
     const refusal = checkSelection(files, await limits);
-    if (refusal) { status.textContent = refusal; status.classList.add("error"); return; }
+    if (refusal) {
+      status.textContent = refusal;
+      status.classList.add("error");
+      fileInput.value = ""; // choosing the same file again (fixed) must be seen as a choice
+      folderInput.value = "";
+      return;
+    }
     if (busy) return;
     busy = true;
     waiting = null; // a new CT: a refused segmentation's study is not what comes next
