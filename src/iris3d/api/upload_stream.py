@@ -7,6 +7,7 @@ often carry the patient's name.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -128,6 +129,19 @@ def check_declared_length(request: Request, max_bytes: int, overhead: int = 1 <<
         raise TooLargeError(too_large_message(max_bytes))
 
 
+
+async def feed_multipart(parser: MultipartParser, chunks: AsyncIterator[bytes]) -> None:
+    """Give ``parser`` a whole body, in batches of a few MiB parsed off the event loop (its
+    callbacks write files)."""
+    batch = bytearray()
+    async for chunk in chunks:
+        batch += chunk
+        if len(batch) >= _BATCH_BYTES:
+            await anyio.to_thread.run_sync(parser.write, bytes(batch))
+            batch.clear()
+    await anyio.to_thread.run_sync(parser.write, bytes(batch))
+    parser.finalize()
+
 async def receive_form(request: Request, folder: Path, max_bytes: int) -> ReceivedForm:
     """Parse a multipart/form-data body into ``folder``, counting bytes as they arrive."""
     content_type, options = parse_options_header(request.headers.get("content-type", ""))
@@ -139,15 +153,8 @@ async def receive_form(request: Request, folder: Path, max_bytes: int) -> Receiv
     check_declared_length(request, max_bytes)
     writer = _FormWriter(folder, max_bytes)
     parser = MultipartParser(boundary, writer.callbacks())  # type: ignore[arg-type]
-    batch = bytearray()
     try:
-        async for chunk in request.stream():
-            batch += chunk
-            if len(batch) >= _BATCH_BYTES:
-                await anyio.to_thread.run_sync(parser.write, bytes(batch))
-                batch.clear()
-        await anyio.to_thread.run_sync(parser.write, bytes(batch))
-        parser.finalize()
+        await feed_multipart(parser, request.stream())
     except MultipartParseError as e:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, f"malformed multipart body: {e}") from e
     finally:

@@ -14,17 +14,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-import anyio
 import pydicom
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
+from iris3d.api.upload_stream import feed_multipart
 from iris3d.errors import IrisError
 from iris3d.ingest.errors import TooLargeError
 from iris3d.receiver.inbox import BadInstanceError, Inbox, InboxFullError, InstanceIds, Stored
 
 DICOM = b"application/dicom"
-_BATCH_BYTES = 1 << 20
 _UID_TAGS = ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID", "SOPClassUID")
 
 
@@ -126,15 +125,8 @@ async def receive(
     another media type."""
     parts = _Parts(inbox, max_bytes, max_parts)
     parser = MultipartParser(boundary, parts.callbacks())  # type: ignore[arg-type]
-    batch = bytearray()
     try:
-        async for chunk in chunks:
-            batch += chunk
-            if len(batch) >= _BATCH_BYTES:
-                await anyio.to_thread.run_sync(parser.write, bytes(batch))
-                batch.clear()
-        await anyio.to_thread.run_sync(parser.write, bytes(batch))
-        parser.finalize()
+        await feed_multipart(parser, chunks)
     except MultipartParseError as e:
         _discard(parts.paths)
         raise StowBodyError(f"malformed multipart/related body: {e}") from e
