@@ -8,7 +8,8 @@ JS bundle's size (raw and gzip). Uses the TotalSegmentator example (CT + its seg
 engine ``import``) when /work/shared/data/totalseg_example is present, else a phantom.
 ``--full`` uses a full-size study instead: the phantom on a 320x320x240 grid (1.25x1.25x1.6 mm)
 with its structures cut into pieces named after TotalSegmentator's unused classes until at least
-110 structures are present (a GLB of several MB, as a whole-body study at ``normal`` makes).
+110 structures are present, their boundaries made ragged by a voxel as a real segmentation's are
+(a GLB of several MB, as a whole-body study makes).
 
     .venv/bin/python benchmarks/viewer_bench.py [--runs 5] [--quality normal] [--full]
 """
@@ -54,6 +55,12 @@ def _full_size_study(scratch: Path, structures: int = 110) -> tuple[Path, Path]:
         new = unused.pop(0)
         labels[tuple(w[upper] for w in where)] = new
         present.append(new)
+    # Real segmentations have ragged boundaries, not the phantom's smooth ones: each boundary
+    # moves by a voxel here and there, so the surfaces keep the triangles a real study's keep.
+    rng = np.random.default_rng(0)
+    for axis in range(3):
+        moved = rng.random(labels.shape) < 0.25
+        labels[moved] = np.roll(labels, 1, axis=axis)[moved]
     pieces = LabelMap(labels, phantom.labels.affine, table)
     ct = write_nifti(phantom.ct, scratch / "ct.nii.gz")
     return ct, write_nifti(pieces, scratch / "seg.nii.gz")

@@ -135,6 +135,7 @@ def test_the_tissue_engine_opens_on_what_the_user_came_for(
         page.wait_for_timeout(300)
         canvas = page.locator(".viewport canvas").screenshot()
         assert colourful_pixels(canvas) > 2000, "no coloured structure in the first view"
+        page.screenshot(path=str(DOCS_IMG / "first-view-tissue-desktop.png"))
 
         # The skeleton, picked from the tree, shows its statistics.
         page.click(".leaf button.name:text-is('Skeleton')")
@@ -262,6 +263,8 @@ def test_the_inferior_view_and_cut_structures_shown_closed(
         enter(page, service.url, EMAIL, PASSWORD, new_account=False)
         page.goto(f"{service.url}/studies/{account.imported}")
         page.wait_for_selector("body[data-viewer-ready]", timeout=60_000)
+        page.wait_for_timeout(300)
+        page.screenshot(path=str(DOCS_IMG / "first-view-imported-desktop.png"))
 
         # Inferior: the camera below the model (glTF y is superior), from the toolbar and key 6.
         camera_y = ("(() => { const c = (new URLSearchParams(location.search).get('cam') || '')"
@@ -444,6 +447,13 @@ def test_the_phone_layout_lists_views_and_measures_without_scrolling_sideways(
         page.wait_for_selector("table.stats tbody tr")
         assert page.evaluate(SIDEWAYS) <= 0, "the statistics scroll sideways"
         page.screenshot(path=str(DOCS_IMG / "phone-statistics.png"))
+        # The first view of each kind of study, as a phone shows it.
+        for kind, study in (("tissue", account.tissue), ("imported", account.imported)):
+            page.goto(f"{service.url}/studies/{study}")
+            page.wait_for_selector("body[data-viewer-ready]", timeout=60_000)
+            assert page.evaluate(SIDEWAYS) <= 0, f"the {kind} study's viewer scrolls sideways"
+            page.wait_for_timeout(300)
+            page.screenshot(path=str(DOCS_IMG / f"first-view-{kind}-phone.png"))
         assert errors == [], errors
 
 
