@@ -6,7 +6,8 @@ every structure drawn (medians of several cold page loads), with the study list'
 time to interactive as the baseline in the same process; the GLB's size and structure count; the
 JS bundle's size (raw and gzip). Uses the TotalSegmentator example (CT + its segmentation,
 engine ``import``) when /work/shared/data/totalseg_example is present, else a phantom.
-``--full`` uses a full-size study instead: the phantom on a 320x320x240 grid (1.25x1.25x1.6 mm)
+``--full`` uses a full-size study instead: the phantom on a 320x320x240 grid (``--grid``; 400 mm
+across, 384 mm long)
 with its structures cut into pieces named after TotalSegmentator's unused classes until at least
 110 structures are present, their boundaries made ragged by a voxel as a real segmentation's are
 (a GLB of several MB, as a whole-body study makes).
@@ -40,9 +41,13 @@ from iris3d.volume import LabelMap
 EXAMPLE = Path("/work/shared/data/totalseg_example")
 
 
-def _full_size_study(scratch: Path, structures: int = 110) -> tuple[Path, Path]:
+def _full_size_study(
+    scratch: Path, shape: tuple[int, int, int], structures: int = 110
+) -> tuple[Path, Path]:
     """A CT and a label map of ``structures`` structures on a full-size grid (see the module)."""
-    phantom = make_phantom(shape=(320, 320, 240), spacing=(1.25, 1.25, 1.6))
+    fov_mm = (400.0, 400.0, 384.0)
+    spacing = (fov_mm[0] / shape[0], fov_mm[1] / shape[1], fov_mm[2] / shape[2])
+    phantom = make_phantom(shape=shape, spacing=spacing)
     labels = phantom.labels.array.copy()
     table = total_table()
     unused = [i for i in sorted(table) if i not in set(np.unique(labels).tolist())]
@@ -67,11 +72,12 @@ def _full_size_study(scratch: Path, structures: int = 110) -> tuple[Path, Path]:
 
 
 def _prepare_study(
-    live: LiveService, token: str, scratch: Path, quality: str = "normal", full: bool = False
+    live: LiveService, token: str, scratch: Path, quality: str = "normal",
+    full: tuple[int, int, int] | None = None,
 ) -> dict[str, Any]:
     with live.client(token) as http:
         if full:
-            (ct, seg), engine = _full_size_study(scratch), "import"
+            (ct, seg), engine = _full_size_study(scratch, full), "import"
         elif (EXAMPLE / "example_seg.nii.gz").exists():
             ct, seg = EXAMPLE / "example_ct_sm.nii.gz", EXAMPLE / "example_seg.nii.gz"
             engine = "import"
@@ -115,6 +121,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--quality", default="normal", choices=["fast", "normal", "high"])
     parser.add_argument("--full", action="store_true", help="a full-size study (>= 110 structures)")
+    parser.add_argument("--grid", default="320,320,240", help="with --full: its grid, x,y,z voxels")
     args = parser.parse_args()
     if not (browser_available() and web_built()):
         sys.exit("needs Playwright, /usr/bin/chromium and the built web app (scripts/setup.sh)")
@@ -124,7 +131,9 @@ def main() -> None:
     try:
         token = live.sign_up("bench@example.org")
         started = time.perf_counter()
-        prepared = _prepare_study(live, token, scratch, args.quality, args.full)
+        grid = tuple(int(n) for n in args.grid.split(","))
+        full = (grid[0], grid[1], grid[2]) if args.full else None
+        prepared = _prepare_study(live, token, scratch, args.quality, full)
         print(f"study from {prepared['source']} processed in {time.perf_counter() - started:.1f} s")
         glb = next(a for a in prepared["job"]["artifacts"] if a["name"] == "glb")
         with chromium() as browser:
