@@ -209,10 +209,11 @@ class Settings(BaseSettings):
         description='DICOMweb servers for everyone, a JSON list of {"name", "url", "auth": '
         '"none"|"basic"|"bearer", "username", "secret"}.',
     )
-    pacs_user_servers: bool = Field(
-        default=True,
-        description="Users may add their own PACS servers (Iris then connects where they say); "
-        "off: only IRIS_PACS_SERVERS.",
+    pacs_user_servers: bool | None = Field(
+        default=None,
+        description="Users may add their own PACS servers (Iris then connects where they say, "
+        "its own network included); off: only IRIS_PACS_SERVERS. Unset: on in development, off "
+        "in production, where an administrator turns it on knowingly.",
     )
     pacs_timeout_s: float = Field(
         default=30.0, gt=0, description="Seconds to connect to a PACS or wait for its next bytes."
@@ -221,6 +222,13 @@ class Settings(BaseSettings):
         default=5.0, gt=0, description="How often the API looks for finished jobs whose results "
         "go back to a PACS (series pulled with send_results)."
     )
+
+    @property
+    def users_add_pacs(self) -> bool:
+        """Whether users may add PACS servers of their own (see ``pacs_user_servers``)."""
+        if self.pacs_user_servers is not None:
+            return self.pacs_user_servers
+        return self.env != "production"
 
     @field_validator("pacs_servers")
     @classmethod

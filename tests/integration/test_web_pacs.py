@@ -30,6 +30,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveService]:
         "IRIS_SECRET_KEY": "Pq8Lm3Zx7Nc2Vb6Kj4Hg9Fd5Sa1Qw8Er3Ty7Ui2Op6As",
         "IRIS_COOKIE_SECURE": "false",  # plain http on loopback
         "IRIS_PACS_SEND_INTERVAL_S": "0.5",
+        "IRIS_PACS_USER_SERVERS": "true",  # off by default in production: Iris's network
     }
     live = LiveService(tmp_path_factory.mktemp("webpacs") / "data", workers=1, **env)
     live.start()

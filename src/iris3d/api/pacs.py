@@ -41,7 +41,7 @@ SITE_PREFIX = "site-"
 def check_user_server(url: str, settings: Settings) -> None:
     """Users choose where Iris connects: never where IRIS_PACS_USER_SERVERS forbids, and never
     to link-local addresses (cloud metadata services live there)."""
-    if not settings.pacs_user_servers:
+    if not settings.users_add_pacs:
         raise HTTPException(
             status.HTTP_403_FORBIDDEN,
             "On this server only the administrator's PACS servers may be used.",
