@@ -31,7 +31,9 @@ def test_every_reader_is_fuzzed_briefly(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=180, check=False,
     )
     found = sorted(p.name for p in tmp_path.glob("*-*") if p.is_file())
-    assert result.returncode == 0 and not found, result.stderr[-4000:]
+    # libFuzzer's "INFO: Seed: N" comes first: with it, -seed=N replays the run.
+    seed = next((line for line in result.stderr.splitlines() if "Seed:" in line), "no seed")
+    assert result.returncode == 0 and not found, f"{seed}\n{result.stderr[-4000:]}"
     assert "Done" in result.stderr  # it really ran
     seeds = {p.name.split("-")[1] for p in (tmp_path / "corpus").glob("seed-*")}
     assert seeds == set(TARGETS)  # every reader was seeded
