@@ -96,6 +96,15 @@ def account(service: LiveService, tmp_path_factory: pytest.TempPathFactory) -> A
     return made
 
 
+DESKTOP = {"width": 1440, "height": 900}
+
+
+def _open_study(page: object, service: LiveService, study_id: str) -> None:
+    """Open a study's viewer and wait for its first full frame."""
+    page.goto(f"{service.url}/studies/{study_id}")  # type: ignore[attr-defined]
+    page.wait_for_selector("body[data-viewer-ready]", timeout=60_000)  # type: ignore[attr-defined]
+
+
 def drawn_pixels(png: bytes) -> int:
     """Pixels clearly lighter than the 3D view's dark background (an ivory bone counts)."""
     image = np.asarray(Image.open(io.BytesIO(png)).convert("L"))
@@ -112,10 +121,9 @@ def test_the_tissue_engine_opens_on_what_the_user_came_for(
     service: LiveService, account: Account, tmp_path: Path
 ) -> None:
     with chromium() as browser, service.explained():
-        page, errors = watched_page(browser, viewport={"width": 1440, "height": 900})
+        page, errors = watched_page(browser, viewport=DESKTOP)
         enter(page, service.url, EMAIL, PASSWORD, new_account=False)
-        page.goto(f"{service.url}/studies/{account.tissue}")
-        page.wait_for_selector("body[data-viewer-ready]", timeout=60_000)
+        _open_study(page, service, account.tissue)
         names = _tree_names(page)
         assert "skeleton" in names and not any(n.startswith("skeleton_") for n in names), names
         assert page.locator(".leaf button.name:text-is('Skeleton 1')").count() == 0
@@ -160,7 +168,7 @@ def test_selecting_the_skeleton_in_a_comparison_keeps_both_views(
         assert started.status_code in (200, 201), started.text
         comparison = started.json()
     with chromium() as browser, service.explained():
-        page, errors = watched_page(browser, viewport={"width": 1440, "height": 900})
+        page, errors = watched_page(browser, viewport=DESKTOP)
         enter(page, service.url, EMAIL, PASSWORD, new_account=False)
         page.goto(f"{service.url}/comparisons/{comparison['id']}")
         page.wait_for_selector("body[data-compare-ready]", timeout=120_000)
@@ -174,7 +182,7 @@ def test_selecting_the_skeleton_in_a_comparison_keeps_both_views(
 
 def test_only_engines_that_can_run_are_offered(service: LiveService, account: Account) -> None:
     with chromium() as browser, service.explained():
-        page, errors = watched_page(browser, viewport={"width": 1440, "height": 900})
+        page, errors = watched_page(browser, viewport=DESKTOP)
         enter(page, service.url, EMAIL, PASSWORD, new_account=False)
         wait_until(page, "document.querySelector('[data-testid=engine-forecast]').textContent")
         offered = page.eval_on_selector_all("#engine option", "os => os.map(o => o.value)")
@@ -185,8 +193,7 @@ def test_only_engines_that_can_run_are_offered(service: LiveService, account: Ac
         assert page.locator("[data-testid=admin-models]").is_hidden()  # not an administrator
 
         # "auto" fell back to the tissue engine: said once, in words, no command line.
-        page.goto(f"{service.url}/studies/{account.tissue_again}")
-        page.wait_for_selector("body[data-viewer-ready]", timeout=60_000)
+        _open_study(page, service, account.tissue_again)
         notice = page.inner_text("[data-testid=engine-notice]")
         assert notice.lower().count("tissue engine") == 1, notice
         assert "iris " not in notice and "`" not in notice and "/" not in notice, notice
@@ -197,7 +204,7 @@ def test_messages_in_words_and_studies_renamed_and_told_apart(
     service: LiveService, account: Account, tmp_path: Path
 ) -> None:
     with chromium() as browser, service.explained():
-        page, errors = watched_page(browser, viewport={"width": 1440, "height": 900})
+        page, errors = watched_page(browser, viewport=DESKTOP)
         # Messages for humans: a bad e-mail and a short password, in words, nothing sent.
         page.goto(f"{service.url}/signup")
         page.fill("#email", "bob")
@@ -259,10 +266,9 @@ def test_the_inferior_view_and_cut_structures_shown_closed(
     service: LiveService, account: Account
 ) -> None:
     with chromium() as browser, service.explained():
-        page, errors = watched_page(browser, viewport={"width": 1440, "height": 900})
+        page, errors = watched_page(browser, viewport=DESKTOP)
         enter(page, service.url, EMAIL, PASSWORD, new_account=False)
-        page.goto(f"{service.url}/studies/{account.imported}")
-        page.wait_for_selector("body[data-viewer-ready]", timeout=60_000)
+        _open_study(page, service, account.imported)
         page.wait_for_timeout(300)
         page.screenshot(path=str(DOCS_IMG / "first-view-imported-desktop.png"))
 
@@ -318,10 +324,9 @@ def test_the_slice_views_read_hu_position_window_and_distance(
     ct = _ct_of(service, account, account.imported, tmp_path)
     hu, affine = np.asarray(ct.dataobj), ct.affine
     with chromium() as browser, service.explained():
-        page, errors = watched_page(browser, viewport={"width": 1440, "height": 900})
+        page, errors = watched_page(browser, viewport=DESKTOP)
         enter(page, service.url, EMAIL, PASSWORD, new_account=False)
-        page.goto(f"{service.url}/studies/{account.imported}")
-        page.wait_for_selector("body[data-viewer-ready]", timeout=60_000)
+        _open_study(page, service, account.imported)
         page.click("button[role=tab]:text('Slices')")
         page.wait_for_selector("#tab-slices[data-ready]", timeout=60_000)
         tile = page.locator(".slices-view canvas").bounding_box()
@@ -382,7 +387,7 @@ def test_a_shared_link_survives_sign_in_and_a_running_job_opens_when_done(
         ahead = _upload(http, ct, "tissue")  # keeps the one worker busy
         waiting = _upload(http, ct, "tissue")
     with chromium() as browser, service.explained():
-        page, errors = watched_page(browser, viewport={"width": 1440, "height": 900})
+        page, errors = watched_page(browser, viewport=DESKTOP)
         # Signed out, a study's link goes to the sign-in form, then on to that study.
         page.goto(f"{service.url}/studies/{waiting}?sel=liver")
         page.wait_for_selector("#email")
@@ -428,8 +433,7 @@ def test_the_phone_layout_lists_views_and_measures_without_scrolling_sideways(
         assert box["height"] < 3 * 22, f"the study's name wraps a word per line: {box}"
         page.screenshot(path=str(DOCS_IMG / "phone-studies.png"))
 
-        page.goto(f"{service.url}/studies/{account.imported}")
-        page.wait_for_selector("body[data-viewer-ready]", timeout=60_000)
+        _open_study(page, service, account.imported)
         assert page.evaluate(SIDEWAYS) <= 0, "the viewer scrolls sideways"
         canvas = page.locator(".viewport canvas").bounding_box()
         assert canvas is not None and canvas["width"] >= 350 and canvas["height"] >= 300, canvas
@@ -449,8 +453,7 @@ def test_the_phone_layout_lists_views_and_measures_without_scrolling_sideways(
         page.screenshot(path=str(DOCS_IMG / "phone-statistics.png"))
         # The first view of each kind of study, as a phone shows it.
         for kind, study in (("tissue", account.tissue), ("imported", account.imported)):
-            page.goto(f"{service.url}/studies/{study}")
-            page.wait_for_selector("body[data-viewer-ready]", timeout=60_000)
+            _open_study(page, service, study)
             assert page.evaluate(SIDEWAYS) <= 0, f"the {kind} study's viewer scrolls sideways"
             page.wait_for_timeout(300)
             page.screenshot(path=str(DOCS_IMG / f"first-view-{kind}-phone.png"))
@@ -466,7 +469,7 @@ def test_a_user_brings_their_own_segmentation_from_the_upload_form(
     broken = tmp_path / "broken labels.nii.gz"
     broken.write_bytes(b"not a label map at all")
     with chromium() as browser, service.explained():
-        page, errors = watched_page(browser, viewport={"width": 1440, "height": 900})
+        page, errors = watched_page(browser, viewport=DESKTOP)
         enter(page, service.url, EMAIL, PASSWORD, new_account=False)
         wait_until(page, "document.querySelector('[data-testid=engine-forecast]').textContent")
 
@@ -515,7 +518,7 @@ def test_a_comparison_bound_to_fail_is_refused_in_the_dialog(
         organs = _upload(http, ct, "import", own.read_bytes())
         _wait_done(http, organs)
     with chromium() as browser, service.explained():
-        page, errors = watched_page(browser, viewport={"width": 1440, "height": 900})
+        page, errors = watched_page(browser, viewport=DESKTOP)
         enter(page, service.url, EMAIL, PASSWORD, new_account=False)
         card = page.locator(f"li[data-study='{account.tissue}']")
         card.wait_for(timeout=30_000)
@@ -538,10 +541,9 @@ def test_slices_beside_the_3d_view_on_a_wide_screen(
     service: LiveService, account: Account
 ) -> None:
     with chromium() as browser, service.explained():
-        page, errors = watched_page(browser, viewport={"width": 1440, "height": 900})
+        page, errors = watched_page(browser, viewport=DESKTOP)
         enter(page, service.url, EMAIL, PASSWORD, new_account=False)
-        page.goto(f"{service.url}/studies/{account.imported}")
-        page.wait_for_selector("body[data-viewer-ready]", timeout=60_000)
+        _open_study(page, service, account.imported)
         page.get_by_role("button", name="3D beside slices").click()
         page.wait_for_selector("#tab-slices[data-ready]", timeout=60_000)
         three_d = page.locator(".viewport canvas").bounding_box()
