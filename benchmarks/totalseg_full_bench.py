@@ -19,6 +19,7 @@ import argparse
 import contextlib
 import json
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -39,7 +40,7 @@ def main() -> None:
     parser.add_argument("--quality", nargs="+", default=["fast"])
     parser.add_argument("--shape", type=int, nargs=3, action="append")
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--variants", nargs="+", default=["auto"], help="Iris precisions")
+    parser.add_argument("--variants", nargs="+", default=["auto"], help="Iris precisions, e.g. auto fp32/b2 auto@torch")
     parser.add_argument("--no-baseline", action="store_true", help="skip TotalSegmentator's API")
     parser.add_argument("--baseline-first", action="store_true", help="run the API first")
     parser.add_argument("--studies", type=int, default=2, help="studies per Iris engine")
@@ -153,6 +154,7 @@ def run_worker(
     studies = args.baseline_studies if name == "totalsegmentator" else args.studies
     command += ["--quality", quality, "--studies", str(studies)]
     started = time.perf_counter()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     process = subprocess.Popen(command)
 
     def stop(signum: int, frame: object) -> None:  # cut short: end the worker's whole tree too
@@ -185,6 +187,10 @@ def run_worker(
         row.update(json.loads(report.read_text(encoding="utf-8")))
     row["peak_ram_gib"] = peak[0] / 2**30
     row["process_seconds"] = time.perf_counter() - started
+    # CPU seconds of the worker's tree (waited-for children included): on a machine shared with
+    # other work, a program with more processes gets more of the CPUs, and this does not move.
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    row["cpu_seconds"] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return row
 
 
@@ -231,12 +237,15 @@ def worker(args: argparse.Namespace) -> None:
         from iris3d.segment.totalseg.predictor import PredictorCache
         from iris3d.volume import CTVolume
 
-        # A variant: a precision, or nnU-Net's own path ("nnunet"); "/bN": N tiles per pass.
-        precision, _, batch = args.worker.split(":", 1)[1].partition("/b")
+        # A variant: a precision, or nnU-Net's own path ("nnunet"); "/bN": N tiles per pass;
+        # "@torch" / "@openvino": what runs the network on the CPU (default: Iris's choice).
+        variant, _, runtime = args.worker.split(":", 1)[1].partition("@")
+        precision, _, batch = variant.partition("/b")
         inference = (
             None
             if precision == "nnunet"
-            else InferenceOptions(precision=precision, batch_tiles=int(batch or 0))
+            else InferenceOptions(precision=precision, batch_tiles=int(batch or 0),
+                                  cpu_runtime=runtime or "auto")
         )
         engine = TotalSegmentatorEngine(args.device, cache=PredictorCache(), inference=inference)
         volume = CTVolume(array, affine)

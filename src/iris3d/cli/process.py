@@ -99,9 +99,11 @@ def demo(
 
 
 def _engine(options: ProcessOptions) -> Engine:
-    """The engine with this command's settings (``IRIS_TOTALSEG_PRECISION``, the limits)."""
+    """The engine with this command's settings (``IRIS_TOTALSEG_*``, the limits)."""
+    settings = get_settings()
     return get_engine(options.engine, limits=read_limits(), segmentation=options.segmentation,
-                      precision=get_settings().totalseg_precision)
+                      precision=settings.totalseg_precision,
+                      cpu_runtime=settings.totalseg_cpu_runtime)
 
 
 def _summarise(result: StudyResult) -> None:

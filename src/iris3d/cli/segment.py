@@ -92,8 +92,10 @@ def segment(
     """Segment CT studies and write each label map with its label table."""
     targets = output_paths(inputs, output)
     limits = read_limits()
+    settings = get_settings()
     chosen = get_engine(engine, limits=limits, segmentation=segmentation, table=table,
-                        device=device, precision=get_settings().totalseg_precision)
+                        device=device, precision=settings.totalseg_precision,
+                        cpu_runtime=settings.totalseg_cpu_runtime)
     for study, target in zip(inputs, targets, strict=True):
         volume = load_study(study, series_uid=series, allow_non_ct=allow_non_ct, limits=limits)
         _segment_one(chosen, study, volume, target, quality)

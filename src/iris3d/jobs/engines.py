@@ -16,6 +16,7 @@ class EngineCache:
     def __init__(self, settings: Settings) -> None:
         self._limits = ReadLimits.from_settings(settings)
         self._precision = settings.totalseg_precision
+        self._cpu_runtime = settings.totalseg_cpu_runtime
         self._engines: dict[EngineName, Engine] = {}
         self._lock = threading.Lock()
 
@@ -28,5 +29,6 @@ class EngineCache:
                 from iris3d.segment import get_engine
 
                 self._engines[name] = get_engine(name, limits=self._limits,
-                                                 precision=self._precision)
+                                                 precision=self._precision,
+                                                 cpu_runtime=self._cpu_runtime)
             return self._engines[name]

@@ -61,11 +61,13 @@ def get_engine(
     table: Path | None = None,
     device: str | None = None,
     precision: str = "auto",
+    cpu_runtime: str = "auto",
 ) -> Engine:
     """The engine called ``name`` (``import`` for ``auto`` with a ``segmentation``, see
     :func:`engine_name`). ``segmentation`` (and optionally its label ``table``) is what
-    ``import`` reads, within ``limits``; ``device`` and ``precision`` (the settings'
-    ``totalseg_precision``) are for ``totalsegmentator`` (default device: CUDA when available)."""
+    ``import`` reads, within ``limits``; ``device``, ``precision`` and ``cpu_runtime`` (the
+    settings' ``totalseg_*``) are for ``totalsegmentator`` (default device: CUDA when
+    available)."""
     chosen = engine_name(name, segmentation=segmentation is not None)
     if chosen is EngineName.IMPORT:
         from iris3d.segment.imported import ImportEngine
@@ -77,15 +79,16 @@ def get_engine(
 
         return TissueEngine()
     if chosen is EngineName.TOTALSEGMENTATOR:
-        return _totalsegmentator(device, precision)
-    return AutoEngine(limits, device, precision)
+        return _totalsegmentator(device, precision, cpu_runtime)
+    return AutoEngine(limits, device, precision, cpu_runtime)
 
 
-def _totalsegmentator(device: str | None, precision: str) -> Engine:
+def _totalsegmentator(device: str | None, precision: str, cpu_runtime: str) -> Engine:
     from iris3d.segment.totalseg import TotalSegmentatorEngine
     from iris3d.segment.totalseg.options import InferenceOptions
 
-    return TotalSegmentatorEngine(device, inference=InferenceOptions(precision=precision))
+    options = InferenceOptions(precision=precision, cpu_runtime=cpu_runtime)
+    return TotalSegmentatorEngine(device, inference=options)
 
 
 class AutoEngine:
@@ -95,11 +98,16 @@ class AutoEngine:
     name = EngineName.AUTO
 
     def __init__(
-        self, limits: ReadLimits, device: str | None = None, precision: str = "auto"
+        self,
+        limits: ReadLimits,
+        device: str | None = None,
+        precision: str = "auto",
+        cpu_runtime: str = "auto",
     ) -> None:
         self._limits = limits
         self._device = device
         self._precision = precision
+        self._cpu_runtime = cpu_runtime
         self._engines: dict[EngineName, Engine] = {}
 
     def choose(self, quality: Quality) -> tuple[EngineName, str]:
@@ -121,7 +129,8 @@ class AutoEngine:
         name, reason = self.choose(quality)
         if name not in self._engines:
             self._engines[name] = get_engine(name, limits=self._limits, device=self._device,
-                                             precision=self._precision)
+                                             precision=self._precision,
+                                             cpu_runtime=self._cpu_runtime)
         result = self._engines[name].segment(volume, quality, progress)
         return SegmentationResult(
             labels=result.labels,

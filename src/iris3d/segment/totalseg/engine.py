@@ -109,6 +109,7 @@ class TotalSegmentatorEngine:
                 "resample_mm": spec.resample_mm,
                 "warm": warm,
                 "precision": self._inference.precision if self._inference else "nnunet",
+                "runtime": models[0].runtime(self._inference) if self._inference else "nnunet",
             },
             timings_s={
                 "load": loaded - started,

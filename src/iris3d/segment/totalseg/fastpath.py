@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 import torch
 
+from iris3d.segment.totalseg.cpu_runtime import Forward
 from iris3d.segment.totalseg.options import InferenceOptions
 from iris3d.segment.totalseg.sliding import predict_labels
 
@@ -44,8 +45,10 @@ def segment_case(
     image: npt.NDArray[np.float32],
     step_size: float,
     options: InferenceOptions,
+    run_network: Forward | None = None,
 ) -> npt.NDArray[np.uint8]:
-    """Labels in ``image``'s own ``[z, y, x]`` (``image`` is ``[1, z, y, x]``)."""
+    """Labels in ``image``'s own ``[z, y, x]`` (``image`` is ``[1, z, y, x]``); ``run_network``
+    runs the network on another runtime (default: the network itself)."""
     network = predictor.network
     device = next(network.parameters()).device
     plans = predictor.plans_manager
@@ -65,6 +68,7 @@ def segment_case(
         step_size,
         predictor.label_manager.num_segmentation_heads,
         options,
+        run_network,
     )
     before_crop = tuple(image.shape[i] for i in forward[1:])
     segmentation = np.zeros(before_crop, dtype=np.uint8)

@@ -33,6 +33,7 @@ import numpy.typing as npt
 import torch
 
 from iris3d.segment.base import SegmentationError
+from iris3d.segment.totalseg.cpu_runtime import Forward
 from iris3d.segment.totalseg.options import InferenceOptions
 from iris3d.segment.totalseg.weights import CHECKPOINT, FOLD
 
@@ -98,6 +99,7 @@ class LoadedModel:
     labels: dict[int, str]
     reader: str  # plans' image_reader_writer: the I/O class the model was trained with
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _openvino: Forward | None = field(default=None, repr=False)  # compiled on first use
 
     def predict(
         self,
@@ -116,8 +118,27 @@ class LoadedModel:
         with self._lock:  # one network, one study at a time
             if options is not None and fastpath.can_run(p, image.shape[1:], spacing):
                 array = np.asarray(image, dtype=np.float32)
-                return fastpath.segment_case(p, array, TOTAL_STEP_SIZE, options)
+                forward = self._forward(options)
+                return fastpath.segment_case(p, array, TOTAL_STEP_SIZE, options, forward)
             return self._predict_nnunet(image, spacing)
+
+    def runtime(self, options: InferenceOptions) -> str:
+        """What runs the network for ``options``: ``torch`` or ``openvino``."""
+        from iris3d.segment.totalseg.cpu_runtime import chosen_runtime
+
+        return chosen_runtime(options, self.device)
+
+    def _forward(self, options: InferenceOptions) -> Forward | None:
+        """The network's forward pass on another runtime; None: PyTorch's own."""
+        if self.runtime(options) != "openvino":
+            return None
+        if self._openvino is None:
+            from iris3d.segment.totalseg import cpu_runtime
+
+            patch = tuple(self.predictor.configuration_manager.patch_size)
+            cache = cpu_runtime.cache_folder(self.model_dir / f"fold_{FOLD}" / CHECKPOINT)
+            self._openvino = cpu_runtime.openvino_forward(self.predictor.network, patch, cache)
+        return self._openvino
 
     def _predict_nnunet(
         self,

@@ -14,7 +14,7 @@ by the summed weights, then the arg-max. What differs is where it happens and ho
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import nullcontext
 from typing import Any
 
@@ -44,8 +44,10 @@ def predict_labels(
     step_size: float,
     num_classes: int,
     options: InferenceOptions,
+    forward: Callable[[torch.Tensor], torch.Tensor] | None = None,
 ) -> torch.Tensor:
-    """Labels ``[d0, d1, d2]`` (uint8, on the CPU) for ``image`` ``[1, d0, d1, d2]``."""
+    """Labels ``[d0, d1, d2]`` (uint8, on the CPU) for ``image`` ``[1, d0, d1, d2]``;
+    ``forward`` (default: ``network`` itself) computes the class scores of a batch of tiles."""
     from acvl_utils.cropping_and_padding.padding import pad_nd_image
     from nnunetv2.inference.sliding_window_prediction import (
         compute_gaussian,
@@ -53,6 +55,7 @@ def predict_labels(
     )
 
     device = next(network.parameters()).device
+    run = network if forward is None else forward
     padded, unpad = pad_nd_image(image, list(patch), "constant", {"value": 0}, True, None)
     padded = padded.to(device, non_blocking=True)
     shape = tuple(padded.shape[1:])
@@ -84,7 +87,7 @@ def predict_labels(
             inputs = torch.stack([slab[:, y : y + patch[1], x : x + patch[2]] for y, x in tiles])
             inputs = inputs[:, None]
             with context:
-                predictions = network(inputs)
+                predictions = run(inputs)
             for (y, x), prediction in zip(tiles, predictions, strict=True):
                 acc[:, :, y : y + patch[1], x : x + patch[2]] += prediction * gaussian
                 weight[:, y : y + patch[1], x : x + patch[2]] += gaussian
