@@ -82,10 +82,11 @@ def _slice_distance(mask: npt.NDArray[np.bool_], cell_mm: npt.NDArray[np.float64
     as just outside it (its neighbour's contour then closes half-way, rounded)."""
     sampling = np.asarray(cell_mm, dtype=np.float64).copy()
     sampling[axis] = _FAR
-    outside = distance_transform_edt(~mask, sampling=sampling)
-    within = distance_transform_edt(mask, sampling=sampling)
+    outside = np.asarray(distance_transform_edt(~mask, sampling=sampling), dtype=np.float32)
+    outside -= np.asarray(distance_transform_edt(mask, sampling=sampling), dtype=np.float32)
     cap = CAP_CELLS * float(cell_mm[axis])
-    return np.clip(outside - within, -cap, cap).astype(np.float32)
+    result: npt.NDArray[np.float32] = np.clip(outside, -cap, cap)
+    return result
 
 
 def _resampled(distance: npt.NDArray[np.float32], axis: int, steps: int
