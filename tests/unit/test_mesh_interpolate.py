@@ -65,3 +65,28 @@ def test_neighbours_across_thick_slices_stay_apart() -> None:
     vertices = np.concatenate([first.vertices, second.vertices]).astype(np.float64)
     faces = np.concatenate([first.faces, second.faces + len(first.vertices)])
     assert len(crossing_pairs(vertices, faces)) == 0
+
+
+def test_a_structure_the_scan_cuts_off_ends_flat_at_its_edge() -> None:
+    """A tube along the slices' axis through the whole scan: cut at the scan's first and last
+    voxel faces (as its labels' surface is), not rounded off half a slice short."""
+    spacing = (0.75, 0.75, 5.0)
+    counts = (40, 40, 8)
+    affine = np.diag([*spacing, 1.0])
+    i, j = np.indices(counts[:2], dtype=np.float64) * 0.75 - 14.6
+    disk = np.hypot(i, j) < 8.0
+    array = np.broadcast_to(disk[:, :, None], counts).astype(np.uint8)
+    table = LabelTable([Structure(1, "aorta", "cardiovascular", (200, 60, 60))])
+    [mesh] = build_meshes(LabelMap(np.ascontiguousarray(array), affine, table), HIGH, workers=1)
+    assert mesh.method == "interpolated" and mesh.closed
+    vertices = mesh.vertices.astype(np.float64)
+    # The volume's offset after smoothing moves the flat ends out a little, as it does the
+    # labels' surface's (0.85 mm here).
+    assert float(vertices[:, 2].min()) == pytest.approx(-2.5, abs=0.6)
+    assert float(vertices[:, 2].max()) == pytest.approx(37.5, abs=0.6)
+    # 0.5 mm from the end the tube is as wide as in the middle (rounded off: 7 mm, not 8).
+    centre = vertices[:, :2].mean(axis=0)
+    near_end = vertices[vertices[:, 2] < -2.0, :2] - centre
+    assert float(np.hypot(*near_end.T).max()) > 7.0
+    voxels_mm3 = float(disk.sum()) * 0.75 * 0.75 * 40.0
+    assert mesh.volume_mm3 == pytest.approx(voxels_mm3, rel=0.02)

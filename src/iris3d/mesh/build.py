@@ -19,6 +19,7 @@ from iris3d.mesh.grid import LabelCrop, crop_to_labels, native_grid
 from iris3d.mesh.intensity import intensity_guide
 from iris3d.mesh.interpolate import INTERPOLATED_PASSBAND, interpolated_surface, thick_axis
 from iris3d.mesh.model import StructureMesh
+from iris3d.mesh.selfcross import crossing_pairs
 from iris3d.mesh.surfacenets import LabelledSurfaces, extract_surfaces
 from iris3d.mesh.topology import compact, is_closed_manifold
 from iris3d.volume import CTVolume, LabelMap
@@ -120,27 +121,27 @@ def _interpolated_mesh(
     surfaces: LabelledSurfaces, detail: MeshDetail, cell_mm: float, ct: CTVolume | None,
 ) -> StructureMesh:
     """``label``'s surface across thick slices (see :mod:`iris3d.mesh.interpolate`), brought
-    back to the labels' voxel volume."""
-    vertices_ijk, triangles = interpolated_surface(crop, label, cells_mm, axis)
-    if len(triangles) == 0:
-        return _structure_mesh(labels, label, surfaces, detail, cell_mm, ct,
-                               crop.voxels_per_cell())
-    guide = None if ct is None else intensity_guide(ct.array, labels.array, labels.affine,
-                                                    label, vertices_ijk, crop.voxels_per_cell())
-    # The labels' voxel volume, and the staircase's area for the pass band (as for the
-    # Surface Nets surface), with the wider base pass band the resampled mesh needs.
-    measures = surfaces.raw_measures(label, labels.affine)
-    wider = replace(detail, passband=min(detail.passband * INTERPOLATED_PASSBAND, 2.0))
-    vertices, faces = finish_surface(vertices_ijk, triangles, labels.affine, wider,
-                                     target_volume_mm3=measures[0], raw_measures=measures,
-                                     cell_mm=cell_mm, guide=guide)
-    return StructureMesh(
-        structure=structure_of(labels, label),
-        vertices=vertices.astype("float32"),
-        faces=faces,
-        closed=is_closed_manifold(faces, len(vertices)),
-        method="interpolated",
-    )
+    back to the labels' voxel volume; the Surface Nets one where it is not printable."""
+    vertices_ijk, triangles = interpolated_surface(crop, label, cells_mm, axis,
+                                                   labels.array.shape[axis])
+    labels_own = crop.voxels_per_cell()
+    if len(triangles) > 0:
+        guide = None if ct is None else intensity_guide(ct.array, labels.array, labels.affine,
+                                                        label, vertices_ijk, labels_own)
+        # The labels' voxel volume, and the staircase's area for the pass band (as for the
+        # Surface Nets surface), with the wider base pass band the resampled mesh needs.
+        measures = surfaces.raw_measures(label, labels.affine)
+        wider = replace(detail, passband=min(detail.passband * INTERPOLATED_PASSBAND, 2.0))
+        vertices, faces = finish_surface(vertices_ijk, triangles, labels.affine, wider,
+                                         target_volume_mm3=measures[0], raw_measures=measures,
+                                         cell_mm=cell_mm, guide=guide)
+        # Decimation can pinch a thin part, and the volume's offset can push one through
+        # itself (the CT's placement undoes only the crossings its own moves make).
+        if is_closed_manifold(faces, len(vertices)) and len(crossing_pairs(vertices, faces)) == 0:
+            return StructureMesh(structure=structure_of(labels, label),
+                                 vertices=vertices.astype("float32"), faces=faces, closed=True,
+                                 method="interpolated")
+    return _structure_mesh(labels, label, surfaces, detail, cell_mm, ct, labels_own)
 
 
 def structure_of(labels: LabelMap, label: int) -> Structure:

@@ -21,7 +21,6 @@ from iris3d.mesh import _vtk
 from iris3d.mesh.grid import LabelCrop
 
 _MIN_RATIO = 2.0  # a slice this many times thicker than the next coarsest axis is thick
-_FAR = 1e6  # mm: the thick axis's sampling for the distance transform (slice by slice)
 _MAX_STEPS = 8  # samples per slice gap along the thick axis, at most
 CAP_CELLS = 1.0  # distances clipped to this many slice thicknesses (rounds a structure's ends)
 # The quality level's base pass band is widened this much for the resampled surface (measured
@@ -39,11 +38,13 @@ def thick_axis(cell_mm: npt.NDArray[np.float64]) -> int | None:
 
 
 def interpolated_surface(
-    crop: LabelCrop, label: int, cell_mm: npt.NDArray[np.float64], axis: int
+    crop: LabelCrop, label: int, cell_mm: npt.NDArray[np.float64], axis: int,
+    slice_count: int,
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
     """``label``'s surface interpolated across the slices along ``axis``: triangles (facing
     out) and their points in the full volume's [i, j, k]. ``cell_mm``: the label cells' edges
-    along each axis of ``crop``."""
+    along each axis of ``crop``; ``slice_count``: the volume's slices along ``axis`` (a
+    structure the scan cuts off is cut flat at its edge, as the labels' surface is)."""
     inside = crop.array == label
     where = [np.flatnonzero(inside.any(axis=others)) for others in ((1, 2), (0, 2), (0, 1))]
     if any(len(w) == 0 for w in where):
@@ -55,6 +56,13 @@ def interpolated_surface(
     distance = _slice_distance(mask, cell_mm, axis)
     steps = _steps(cell_mm, axis)
     field = _resampled(distance, axis, steps)
+    # The box's outer slices along the axis: outside the scan where the structure touches
+    # its first or last slice.
+    ends = np.zeros((2, 3))
+    ends[:, axis] = (low[axis], high[axis] - 1)
+    beyond = crop.to_volume(ends)[:, axis]
+    field = _cut_flat(field, axis, steps, (bool(beyond[0] < 0), bool(beyond[1] > slice_count - 1)),
+                      CAP_CELLS * float(cell_mm[axis]))
     points, triangles = _vtk.iso_surface(field, 0.0)
     if len(triangles) == 0:
         return points, triangles
@@ -65,6 +73,26 @@ def interpolated_surface(
     if np.einsum("ij,ij->", a, np.cross(b, c)) < 0:
         triangles = np.ascontiguousarray(triangles[:, ::-1])
     return points, triangles
+
+
+def _cut_flat(field: npt.NDArray[np.float32], axis: int, steps: int, cut: tuple[bool, bool],
+              outside: float) -> npt.NDArray[np.float32]:
+    """``field`` with the structure running on unchanged to the scan's edge, half a slice past
+    its outer slice (the samples there copy that slice's), and cut flat there, as the labels'
+    surface is."""
+    moved = np.moveaxis(field, axis, 0)  # a view: writes go to ``field``
+    for at_end in (False, True):
+        if not cut[int(at_end)]:
+            continue
+        view = moved[::-1] if at_end else moved  # the box's outer slice first
+        edge = view[steps].copy()  # the scan's outer slice (the box's slices every ``steps``)
+        face = steps // 2  # the last sample not past the scan's edge, half a slice out
+        view[face + 1:steps] = edge
+        # Its value puts the crossing on the edge itself (between it and the next sample).
+        share = (0.5 * steps - face) / (face + 1 - 0.5 * steps)
+        view[face] = np.where(edge < 0, np.maximum(-edge * share, 1e-3 * outside), outside)
+        view[:face] = outside
+    return field
 
 
 def _steps(cell_mm: npt.NDArray[np.float64], axis: int) -> int:
@@ -80,13 +108,17 @@ def _slice_distance(mask: npt.NDArray[np.bool_], cell_mm: npt.NDArray[np.float64
     """Signed distance (mm) within each slice across ``axis``: +1 pixel either side of the
     boundary and growing away from it, clipped so that a slice without the structure reads
     as just outside it (its neighbour's contour then closes half-way, rounded)."""
-    sampling = np.asarray(cell_mm, dtype=np.float64).copy()
-    sampling[axis] = _FAR
-    outside = np.asarray(distance_transform_edt(~mask, sampling=sampling), dtype=np.float32)
-    outside -= np.asarray(distance_transform_edt(mask, sampling=sampling), dtype=np.float32)
     cap = CAP_CELLS * float(cell_mm[axis])
-    result: npt.NDArray[np.float32] = np.clip(outside, -cap, cap)
-    return result
+    pixel = tuple(float(c) for c in np.delete(np.asarray(cell_mm, dtype=np.float64), axis))
+    slices = np.moveaxis(mask, axis, 0)
+    out = np.full(slices.shape, cap, dtype=np.float32)
+    for n, inside in enumerate(slices):
+        if not inside.any():
+            continue  # the box's border keeps every slice's outside non-empty
+        signed = distance_transform_edt(~inside, sampling=pixel)
+        signed -= distance_transform_edt(inside, sampling=pixel)
+        out[n] = np.clip(signed, -cap, cap)
+    return np.ascontiguousarray(np.moveaxis(out, 0, axis))
 
 
 def _resampled(distance: npt.NDArray[np.float32], axis: int, steps: int
