@@ -17,7 +17,12 @@ from iris3d.mesh.detail import NORMAL, MeshDetail
 from iris3d.mesh.finish import finish_surface
 from iris3d.mesh.grid import LabelCrop, crop_to_labels, native_grid
 from iris3d.mesh.intensity import intensity_guide
-from iris3d.mesh.interpolate import INTERPOLATED_PASSBAND, interpolated_surface, thick_axis
+from iris3d.mesh.interpolate import (
+    INTERPOLATED_PASSBAND,
+    SHARP_TERMS,
+    interpolated_surface,
+    thick_axis,
+)
 from iris3d.mesh.model import StructureMesh
 from iris3d.mesh.selfcross import crossing_pairs
 from iris3d.mesh.surfacenets import LabelledSurfaces, extract_surfaces
@@ -129,9 +134,11 @@ def _interpolated_mesh(
         guide = None if ct is None else intensity_guide(ct.array, labels.array, labels.affine,
                                                         label, vertices_ijk, labels_own)
         # The labels' voxel volume, and the staircase's area for the pass band (as for the
-        # Surface Nets surface), with the wider base pass band the resampled mesh needs.
+        # Surface Nets surface); a sharp filter's base pass band widened for the resampled
+        # mesh (the fast level's short filter passes too much of the pixels' staircase then).
         measures = surfaces.raw_measures(label, labels.affine)
-        wider = replace(detail, passband=min(detail.passband * INTERPOLATED_PASSBAND, 2.0))
+        widen = INTERPOLATED_PASSBAND if detail.smoothing_iterations >= SHARP_TERMS else 1.0
+        wider = replace(detail, passband=min(detail.passband * widen, 2.0))
         vertices, faces = finish_surface(vertices_ijk, triangles, labels.affine, wider,
                                          target_volume_mm3=measures[0], raw_measures=measures,
                                          cell_mm=cell_mm, guide=guide)

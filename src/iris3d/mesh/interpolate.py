@@ -23,10 +23,13 @@ from iris3d.mesh.grid import LabelCrop
 _MIN_RATIO = 2.0  # a slice this many times thicker than the next coarsest axis is thick
 _MAX_STEPS = 4  # samples per slice gap along the thick axis, at most (more: no better)
 CAP_CELLS = 1.0  # distances clipped to this many slice thicknesses (rounds a structure's ends)
-# The quality level's base pass band is widened this much for the resampled surface (measured
-# on benchmarks/surface_fidelity.py: the organ at 3 mm slices 0.222 mm RMS at 1x, 0.138 at 2x,
-# 0.119 at 3x, 0.120 at 4x; thin structures widen their own pass band further anyway).
+# The quality level's base pass band is widened this much for the resampled surface where the
+# filter has at least SHARP_TERMS terms (measured on benchmarks/surface_fidelity.py, `high`:
+# the organ at 3 mm slices 0.222 mm RMS at 1x, 0.138 at 2x, 0.119 at 3x, 0.120 at 4x; `normal`
+# 0.197 at 1x, 0.150 at 3x). The `fast` level's 20-term filter is broad already: at 3x the
+# phantom's liver at 5 mm slices was 0.17 mm further from its 1 mm surface, the sphere 0.02.
 INTERPOLATED_PASSBAND = 3.0
+SHARP_TERMS = 40
 
 
 def thick_axis(cell_mm: npt.NDArray[np.float64]) -> int | None:
