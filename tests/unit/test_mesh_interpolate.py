@@ -44,7 +44,7 @@ def test_thick_axis_is_the_one_much_coarser_than_the_others() -> None:
 def test_a_sphere_on_thick_slices_has_no_terraces(slice_mm: float, bound_mm: float) -> None:
     """Labels alone: the surface follows the sphere between the slices (the terraces of the
     label surface put the RMS distance at 0.33 mm at 3 mm slices, 0.54 mm at 5 mm;
-    interpolated: 0.12 and 0.28)."""
+    interpolated: 0.12 and 0.29)."""
     labels = _labels((0.75, 0.75, slice_mm), [(0.0, 0.0, 0.0)])
     [mesh] = printable_meshes(labels, build_meshes(labels, HIGH, workers=1), HIGH, workers=1)
     assert mesh.method == "interpolated" and mesh.closed
@@ -82,8 +82,8 @@ def test_a_structure_the_scan_cuts_off_ends_flat_at_its_edge() -> None:
     vertices = mesh.vertices.astype(np.float64)
     # The volume's offset after smoothing moves the flat ends out a little, as it does the
     # labels' surface's (0.85 mm here).
-    assert float(vertices[:, 2].min()) == pytest.approx(-2.5, abs=0.6)
-    assert float(vertices[:, 2].max()) == pytest.approx(37.5, abs=0.6)
+    assert float(vertices[:, 2].min()) == pytest.approx(-2.5, abs=1.0)
+    assert float(vertices[:, 2].max()) == pytest.approx(37.5, abs=1.0)
     # 0.5 mm from the end the tube is as wide as in the middle (rounded off: 7 mm, not 8).
     centre = vertices[:, :2].mean(axis=0)
     near_end = vertices[vertices[:, 2] < -2.0, :2] - centre
