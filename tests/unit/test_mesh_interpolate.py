@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from iris3d.anatomy import LabelTable, Structure
-from iris3d.mesh import HIGH, build_meshes, printable_meshes
+from iris3d.mesh import HIGH, build_meshes, interpolate, printable_meshes
 from iris3d.mesh.interpolate import thick_axis
 from iris3d.mesh.selfcross import crossing_pairs
 from iris3d.mesh.topology import is_closed_manifold
@@ -40,12 +40,15 @@ def test_thick_axis_is_the_one_much_coarser_than_the_others() -> None:
     assert thick_axis(np.array([3.0, 3.0, 3.0])) is None  # a coarse grid, not thick slices
 
 
-@pytest.mark.parametrize("slice_mm, bound_mm", [(3.0, 0.2), (5.0, 0.35)])
-def test_a_sphere_on_thick_slices_has_no_terraces(slice_mm: float, bound_mm: float) -> None:
+@pytest.mark.parametrize("spacing, bound_mm", [((0.75, 0.75, 3.0), 0.2), ((0.75, 0.75, 5.0), 0.35),
+                                              ((5.0, 0.75, 0.75), 0.35)],
+                         ids=["3mm", "5mm", "5mm-first-axis"])
+def test_a_sphere_on_thick_slices_has_no_terraces(spacing: tuple[float, float, float],
+                                                  bound_mm: float) -> None:
     """Labels alone: the surface follows the sphere between the slices (the terraces of the
     label surface put the RMS distance at 0.33 mm at 3 mm slices, 0.54 mm at 5 mm;
     interpolated: 0.12 and 0.29)."""
-    labels = _labels((0.75, 0.75, slice_mm), [(0.0, 0.0, 0.0)])
+    labels = _labels(spacing, [(0.0, 0.0, 0.0)])
     [mesh] = printable_meshes(labels, build_meshes(labels, HIGH, workers=1), HIGH, workers=1)
     assert mesh.method == "interpolated" and mesh.closed
     assert is_closed_manifold(mesh.faces, len(mesh.vertices))
@@ -90,3 +93,11 @@ def test_a_structure_the_scan_cuts_off_ends_flat_at_its_edge() -> None:
     assert float(np.hypot(*near_end.T).max()) > 7.0
     voxels_mm3 = float(disk.sum()) * 0.75 * 0.75 * 40.0
     assert mesh.volume_mm3 == pytest.approx(voxels_mm3, rel=0.02)
+
+
+def test_a_box_too_large_to_resample_keeps_the_labels_surface(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(interpolate, "_MAX_SAMPLES", 1000)
+    labels = _labels((0.75, 0.75, 5.0), [(0.0, 0.0, 0.0)])
+    [mesh] = build_meshes(labels, HIGH, workers=1)
+    assert mesh.method == "surface_nets"

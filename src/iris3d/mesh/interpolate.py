@@ -22,6 +22,7 @@ from iris3d.mesh.grid import LabelCrop
 
 _MIN_RATIO = 2.0  # a slice this many times thicker than the next coarsest axis is thick
 _MAX_STEPS = 4  # samples per slice gap along the thick axis, at most (more: no better)
+_MAX_SAMPLES = 1 << 25  # of one structure's resampled field (128 MB of float32)
 CAP_CELLS = 1.0  # distances clipped to this many slice thicknesses (rounds a structure's ends)
 # The quality level's base pass band is widened this much for the resampled surface where the
 # filter has at least SHARP_TERMS terms (measured on benchmarks/surface_fidelity.py, `high`:
@@ -56,8 +57,12 @@ def interpolated_surface(
     low = np.array([max(int(w[0]) - 1, 0) for w in where])
     high = [min(int(w[-1]) + 2, n) for w, n in zip(where, crop.array.shape, strict=True)]
     mask = inside[low[0]:high[0], low[1]:high[1], low[2]:high[2]]
+    # Fewer samples across the slices for a very large box (the body's outline), none (the
+    # caller keeps the labels' surface) where even two would hold too much memory.
+    steps = min(_steps(cell_mm, axis), _MAX_SAMPLES // max(mask.size, 1))
+    if steps < 2:
+        return np.zeros((0, 3)), np.zeros((0, 3), dtype=np.int64)
     distance = _slice_distance(mask, cell_mm, axis)
-    steps = _steps(cell_mm, axis)
     field = _resampled(distance, axis, steps)
     # The box's outer slices along the axis: outside the scan where the structure touches
     # its first or last slice.
