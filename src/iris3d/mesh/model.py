@@ -19,7 +19,8 @@ class StructureMesh:
     ``vertices`` are (N, 3) float32 RAS+ millimetres (x Right, y Anterior, z Superior);
     ``faces`` are (M, 3) int32 indices, counter-clockwise seen from outside (normals point out
     of the structure). ``closed`` says the surface is watertight and manifold (printable);
-    ``method`` says how it was made: ``surface_nets`` or, where that surface was not manifold,
+    ``method`` says how it was made: ``surface_nets``, ``interpolated`` (thick slices: marching
+    cubes on distances interpolated across them) or, where the surface was not manifold,
     ``flying_edges`` (per-structure marching cubes).
     """
 
