@@ -40,7 +40,8 @@ def main() -> None:
     parser.add_argument("--quality", nargs="+", default=["fast"])
     parser.add_argument("--shape", type=int, nargs=3, action="append")
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--variants", nargs="+", default=["auto"], help="Iris precisions, e.g. auto fp32/b2 auto@torch")
+    parser.add_argument("--variants", nargs="+", default=["auto"],
+                        help="Iris precisions, e.g. auto fp32/b2 auto@torch")
     parser.add_argument("--no-baseline", action="store_true", help="skip TotalSegmentator's API")
     parser.add_argument("--baseline-first", action="store_true", help="run the API first")
     parser.add_argument("--studies", type=int, default=2, help="studies per Iris engine")
