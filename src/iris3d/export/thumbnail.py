@@ -23,8 +23,7 @@ def thumbnail_image(ct: CTVolume, labels: LabelMap | None, size: int = 512) -> I
     # so that a 512x512x400 study needs tens of megabytes, not gigabytes, of float copies.
     density = np.empty((hu.shape[0], hu.shape[2]), dtype=np.float32)
     for k in range(0, hu.shape[2], 32):
-        slab = hu[:, :, k:k + 32].astype(np.float32)
-        density[:, k:k + 32] = np.clip(slab + 1000.0, 0.0, 2500.0).mean(axis=1)
+        density[:, k:k + 32] = _mean_attenuation(hu[:, :, k:k + 32])
     low, high = np.percentile(density, [1, 99.5])
     grey = np.clip((density - low) / max(high - low, 1e-6), 0, 1)
     rgb = np.repeat(grey[..., None], 3, axis=2)
@@ -39,6 +38,16 @@ def thumbnail_image(ct: CTVolume, labels: LabelMap | None, size: int = 512) -> I
     scale = size / max(width_mm, height_mm)
     target = (max(1, round(width_mm * scale)), max(1, round(height_mm * scale)))
     return picture.resize(target, Image.Resampling.BILINEAR)
+
+
+def _mean_attenuation(slab: npt.NDArray[np.generic]) -> npt.NDArray[np.float32]:
+    """HU + 1000 clipped to [0, 2500], averaged along the slab's second axis. An int16 CT is
+    clipped and summed as integers (exact, and a third of the float passes)."""
+    if slab.dtype == np.int16:
+        total = np.clip(slab, -1000, 1500).sum(axis=1, dtype=np.int32)
+        return np.asarray(total / slab.shape[1] + 1000.0, dtype=np.float32)
+    values = slab.astype(np.float32)
+    return np.asarray(np.clip(values + 1000.0, 0.0, 2500.0).mean(axis=1), dtype=np.float32)
 
 
 def _overlay(rgb: npt.NDArray[np.floating], labels: LabelMap) -> npt.NDArray[np.floating]:
