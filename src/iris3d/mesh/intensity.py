@@ -23,6 +23,7 @@ import numpy.typing as npt
 from scipy.ndimage import map_coordinates
 
 from iris3d.mesh.measure import face_normals, vertex_normals
+from iris3d.mesh.medians import median, robust_std, sample
 from iris3d.mesh.smooth import umbrella_operator
 
 Vertices = npt.NDArray[np.float64]
@@ -269,8 +270,7 @@ def _levels(read: _BoxReading, affine: npt.NDArray[np.float64]
         interior = _shrunk(mask, _fine_axes(affine))
     if np.count_nonzero(ring) < 8 or np.count_nonzero(interior) < 8:
         return None
-    core = _sample(hu, interior)
-    return (float(np.median(core)), float(np.median(_sample(hu, ring))),
+    return (median(sample(hu, interior)), median(sample(hu, ring)),
             min(_noise(hu, interior, axis) for axis in range(3)), whole)
 
 
@@ -282,10 +282,11 @@ def _noise(hu: npt.NDArray[np.generic], where: npt.NDArray[np.bool_], axis: int)
     hu, where = np.moveaxis(hu, axis, -1), np.moveaxis(where, axis, -1)
     pairs = where[:, :, 1:] & where[:, :, :-1]
     if np.count_nonzero(pairs) < 8:
-        return _robust_std(_sample(hu, where))
-    # The pairs first, then their differences: not the whole box in float twice per axis.
-    steps = hu[:, :, 1:][pairs].astype(np.float32) - hu[:, :, :-1][pairs].astype(np.float32)
-    return _robust_std(steps[:: max(1, len(steps) // 200_000)]) / float(np.sqrt(2.0))
+        return robust_std(sample(hu, where))
+    # The pairs first, then their differences: not the whole box converted twice per axis.
+    exact = np.int32 if hu.dtype.kind in "iu" and hu.dtype.itemsize <= 2 else np.float32
+    steps = hu[:, :, 1:][pairs].astype(exact) - hu[:, :, :-1][pairs].astype(exact)
+    return robust_std(steps[:: max(1, len(steps) // 200_000)]) / float(np.sqrt(2.0))
 
 
 def _grown(mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
@@ -314,21 +315,8 @@ def _shrunk(mask: npt.NDArray[np.bool_], axes: tuple[int, ...] = (0, 1, 2)
     return out
 
 
-def _sample(values: npt.NDArray[np.generic], where: npt.NDArray[np.bool_],
-            limit: int = 200_000) -> npt.NDArray[np.float32]:
-    """The values at ``where``, evenly thinned to at most ``limit`` (for medians)."""
-    picked = values[where]
-    step = max(1, len(picked) // limit)
-    return np.asarray(picked[::step], dtype=np.float32)
-
-
 def _fine_axes(affine: npt.NDArray[np.float64]) -> tuple[int, ...]:
     """The axes that are not across thick slices (a structure a slice or two thick still has
     a core within its slices)."""
     spacing = np.linalg.norm(affine[:3, :3], axis=0)
     return tuple(a for a in range(3) if spacing[a] < 1.5 * spacing.min())
-
-
-def _robust_std(values: npt.NDArray[np.floating]) -> float:
-    median = np.median(values)
-    return float(1.4826 * np.median(np.abs(values - median)))
