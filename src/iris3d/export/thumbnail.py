@@ -55,10 +55,16 @@ def _overlay(rgb: npt.NDArray[np.floating], labels: LabelMap) -> npt.NDArray[np.
     seen = np.empty((ids.shape[0], ids.shape[2]), dtype=ids.dtype)
     # In slabs of slices, as the density above: a whole-volume mask would be 100 MB more at
     # 512x512x400, at the moment the meshes are being built beside it.
+    # +y is anterior: looking from the front, the first labelled voxel is the one with the
+    # largest j. Found as the largest of (j + 1) over the labelled voxels: a reduction along
+    # the axis (an argmax along a middle axis copies the slab first: 4x the time).
+    steps = np.arange(1, ids.shape[1] + 1,
+                      dtype=np.uint16 if ids.shape[1] < 2**16 else np.uint32)[None, :, None]
     for k in range(0, ids.shape[2], 32):
-        front = ids[:, ::-1, k:k + 32]  # +y is anterior: look from the front
-        first = (front != 0).argmax(axis=1)
-        seen[:, k:k + 32] = np.take_along_axis(front, first[:, None, :], axis=1)[:, 0, :]
+        slab = ids[:, :, k:k + 32]
+        front = np.multiply(slab != 0, steps).max(axis=1).astype(np.intp) - 1
+        nearest = np.take_along_axis(slab, np.maximum(front, 0)[:, None, :], axis=1)[:, 0, :]
+        seen[:, k:k + 32] = np.where(front >= 0, nearest, 0)
     palette = np.zeros((int(max(ids.max(initial=0), 0)) + 1, 3), dtype=np.float32)
     for label, structure in labels.table.items():
         if label < len(palette):
