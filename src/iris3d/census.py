@@ -49,21 +49,45 @@ def take_census(array: npt.NDArray[np.integer]) -> LabelCensus:
     for start in range(0, array.shape[axis], step):
         index = [slice(None)] * 3
         index[axis] = slice(start, start + step)
-        slab = array[tuple(index)]
+        offset = [0, 0, 0]
+        offset[axis] = start
+        # Counting and the box search only within the slab's labelled part (most of a scan is
+        # background; its count is not kept).
+        slab, inner = _labelled_part(array[tuple(index)], axis)
+        if slab is None:
+            continue
+        offset = [o + s for o, s in zip(offset, inner, strict=True)]
         slab_counts = _count(slab)
         if len(slab_counts) > len(counts):
             counts = np.pad(counts, (0, len(slab_counts) - len(counts)))
         counts[:len(slab_counts)] += slab_counts
         if len(slab_counts) <= 1:
             continue
-        offset = [0, 0, 0]
-        offset[axis] = start
         for label, box in enumerate(ndimage.find_objects(slab, len(slab_counts) - 1), start=1):
             if box is not None:
                 _grow(low, high, label, box, offset)
     boxes = {label: _box(low[label], high[label]) for label in sorted(low)}
     counts[0] = 0
     return LabelCensus(counts=counts, boxes=boxes)
+
+
+def _labelled_part(slab: npt.NDArray[np.integer], axis: int
+                   ) -> tuple[npt.NDArray[np.integer] | None, list[int]]:
+    """The smallest box of ``slab`` holding all its non-zero voxels (None when it has none),
+    and where it starts. Its columns come from the slab folded along ``axis`` (thin there:
+    one cheap pass)."""
+    folded = np.bitwise_or.reduce(slab.view(np.uint8) if slab.dtype.itemsize == 1 else slab
+                                  != 0, axis=axis)
+    others = [a for a in range(3) if a != axis]
+    where = [np.flatnonzero(folded.any(axis=1 - n)) for n in range(2)]
+    if len(where[0]) == 0:
+        return None, [0, 0, 0]
+    index: list[slice] = [slice(None)] * 3
+    start = [0, 0, 0]
+    for a, w in zip(others, where, strict=True):
+        index[a] = slice(int(w[0]), int(w[-1]) + 1)
+        start[a] = int(w[0])
+    return slab[tuple(index)], start
 
 
 def _count(slab: npt.NDArray[np.integer]) -> npt.NDArray[np.int64]:

@@ -9,7 +9,8 @@ from PIL import Image
 from tests.support.mesh_cases import phantom, reoriented
 
 from iris3d.export import thumbnail_image, write_thumbnail
-from iris3d.volume import CTVolume
+from iris3d.export.thumbnail import LABEL_OPACITY, _overlay
+from iris3d.volume import CTVolume, LabelMap
 
 
 def test_png_with_square_millimetre_pixels(tmp_path: Path) -> None:
@@ -53,3 +54,21 @@ def test_same_picture_whatever_the_voxel_order() -> None:
     a = np.asarray(thumbnail_image(p.ct, p.labels, 128), dtype=np.int16)
     b = np.asarray(thumbnail_image(lps_ct, lps_labels, 128), dtype=np.int16)
     assert np.abs(a - b).max() <= 1
+
+
+def test_the_front_most_structure_is_drawn() -> None:
+    # Two structures on one line of sight: the anterior one (larger j in RAS) hides the other.
+    p = phantom()
+    array = np.zeros_like(p.labels.array)
+    back, front = sorted(p.labels.table)[:2]
+    array[5, 3:8, 4] = back
+    array[5, 12:14, 4] = front
+    array[6, 3:8, 4] = back  # alone on its line
+    labels = LabelMap(array=array, affine=p.labels.affine, table=p.labels.table)
+    grey = np.zeros((array.shape[0], array.shape[2], 3))
+    drawn = _overlay(grey, labels)
+    colour = {label: np.asarray(p.labels.table[label].colour) / 255.0 * LABEL_OPACITY
+              for label in (back, front)}
+    np.testing.assert_allclose(drawn[5, 4], colour[front], atol=1e-6)
+    np.testing.assert_allclose(drawn[6, 4], colour[back], atol=1e-6)
+    assert not drawn[7, 4].any()

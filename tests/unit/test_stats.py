@@ -89,3 +89,16 @@ def test_json_and_csv_files(stats: dict[str, StructureStats], tmp_path: Path) ->
     row = next(r for r in table if r["name"] == "liver")
     assert float(row["centroid_x_ras_mm"]) == pytest.approx(stats["liver"].centroid_ras_mm[0])
     assert row["watertight"] == "True" and int(row["voxel_count"]) == stats["liver"].voxel_count
+
+
+def test_an_integer_and_a_float_ct_give_the_same_hounsfield_figures() -> None:
+    # An integer CT's HU are summed and ranked as integers; a float CT's as floats.
+    p = phantom()
+    as_float = CTVolume(p.ct.array.astype(np.float64), p.ct.affine)
+    assert p.ct.array.dtype.kind == "i"
+    for whole, floating in zip(compute_statistics(p.ct, p.labels),
+                               compute_statistics(as_float, p.labels), strict=True):
+        assert (whole.hu_median, whole.hu_p5, whole.hu_p95) == (
+            floating.hu_median, floating.hu_p5, floating.hu_p95)
+        assert whole.hu_mean == pytest.approx(floating.hu_mean, rel=1e-12)
+        assert whole.hu_std == pytest.approx(floating.hu_std, rel=1e-9)

@@ -16,12 +16,14 @@ no core to read its own HU from, the label surface is kept.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
 from scipy.ndimage import map_coordinates
 
 from iris3d.mesh.measure import face_normals, vertex_normals
+from iris3d.mesh.medians import median, robust_std, sample
 from iris3d.mesh.smooth import umbrella_operator
 
 Vertices = npt.NDArray[np.float64]
@@ -168,11 +170,10 @@ def intensity_guide(
     low = np.maximum(np.floor(surface_ijk.min(axis=0)).astype(int) - 2, 0)
     high = np.minimum(np.ceil(surface_ijk.max(axis=0)).astype(int) + 3, labels.shape)
     box = (slice(low[0], high[0]), slice(low[1], high[1]), slice(low[2], high[2]))
-    mask = labels[box] == label
-    hu = ct[box]
-    if np.count_nonzero(mask) < 2:
+    read = _BoxReading.of(ct[box], labels[box], label)
+    if read.count < 2:
         return None
-    levels = _levels(hu, mask, affine)
+    levels = _levels(read, affine)
     if levels is None:
         return None
     inside, outside, noise, whole = levels
@@ -181,7 +182,7 @@ def intensity_guide(
             abs(inside - outside) >= _MIN_CONTRAST_TO_NOISE * max(noise, 1.0)):
         return None
     # A diluted inside level would count every boundary voxel as too full.
-    voxels = _partial_volume(hu, labels[box], label, mask, inside, outside) if whole else None
+    voxels = _partial_volume(read, label, inside, outside) if whole else None
     if voxels is not None and not np.isfinite(voxels):
         return None
     to_index = np.asarray(np.linalg.inv(affine), dtype=np.float64)
@@ -193,55 +194,83 @@ def intensity_guide(
                           voxels * abs(float(np.linalg.det(affine[:3, :3]))))
 
 
-def _partial_volume(hu: npt.NDArray[np.generic], labels: npt.NDArray[np.integer], label: int,
-                    mask: npt.NDArray[np.bool_], inside: float, outside: float) -> float:
+@dataclass(frozen=True, eq=False)
+class _BoxReading:
+    """One structure's box as the levels and the partial volume read it: large boxes on every
+    second voxel (``sampled``; their shells, two voxels thick there, read one voxel in eight),
+    copied once into compact arrays (morphology on a strided view of the volume is several
+    times slower than on its copy), and the structure's voxel count in the whole box."""
+
+    hu: npt.NDArray[np.generic]
+    labels: npt.NDArray[np.integer]
+    mask: npt.NDArray[np.bool_]
+    count: int
+    sampled: bool
+    scale: float = 1.0  # voxels of the box per voxel read
+
+    @classmethod
+    def of(cls, hu: npt.NDArray[np.generic], labels: npt.NDArray[np.integer],
+           label: int) -> _BoxReading:
+        if labels.size <= _FULL_RESOLUTION_VOXELS:
+            mask = labels == label
+            return cls(hu, labels, mask, int(np.count_nonzero(mask)), False)
+        count = int(np.count_nonzero(labels == label))
+        step = (slice(None, None, 2),) * 3
+        # order="K": the copy keeps the volume's own layout (a transposing copy is slow).
+        few = labels[step].copy(order="K")
+        return cls(hu[step].copy(order="K"), few, few == label, count, True,
+                   labels.size / few.size)
+
+    @cached_property
+    def grown(self) -> npt.NDArray[np.bool_]:
+        """The mask and its 6-neighbours (the levels and the partial volume both need it)."""
+        return _grown(self.mask)
+
+    @cached_property
+    def shrunk(self) -> npt.NDArray[np.bool_]:
+        """The mask where all its 6-neighbours are in it too."""
+        return _shrunk(self.mask)
+
+
+def _partial_volume(read: _BoxReading, label: int, inside: float, outside: float) -> float:
     """The structure's volume in voxels, from the CT: the voxels on either side of its
     boundary count their share of the contrast, clipped to [0, 1] so that a brighter or
     darker neighbour counts as no more or less than none (voxels of other structures count
-    nothing); the core counts whole. Large boxes are read on every second voxel (their
-    boundary shells, two voxels thick there, sampled one voxel in eight)."""
-    scale = 1.0
-    if mask.size > _FULL_RESOLUTION_VOXELS:
-        sampled = mask[::2, ::2, ::2]
-        scale = mask.size / sampled.size
-        hu, labels, mask_read = hu[::2, ::2, ::2], labels[::2, ::2, ::2], sampled
-    else:
-        mask_read = mask
-    inner = mask_read & ~_shrunk(mask_read)
-    band = (_grown(mask_read) & ~mask_read) | inner
-    owner = labels[band]
-    values = hu[band][(owner == label) | (owner == 0)].astype(np.float32)
+    nothing); the core counts whole. A sampled box counts each voxel read for the ones it
+    stands for."""
+    mask = read.mask
+    inner = mask & ~read.shrunk
+    band = (read.grown & ~mask) | inner
+    owner = read.labels[band]
+    values = read.hu[band][(owner == label) | (owner == 0)].astype(np.float32)
     fraction = np.clip((values - outside) / (inside - outside), 0.0, 1.0)
-    return float(np.count_nonzero(mask)) + scale * (float(fraction.sum())
-                                                   - np.count_nonzero(inner))
+    return float(read.count) + read.scale * (float(fraction.sum()) - np.count_nonzero(inner))
 
 
-def _levels(hu: npt.NDArray[np.generic], mask: npt.NDArray[np.bool_],
-            affine: npt.NDArray[np.float64]) -> tuple[float, float, float, bool] | None:
+def _levels(read: _BoxReading, affine: npt.NDArray[np.float64]
+            ) -> tuple[float, float, float, bool] | None:
     """The structure's HU inside and outside, the noise inside, and whether its core is
     whole (False: only within the slices, thinner than them across: its HU is then diluted
     by the slice's partial volume); None when it has no core at all (its own HU is unknown,
     and so is the mid level).
 
     The voxels next to the boundary are partly both: the surroundings are read a voxel
-    further out and the inside a voxel further in. Large boxes are read on every second
-    voxel (one step there is two voxels: the same shells, an eighth of the work).
+    further out and the inside a voxel further in. A sampled box (every second voxel) is read
+    one step out and in (one step there is two voxels: the same shells, an eighth of the work).
     """
-    if mask.size > _FULL_RESOLUTION_VOXELS:
-        hu, mask = hu[::2, ::2, ::2], mask[::2, ::2, ::2]
-        ring = _grown(mask) & ~mask
-        interior = _shrunk(mask)
+    hu, mask = read.hu, read.mask
+    if read.sampled:
+        ring = read.grown & ~mask
+        interior = read.shrunk
     else:
-        near = _grown(mask)
-        ring = _grown(near) & ~near
-        interior = _shrunk(_shrunk(mask))
+        ring = _grown(read.grown) & ~read.grown
+        interior = _shrunk(read.shrunk)
     whole = bool(np.count_nonzero(interior) >= 8)
     if not whole:
         interior = _shrunk(mask, _fine_axes(affine))
     if np.count_nonzero(ring) < 8 or np.count_nonzero(interior) < 8:
         return None
-    core = _sample(hu, interior)
-    return (float(np.median(core)), float(np.median(_sample(hu, ring))),
+    return (median(sample(hu, interior)), median(sample(hu, ring)),
             min(_noise(hu, interior, axis) for axis in range(3)), whole)
 
 
@@ -253,9 +282,11 @@ def _noise(hu: npt.NDArray[np.generic], where: npt.NDArray[np.bool_], axis: int)
     hu, where = np.moveaxis(hu, axis, -1), np.moveaxis(where, axis, -1)
     pairs = where[:, :, 1:] & where[:, :, :-1]
     if np.count_nonzero(pairs) < 8:
-        return _robust_std(_sample(hu, where))
-    steps = (hu[:, :, 1:].astype(np.float32) - hu[:, :, :-1].astype(np.float32))[pairs]
-    return _robust_std(steps[:: max(1, len(steps) // 200_000)]) / float(np.sqrt(2.0))
+        return robust_std(sample(hu, where))
+    # The pairs first, then their differences: not the whole box converted twice per axis.
+    exact = np.int32 if hu.dtype.kind in "iu" and hu.dtype.itemsize <= 2 else np.float32
+    steps = hu[:, :, 1:][pairs].astype(exact) - hu[:, :, :-1][pairs].astype(exact)
+    return robust_std(steps[:: max(1, len(steps) // 200_000)]) / float(np.sqrt(2.0))
 
 
 def _grown(mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
@@ -284,21 +315,8 @@ def _shrunk(mask: npt.NDArray[np.bool_], axes: tuple[int, ...] = (0, 1, 2)
     return out
 
 
-def _sample(values: npt.NDArray[np.generic], where: npt.NDArray[np.bool_],
-            limit: int = 200_000) -> npt.NDArray[np.float32]:
-    """The values at ``where``, evenly thinned to at most ``limit`` (for medians)."""
-    picked = values[where]
-    step = max(1, len(picked) // limit)
-    return np.asarray(picked[::step], dtype=np.float32)
-
-
 def _fine_axes(affine: npt.NDArray[np.float64]) -> tuple[int, ...]:
     """The axes that are not across thick slices (a structure a slice or two thick still has
     a core within its slices)."""
     spacing = np.linalg.norm(affine[:3, :3], axis=0)
     return tuple(a for a in range(3) if spacing[a] < 1.5 * spacing.min())
-
-
-def _robust_std(values: npt.NDArray[np.floating]) -> float:
-    median = np.median(values)
-    return float(1.4826 * np.median(np.abs(values - median)))

@@ -79,13 +79,40 @@ def compute_statistics(
     def one(label: int) -> StructureStats:
         box = boxes[label]
         inside = labels.array[box] == label
-        hu = np.asarray(ct.array[box][inside], dtype=np.float64)
-        return _one(label, labels, hu=hu, centre=_centre(inside, box), box=box,
-                    voxel_ml=voxel_ml, mesh=by_label.get(label))
+        return _one(label, labels, hu=_HU(ct.array[box][inside]), centre=_centre(inside, box),
+                    box=box, voxel_ml=voxel_ml, mesh=by_label.get(label))
 
     threads = max(workers or os.cpu_count() or 1, 1)
     with ThreadPoolExecutor(max_workers=threads) as pool:
         return list(pool.map(one, labels.census.present()))
+
+
+class _HU:
+    """One structure's HU values and their mean, standard deviation and percentiles. An integer
+    CT's are kept as integers (no float copy): the sums are exact and the percentiles are
+    numpy's (the same order statistics, interpolated the same way)."""
+
+    def __init__(self, values: npt.NDArray[np.generic]) -> None:
+        # A gathered copy of the CT's values, the structure's own: sorted in place below.
+        self.count = len(values)
+        # int32 holds any int16 or uint16 HU and their differences (numpy's interpolation).
+        self._integral = values.dtype.kind in "iu" and values.dtype.itemsize <= 2
+        self.values: npt.NDArray[np.int32] | npt.NDArray[np.float64] = (
+            values.astype(np.int32) if self._integral else values.astype(np.float64))
+
+    def mean_and_std(self) -> tuple[float, float]:
+        if not self._integral:
+            return float(self.values.mean()), float(self.values.std())
+        n = self.count
+        total = int(self.values.sum(dtype=np.int64))
+        as_int = np.asarray(self.values, dtype=np.int32)
+        squares = int(np.einsum("i,i->", as_int, as_int, dtype=np.int64))
+        # Python's integers and true division: exact sums, one rounding.
+        return total / n, float(np.sqrt((squares * n - total * total) / (n * n)))
+
+    def percentiles(self, q: list[float]) -> list[float]:
+        found = np.percentile(self.values, q, overwrite_input=True)
+        return [float(v) for v in found]
 
 
 def _centre(inside: npt.NDArray[np.bool_], box: Box) -> npt.NDArray[np.float64]:
@@ -102,14 +129,15 @@ def _one(
     label: int,
     labels: LabelMap,
     *,
-    hu: npt.NDArray[np.float64],
+    hu: _HU,
     centre: npt.NDArray[np.float64],
     box: Box,
     voxel_ml: float,
     mesh: StructureMesh | None,
 ) -> StructureStats:
     structure = labels.table.get(label)
-    p5, median, p95 = (float(v) for v in np.percentile(hu, [5, 50, 95]))
+    mean, std = hu.mean_and_std()
+    p5, median, p95 = hu.percentiles([5, 50, 95])
     last = np.array([[b.start for b in box], [b.stop - 1 for b in box]], dtype=np.float64)
     corners = _ras(labels.affine, last)
     return StructureStats(
@@ -117,12 +145,12 @@ def _one(
         name=structure.name if structure else f"label_{label}",
         group=structure.group if structure else "other",
         colour=structure.colour_hex if structure else "#c8c8c8",
-        voxel_count=len(hu),
-        voxel_volume_ml=len(hu) * voxel_ml,
+        voxel_count=hu.count,
+        voxel_volume_ml=hu.count * voxel_ml,
         mesh_volume_ml=mesh.volume_ml if mesh else None,
         surface_area_mm2=mesh.surface_area_mm2 if mesh else None,
-        hu_mean=float(hu.mean()),
-        hu_std=float(hu.std()),
+        hu_mean=mean,
+        hu_std=std,
         hu_median=median,
         hu_p5=p5,
         hu_p95=p95,
