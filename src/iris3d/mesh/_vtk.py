@@ -10,7 +10,11 @@ import numpy.typing as npt
 from vtkmodules.util.numpy_support import numpy_to_vtk, numpy_to_vtkIdTypeArray, vtk_to_numpy
 from vtkmodules.vtkCommonCore import vtkDoubleArray, vtkLogger, vtkPoints, vtkSMPTools
 from vtkmodules.vtkCommonDataModel import vtkCellArray, vtkImageData, vtkPolyData
-from vtkmodules.vtkFiltersCore import vtkImplicitPolyDataDistance, vtkSurfaceNets3D
+from vtkmodules.vtkFiltersCore import (
+    vtkFlyingEdges3D,
+    vtkImplicitPolyDataDistance,
+    vtkSurfaceNets3D,
+)
 from vtkmodules.vtkFiltersGeneral import vtkDiscreteFlyingEdges3D
 
 _SETUP = threading.Lock()
@@ -26,7 +30,7 @@ def _configure(threads: int | None) -> None:
         vtkSMPTools.Initialize(threads or os.cpu_count() or 1)
 
 
-def _image(array: npt.NDArray[np.integer]) -> vtkImageData:
+def _image(array: npt.NDArray[np.integer] | npt.NDArray[np.floating]) -> vtkImageData:
     """Wrap a C-ordered [i, j, k] array without copying: VTK sees it as (x, y, z) = (k, j, i)."""
     data = np.ascontiguousarray(array)
     image = vtkImageData()
@@ -74,6 +78,27 @@ def flying_edges(
     contour = vtkDiscreteFlyingEdges3D()
     contour.SetInputData(_image(mask))
     contour.SetValue(0, 1.0)
+    contour.ComputeNormalsOff()
+    contour.ComputeGradientsOff()
+    contour.ComputeScalarsOff()
+    contour.Update()
+    output = contour.GetOutput()
+    if output.GetNumberOfPoints() == 0:
+        return np.zeros((0, 3)), np.zeros((0, 3), dtype=np.int64)
+    points = vtk_to_numpy(output.GetPoints().GetData())[:, ::-1].astype(np.float64)
+    triangles = vtk_to_numpy(output.GetPolys().GetConnectivityArray()).reshape(-1, 3)
+    return points, triangles.astype(np.int64)
+
+
+def flying_edges_field(
+    field: npt.NDArray[np.float32], level: float
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
+    """Marching-cubes triangles of a scalar field at ``level``, in [i, j, k] voxel coordinates
+    (unoriented: the caller checks which way they face). Thread-safe, like :func:`flying_edges`.
+    """
+    contour = vtkFlyingEdges3D()
+    contour.SetInputData(_image(np.ascontiguousarray(field, dtype=np.float32)))
+    contour.SetValue(0, float(level))
     contour.ComputeNormalsOff()
     contour.ComputeGradientsOff()
     contour.ComputeScalarsOff()

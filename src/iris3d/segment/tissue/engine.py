@@ -57,6 +57,13 @@ _ZONE_LUT[MUSCLE] = (_B, _B, _V, _M, _B)
 _ZONE_LUT[LIMB] = (_B, _B, _S, _M, _B)
 _ZONE_LUT[GAS_RIM] = (_B, _B, _B, _B, _B)
 
+# Fat, muscle and the rest of the body are HU classes of single voxels: their boundaries are the
+# CT's noise at full resolution, and anatomy at a few millimetres. The skeleton is a threshold
+# too, meshed on its voxels (only one-voxel noise smoothed away).
+COMPARTMENT_MM = 3.0
+COMPARTMENTS = {_B: COMPARTMENT_MM, _S: COMPARTMENT_MM, _V: COMPARTMENT_MM,
+                _M: COMPARTMENT_MM, labels_.SKELETON: 0.0}
+
 
 class TissueEngine:
     """Body, lungs (left/right), trachea and main bronchi, skeleton, subcutaneous fat, torso fat
@@ -128,6 +135,7 @@ class TissueEngine:
                 "noise_hu": round(sigma, 1),
             },
             timings_s={**timings, "total": round(sum(timings.values()), 3)},
+            compartments=dict(COMPARTMENTS),
         )
 
 
