@@ -173,7 +173,8 @@ def _finish(
     error = detail.max_error_mm if len(triangles) >= detail.min_decimate_triangles else 0.0
     for _ in range(_DECIMATE_TRIES if error > 0 else 0):
         v, f = decimate(vertices, triangles, error)
-        if is_closed_manifold(f, len(v)) and len(crossing_pairs(v, f)) == 0:
+        if (is_closed_manifold(f, len(v)) and not _mostly_collapsed(v, f, cell_mm)
+                and len(crossing_pairs(v, f)) == 0):
             break
         error /= 2
     else:
@@ -181,3 +182,14 @@ def _finish(
             return None
     restored = restore_volume(v, f, target_mm3, 0.5 * cell_mm)
     return undo_crossings(v, restored, f), f
+
+
+def _mostly_collapsed(
+    vertices: npt.NDArray[np.float64], triangles: npt.NDArray[np.int32], cell_mm: float
+) -> bool:
+    """True when most triangles have shrunk to a point (the simplifier can leave a noisy
+    surface so): not a usable surface, and the crossing check's grid, sized by the median
+    triangle, would need more cells than there is memory."""
+    corners = vertices[triangles]
+    extent = (corners.max(axis=1) - corners.min(axis=1)).max(axis=1)
+    return bool(np.median(extent) < 1e-3 * cell_mm)
