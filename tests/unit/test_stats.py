@@ -17,6 +17,7 @@ from iris3d.stats import (
     write_statistics_csv,
     write_statistics_json,
 )
+from iris3d.stats.measures import hu_summary
 from iris3d.volume import CTVolume, LabelMap
 
 
@@ -89,3 +90,17 @@ def test_json_and_csv_files(stats: dict[str, StructureStats], tmp_path: Path) ->
     row = next(r for r in table if r["name"] == "liver")
     assert float(row["centroid_x_ras_mm"]) == pytest.approx(stats["liver"].centroid_ras_mm[0])
     assert row["watertight"] == "True" and int(row["voxel_count"]) == stats["liver"].voxel_count
+
+
+@pytest.mark.parametrize("dtype", [np.int16, np.uint8, np.float32])
+def test_hu_summary_matches_numpy_for_histogrammed_and_plain_values(dtype: type) -> None:
+    rng = np.random.default_rng(3)
+    for n in (1, 2, 5, 1001):
+        values = rng.normal(40.0, 60.0, n).clip(0, 250).round().astype(dtype)
+        summary = hu_summary(values)
+        plain = values.astype(np.float64)
+        assert summary.count == n
+        assert summary.mean == pytest.approx(plain.mean(), abs=1e-9)
+        assert summary.std == pytest.approx(plain.std(), abs=1e-9)
+        for q, got in ((5, summary.p5), (50, summary.median), (95, summary.p95)):
+            assert got == pytest.approx(np.percentile(plain, q), abs=1e-9), (n, q)

@@ -79,13 +79,50 @@ def compute_statistics(
     def one(label: int) -> StructureStats:
         box = boxes[label]
         inside = labels.array[box] == label
-        hu = np.asarray(ct.array[box][inside], dtype=np.float64)
+        hu = hu_summary(ct.array[box][inside])
         return _one(label, labels, hu=hu, centre=_centre(inside, box), box=box,
                     voxel_ml=voxel_ml, mesh=by_label.get(label))
 
     threads = max(workers or os.cpu_count() or 1, 1)
     with ThreadPoolExecutor(max_workers=threads) as pool:
         return list(pool.map(one, labels.census.present()))
+
+
+@dataclass(frozen=True)
+class HUSummary:
+    count: int
+    mean: float
+    std: float
+    median: float
+    p5: float
+    p95: float
+
+
+def hu_summary(values: npt.NDArray[np.generic]) -> HUSummary:
+    """Count, mean, standard deviation and the 5th, 50th and 95th percentiles (numpy's linear
+    interpolation) of a structure's HU. Integer CTs (the usual int16) are summarised from a
+    histogram of their values: the same figures without sorting a copy of every voxel (a
+    100 M-voxel study's body: 0.5 s of its 2.4 s of statistics)."""
+    n = len(values)
+    if n == 0 or not np.issubdtype(values.dtype, np.integer) or values.dtype.itemsize > 2:
+        hu = np.asarray(values, dtype=np.float64)
+        p5, median, p95 = (float(v) for v in np.percentile(hu, [5, 50, 95]))
+        return HUSummary(n, float(hu.mean()), float(hu.std()), median, p5, p95)
+    low = int(values.min())
+    counts = np.bincount(np.asarray(values, dtype=np.int32) - low)
+    levels = np.arange(low, low + len(counts), dtype=np.float64)
+    mean = float(np.dot(counts, levels)) / n
+    std = float(np.sqrt(np.dot(counts, (levels - mean) ** 2) / n))
+    above = np.cumsum(counts)  # above[v]: voxels at or below level v
+
+    def percentile(q: float) -> float:
+        rank = q / 100.0 * (n - 1)
+        below = int(np.floor(rank))
+        a, b = (float(levels[np.searchsorted(above, r, side="right")])
+                for r in (below, min(below + 1, n - 1)))
+        return a + (rank - below) * (b - a)
+
+    return HUSummary(n, mean, std, percentile(50), percentile(5), percentile(95))
 
 
 def _centre(inside: npt.NDArray[np.bool_], box: Box) -> npt.NDArray[np.float64]:
@@ -102,14 +139,13 @@ def _one(
     label: int,
     labels: LabelMap,
     *,
-    hu: npt.NDArray[np.float64],
+    hu: HUSummary,
     centre: npt.NDArray[np.float64],
     box: Box,
     voxel_ml: float,
     mesh: StructureMesh | None,
 ) -> StructureStats:
     structure = labels.table.get(label)
-    p5, median, p95 = (float(v) for v in np.percentile(hu, [5, 50, 95]))
     last = np.array([[b.start for b in box], [b.stop - 1 for b in box]], dtype=np.float64)
     corners = _ras(labels.affine, last)
     return StructureStats(
@@ -117,15 +153,15 @@ def _one(
         name=structure.name if structure else f"label_{label}",
         group=structure.group if structure else "other",
         colour=structure.colour_hex if structure else "#c8c8c8",
-        voxel_count=len(hu),
-        voxel_volume_ml=len(hu) * voxel_ml,
+        voxel_count=hu.count,
+        voxel_volume_ml=hu.count * voxel_ml,
         mesh_volume_ml=mesh.volume_ml if mesh else None,
         surface_area_mm2=mesh.surface_area_mm2 if mesh else None,
-        hu_mean=float(hu.mean()),
-        hu_std=float(hu.std()),
-        hu_median=median,
-        hu_p5=p5,
-        hu_p95=p95,
+        hu_mean=hu.mean,
+        hu_std=hu.std,
+        hu_median=hu.median,
+        hu_p5=hu.p5,
+        hu_p95=hu.p95,
         centroid_ras_mm=_triple(_ras(labels.affine, centre[None, :])[0]),
         bbox_min_ras_mm=_triple(corners.min(axis=0)),
         bbox_max_ras_mm=_triple(corners.max(axis=0)),
