@@ -44,6 +44,9 @@ MIN_LEVEL = 0.25  # a scattered structure's surface: where at least a quarter is
 _NUDGE = 2.0**-20  # levels just off the values a field takes: no zero-length edges
 LEVEL = 0.5 - _NUDGE
 _DECIMATE_TRIES = 4
+# Undecimated surfaces beyond this take longer to finish (the volume offset's crossing checks)
+# than Surface Nets takes for the same label.
+MAX_UNDECIMATED = 300_000
 _PAD = 3  # background cells around the field: the Gaussian's reach, so surfaces close
 
 Field = npt.NDArray[np.float32]
@@ -167,8 +170,9 @@ def _finish(
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int32]] | None:
     """Decimate, give the voxels' volume back by at most half a cell, and undo any
     self-crossing that offset makes. Where decimation pinches the surface or makes it cross
-    itself, the error bound is halved, up to ``_DECIMATE_TRIES`` times; None if it still does
-    (a speckled structure's blobs; its undecimated surface would be millions of triangles)."""
+    itself, the error bound is halved, up to ``_DECIMATE_TRIES`` times; where it still does,
+    the surface is kept undecimated, or, above ``MAX_UNDECIMATED`` triangles (a speckled
+    structure's blobs), None."""
     v, f = vertices, triangles
     error = detail.max_error_mm if len(triangles) >= detail.min_decimate_triangles else 0.0
     for _ in range(_DECIMATE_TRIES if error > 0 else 0):
@@ -178,8 +182,9 @@ def _finish(
             break
         error /= 2
     else:
-        if error > 0:
+        if error > 0 and len(triangles) > MAX_UNDECIMATED:
             return None
+        v, f = vertices, triangles
     restored = restore_volume(v, f, target_mm3, 0.5 * cell_mm)
     return undo_crossings(v, restored, f), f
 
