@@ -17,6 +17,7 @@ from iris3d.stats import (
     write_statistics_csv,
     write_statistics_json,
 )
+from iris3d.stats.measures import hu_summary
 from iris3d.volume import CTVolume, LabelMap
 
 
@@ -92,13 +93,27 @@ def test_json_and_csv_files(stats: dict[str, StructureStats], tmp_path: Path) ->
 
 
 def test_an_integer_and_a_float_ct_give_the_same_hounsfield_figures() -> None:
-    # An integer CT's HU are summed and ranked as integers; a float CT's as floats.
+    # An integer CT's HU are summarised from a histogram; a float CT's from its values.
     p = phantom()
     as_float = CTVolume(p.ct.array.astype(np.float64), p.ct.affine)
     assert p.ct.array.dtype.kind == "i"
     for whole, floating in zip(compute_statistics(p.ct, p.labels),
                                compute_statistics(as_float, p.labels), strict=True):
-        assert (whole.hu_median, whole.hu_p5, whole.hu_p95) == (
-            floating.hu_median, floating.hu_p5, floating.hu_p95)
+        assert (whole.hu_median, whole.hu_p5, whole.hu_p95) == pytest.approx(
+            (floating.hu_median, floating.hu_p5, floating.hu_p95), abs=1e-9)
         assert whole.hu_mean == pytest.approx(floating.hu_mean, rel=1e-12)
         assert whole.hu_std == pytest.approx(floating.hu_std, rel=1e-9)
+
+
+@pytest.mark.parametrize("dtype", [np.int16, np.uint8, np.float32])
+def test_hu_summary_matches_numpy_for_histogrammed_and_plain_values(dtype: type) -> None:
+    rng = np.random.default_rng(3)
+    for n in (1, 2, 5, 1001):
+        values = rng.normal(40.0, 60.0, n).clip(0, 250).round().astype(dtype)
+        summary = hu_summary(values)
+        plain = values.astype(np.float64)
+        assert summary.count == n
+        assert summary.mean == pytest.approx(plain.mean(), abs=1e-9)
+        assert summary.std == pytest.approx(plain.std(), abs=1e-9)
+        for q, got in ((5, summary.p5), (50, summary.median), (95, summary.p95)):
+            assert got == pytest.approx(np.percentile(plain, q), abs=1e-9), (n, q)

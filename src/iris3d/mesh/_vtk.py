@@ -30,7 +30,7 @@ def _configure(threads: int | None) -> None:
         vtkSMPTools.Initialize(threads or os.cpu_count() or 1)
 
 
-def _image(array: npt.NDArray[np.integer]) -> vtkImageData:
+def _image(array: npt.NDArray[np.integer] | npt.NDArray[np.floating]) -> vtkImageData:
     """Wrap a C-ordered [i, j, k] array without copying: VTK sees it as (x, y, z) = (k, j, i)."""
     data = np.ascontiguousarray(array)
     image = vtkImageData()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import TypeVar
@@ -41,6 +41,7 @@ def build_meshes(
     progress: Progress = no_progress,
     grid: LabelCrop | None = None,
     ct: CTVolume | None = None,
+    skip: Collection[int] = (),
 ) -> list[StructureMesh]:
     """One smoothed, decimated surface per structure present, in label-id order.
 
@@ -57,10 +58,11 @@ def build_meshes(
     labels' box: give it to :func:`iris3d.mesh.printable_meshes` too).
     ``ct``, the scan on the labels' grid, places each surface at sub-voxel precision from its
     partial-volume intensities where the structure stands out from its surroundings (see
-    :mod:`iris3d.mesh.intensity`).
+    :mod:`iris3d.mesh.intensity`). ``skip``: labels meshed elsewhere (see
+    :mod:`iris3d.mesh.compartment`).
     """
     return mesh_structures(labels, detail, workers=workers, progress=progress, grid=grid,
-                           ct=ct)
+                           ct=ct, skip=skip)
 
 
 def mesh_structures(
@@ -72,6 +74,7 @@ def mesh_structures(
     merge_repeats: bool = True,
     grid: LabelCrop | None = None,
     ct: CTVolume | None = None,
+    skip: Collection[int] = (),
 ) -> list[StructureMesh]:
     """:func:`build_meshes`; ``merge_repeats=False`` meshes every voxel of the label map even
     where it repeats the slices of a coarser grid (for comparisons)."""
@@ -84,7 +87,7 @@ def mesh_structures(
     top = int(crop.array.max())
     # Ids missing from the table are meshed too; list them all only when there are few.
     extra = range(1, top + 1) if top <= 4096 else (int(i) for i in np.unique(crop.array))
-    wanted = sorted((set(labels.table) | set(extra)) - {0})
+    wanted = sorted((set(labels.table) | set(extra)) - {0} - set(skip))
     surfaces = extract_surfaces(crop, wanted, threads)
     present = [label for label in wanted if surfaces.quad_count(label) > 0]
     cell_mm = crop.cell_mm(labels.affine)

@@ -20,7 +20,8 @@ class StructureMesh:
     ``faces`` are (M, 3) int32 indices, counter-clockwise seen from outside (normals point out
     of the structure). ``closed`` says the surface is watertight and manifold (printable);
     ``method`` says how it was made: ``surface_nets``, ``interpolated`` (thick slices: marching
-    cubes on distances interpolated across them) or, where the surface was not manifold,
+    cubes on distances interpolated across them), ``smoothed_field`` for a tissue compartment
+    (see :mod:`iris3d.mesh.compartment`) or, where the surface was not manifold,
     ``flying_edges`` (per-structure marching cubes).
     """
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from concurrent.futures import Executor, Future
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from iris3d.export import write_glb, write_mesh_bundle, write_thumbnail
 from iris3d.export.dicom_seg import Algorithm, write_dicom_seg
 from iris3d.imageio import write_label_map
 from iris3d.mesh import build_meshes, mesh_detail, printable_meshes
+from iris3d.mesh.compartment import compartment_meshes
 from iris3d.mesh.grid import meshing_grid
 from iris3d.stats import compute_statistics, write_statistics_csv, write_statistics_json
 from iris3d.stats.dicom_sr import write_dicom_sr
@@ -29,10 +31,13 @@ def write_outputs(
     background: Executor,
     ct_written: Future[Path],
     algorithm: Algorithm | None = None,
+    compartments: Mapping[int, float] | None = None,
 ) -> None:
     """Mesh every structure, write GLB, STL/OBJ bundle, statistics and thumbnail into ``folder``;
     for a study read from DICOM also a DICOM-SEG and its measurement report (SR), whose
     segments say they were made by ``algorithm`` (None: an imported segmentation).
+    ``compartments``: labels meshed as tissue compartments, on cells of that many mm (see
+    :mod:`iris3d.mesh.compartment`); the rest by Surface Nets at the labels' resolution.
 
     The files that need only the volumes (``ct_written``, started by the caller, then the label
     map and the thumbnail) are written on ``background`` while the meshes are built: gzip and
@@ -43,11 +48,14 @@ def write_outputs(
 
     started = time.perf_counter()
     progress(Stage.MESH, 0.0, "building surfaces")
+    meshing = for_stage(progress, Stage.MESH)
+    coarse = compartment_meshes(labels, compartments or {}, detail,
+                                progress=within(meshing, 0.0, 0.3, "tissue compartments"))
     grid = meshing_grid(labels.array)  # once for both passes: it copies the labels' box
     # The CT places each surface at sub-voxel precision (its partial-volume intensities).
-    meshing = for_stage(progress, Stage.MESH)
-    meshes = build_meshes(labels, detail, progress=within(meshing, 0.0, 0.7, "surfaces"),
-                          grid=grid, ct=volume)
+    meshes = build_meshes(labels, detail, progress=within(meshing, 0.3, 0.7, "surfaces"),
+                          grid=grid, ct=volume, skip=coarse)
+    meshes = sorted([*meshes, *coarse.values()], key=lambda m: m.structure.label)
     printable = printable_meshes(labels, meshes, detail, grid=grid, ct=volume,
                                  progress=within(meshing, 0.7, 1.0, "closing for print"))
     del grid

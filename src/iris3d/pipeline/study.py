@@ -73,7 +73,8 @@ def process_study(
                                 timings)
         write_outputs(volume, segmentation.labels, options.quality, folder, progress,
                       timings, background=writer, ct_written=ct_written,
-                      algorithm=_algorithm(segmentation))
+                      algorithm=_algorithm(segmentation),
+                      compartments=segmentation.compartments)
         # The stages' timings cover the run; only this JSON (milliseconds) comes after them.
         manifest = _manifest(volume, segmentation, options, timings)
         folder.write_manifest(manifest)

@@ -26,6 +26,9 @@ class SegmentationResult:
     parameters: dict[str, object] = field(default_factory=dict)
     timings_s: dict[str, float] = field(default_factory=dict)
     reason: str = ""  # why this engine ran (set by ``auto``), shown to users
+    # Labels drawn voxel by voxel from HU classes (tissue compartments, not organ edges), with
+    # the cell in mm to mesh each on (0: its voxels): see iris3d.mesh.compartment.
+    compartments: dict[int, float] = field(default_factory=dict)
 
     def describe(self) -> dict[str, object]:
         return {

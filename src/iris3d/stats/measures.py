@@ -79,40 +79,50 @@ def compute_statistics(
     def one(label: int) -> StructureStats:
         box = boxes[label]
         inside = labels.array[box] == label
-        return _one(label, labels, hu=_HU(ct.array[box][inside]), centre=_centre(inside, box),
-                    box=box, voxel_ml=voxel_ml, mesh=by_label.get(label))
+        hu = hu_summary(ct.array[box][inside])
+        return _one(label, labels, hu=hu, centre=_centre(inside, box), box=box,
+                    voxel_ml=voxel_ml, mesh=by_label.get(label))
 
     threads = max(workers or os.cpu_count() or 1, 1)
     with ThreadPoolExecutor(max_workers=threads) as pool:
         return list(pool.map(one, labels.census.present()))
 
 
-class _HU:
-    """One structure's HU values and their mean, standard deviation and percentiles. An integer
-    CT's are kept as integers (no float copy): the sums are exact and the percentiles are
-    numpy's (the same order statistics, interpolated the same way)."""
+@dataclass(frozen=True)
+class HUSummary:
+    count: int
+    mean: float
+    std: float
+    median: float
+    p5: float
+    p95: float
 
-    def __init__(self, values: npt.NDArray[np.generic]) -> None:
-        # A gathered copy of the CT's values, the structure's own: sorted in place below.
-        self.count = len(values)
-        # int32 holds any int16 or uint16 HU and their differences (numpy's interpolation).
-        self._integral = values.dtype.kind in "iu" and values.dtype.itemsize <= 2
-        self.values: npt.NDArray[np.int32] | npt.NDArray[np.float64] = (
-            values.astype(np.int32) if self._integral else values.astype(np.float64))
 
-    def mean_and_std(self) -> tuple[float, float]:
-        if not self._integral:
-            return float(self.values.mean()), float(self.values.std())
-        n = self.count
-        total = int(self.values.sum(dtype=np.int64))
-        as_int = np.asarray(self.values, dtype=np.int32)
-        squares = int(np.einsum("i,i->", as_int, as_int, dtype=np.int64))
-        # Python's integers and true division: exact sums, one rounding.
-        return total / n, float(np.sqrt((squares * n - total * total) / (n * n)))
+def hu_summary(values: npt.NDArray[np.generic]) -> HUSummary:
+    """Count, mean, standard deviation and the 5th, 50th and 95th percentiles (numpy's linear
+    interpolation) of a structure's HU. Integer CTs (the usual int16) are summarised from a
+    histogram of their values: the same figures without sorting a copy of every voxel (a
+    100 M-voxel study's body: 0.5 s of its 2.4 s of statistics)."""
+    n = len(values)
+    if n == 0 or not np.issubdtype(values.dtype, np.integer) or values.dtype.itemsize > 2:
+        hu = np.asarray(values, dtype=np.float64)
+        p5, median, p95 = (float(v) for v in np.percentile(hu, [5, 50, 95]))
+        return HUSummary(n, float(hu.mean()), float(hu.std()), median, p5, p95)
+    low = int(values.min())
+    counts = np.bincount(np.asarray(values, dtype=np.int32) - low)
+    levels = np.arange(low, low + len(counts), dtype=np.float64)
+    mean = float(np.dot(counts, levels)) / n
+    std = float(np.sqrt(np.dot(counts, (levels - mean) ** 2) / n))
+    above = np.cumsum(counts)  # above[v]: voxels at or below level v
 
-    def percentiles(self, q: list[float]) -> list[float]:
-        found = np.percentile(self.values, q, overwrite_input=True)
-        return [float(v) for v in found]
+    def percentile(q: float) -> float:
+        rank = q / 100.0 * (n - 1)
+        below = int(np.floor(rank))
+        a, b = (float(levels[np.searchsorted(above, r, side="right")])
+                for r in (below, min(below + 1, n - 1)))
+        return a + (rank - below) * (b - a)
+
+    return HUSummary(n, mean, std, percentile(50), percentile(5), percentile(95))
 
 
 def _centre(inside: npt.NDArray[np.bool_], box: Box) -> npt.NDArray[np.float64]:
@@ -129,15 +139,13 @@ def _one(
     label: int,
     labels: LabelMap,
     *,
-    hu: _HU,
+    hu: HUSummary,
     centre: npt.NDArray[np.float64],
     box: Box,
     voxel_ml: float,
     mesh: StructureMesh | None,
 ) -> StructureStats:
     structure = labels.table.get(label)
-    mean, std = hu.mean_and_std()
-    p5, median, p95 = hu.percentiles([5, 50, 95])
     last = np.array([[b.start for b in box], [b.stop - 1 for b in box]], dtype=np.float64)
     corners = _ras(labels.affine, last)
     return StructureStats(
@@ -149,11 +157,11 @@ def _one(
         voxel_volume_ml=hu.count * voxel_ml,
         mesh_volume_ml=mesh.volume_ml if mesh else None,
         surface_area_mm2=mesh.surface_area_mm2 if mesh else None,
-        hu_mean=mean,
-        hu_std=std,
-        hu_median=median,
-        hu_p5=p5,
-        hu_p95=p95,
+        hu_mean=hu.mean,
+        hu_std=hu.std,
+        hu_median=hu.median,
+        hu_p5=hu.p5,
+        hu_p95=hu.p95,
         centroid_ras_mm=_triple(_ras(labels.affine, centre[None, :])[0]),
         bbox_min_ras_mm=_triple(corners.min(axis=0)),
         bbox_max_ras_mm=_triple(corners.max(axis=0)),

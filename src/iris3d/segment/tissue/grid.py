@@ -14,6 +14,21 @@ import numpy.typing as npt
 
 TARGET_MM = 2.0
 MAX_COARSE_VOXELS = 1_500_000  # keeps the morphology at ~1 s whatever the study's size
+_COPY_SLAB = 8  # slices per step of a transposing copy: source and target stay in cache
+
+
+def c_order(array: npt.NDArray[np.generic]) -> npt.NDArray[np.generic]:
+    """``array`` in C order: itself if it is, else a copy made in slabs of the slowest axis
+    (one transposing copy of a Fortran-ordered 512x512x400 volume takes ~4x as long)."""
+    if array.flags.c_contiguous or array.ndim != 3:
+        return np.ascontiguousarray(array)
+    axis = int(np.argmax(np.abs(array.strides)))
+    result = np.empty(array.shape, dtype=array.dtype)
+    for start in range(0, array.shape[axis], _COPY_SLAB):
+        index = [slice(None)] * 3
+        index[axis] = slice(start, start + _COPY_SLAB)
+        result[tuple(index)] = array[tuple(index)]
+    return result
 
 
 @dataclass(frozen=True)
