@@ -8,8 +8,9 @@ import numpy.typing as npt
 from iris3d.mesh.smooth import umbrella_operator
 
 Vertices = npt.NDArray[np.float64]
-_UNDO_ROUNDS = 4
 Faces = npt.NDArray[np.integer]
+_UNDO_ROUNDS = 4
+_CELLS_PER_BOX = 16  # grid cells listed per triangle box, on average, at most
 
 
 def crossing_pairs(vertices: Vertices, faces: Faces) -> npt.NDArray[np.intp]:
@@ -41,10 +42,16 @@ def _overlapping_boxes(low: Vertices, high: Vertices
     and boxes that share a cell are compared."""
     size = float(np.median((high - low).max(axis=1)))
     cell = max(size, 1e-6 * max(float(np.ptp(high, axis=0).max()), 1.0), 1e-9)
-    first = np.floor((low - low.min(axis=0)) / cell).astype(np.int64)
-    last = np.floor((high - low.min(axis=0)) / cell).astype(np.int64)
-    extent = last - first + 1
-    count = extent.prod(axis=1)
+    while True:
+        first = np.floor((low - low.min(axis=0)) / cell).astype(np.int64)
+        last = np.floor((high - low.min(axis=0)) / cell).astype(np.int64)
+        extent = last - first + 1
+        count = extent.prod(axis=1)
+        # A mesh whose triangles mostly collapsed to points (a decimated thin part) has a
+        # median size near zero: its few real triangles would span billions of cells.
+        if int(count.sum()) <= _CELLS_PER_BOX * len(low) + 1024:
+            break
+        cell *= 2.0
     box = np.repeat(np.arange(len(low)), count)
     local = np.arange(len(box)) - np.repeat(np.cumsum(count) - count, count)
     ny, nz = extent[box, 1], extent[box, 2]
