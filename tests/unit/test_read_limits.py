@@ -6,12 +6,19 @@ from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from iris3d.errors import IrisError
 from iris3d.imageio import LabelFileError, read_label_map, write_label_map
 from iris3d.ingest import ReadLimits, load_study
 from iris3d.ingest.errors import TooLargeError
-from iris3d.ingest.isolated import check_in_fresh_process
+from iris3d.ingest.isolated import (
+    FileCheck,
+    check_in_fresh_process,
+    check_in_fresh_processes,
+    read_kept,
+)
 from iris3d.ingest.sandbox import Limits
 from iris3d.phantom import Phantom
 from iris3d.phantom.files import write_nifti
@@ -98,6 +105,36 @@ def test_a_workers_first_read_uses_its_settings_in_the_child(
     with pytest.raises(TooLargeError):
         check_in_fresh_process(path, None, ReadLimits.from_settings(
             Settings(max_voxels=VOXELS - 1)), child)
+
+
+def test_a_study_and_its_label_map_are_checked_side_by_side(
+    small_phantom: Phantom, tmp_path: Path
+) -> None:
+    """Both files are read, each in its own child: the label map's error is not lost behind a
+    study that passes, and the study's error comes first when both fail."""
+    ct = write_nifti(small_phantom.ct, tmp_path / "ct.nii.gz")
+    labels, _ = write_label_map(small_phantom.labels, tmp_path / "labels.nii.gz")
+    not_a_volume = tmp_path / "broken.nii.gz"
+    not_a_volume.write_bytes(b"\x1f\x8b" + b"not gzip at all" * 4)
+    settings = Settings(max_voxels=VOXELS)
+    read, child = ReadLimits.from_settings(settings), Limits.from_settings(settings)
+    kept = tmp_path / "study.read"
+    check_in_fresh_processes([FileCheck(ct, keep=kept), FileCheck(labels, label_map=True)],
+                             read, child)
+    # What the child read is the caller's ingest: the same voxels, grid and metadata.
+    volume, expected = read_kept(kept), load_study(ct, limits=read)
+    assert np.array_equal(volume.array, expected.array)
+    assert volume.array.dtype == expected.array.dtype
+    assert np.array_equal(volume.affine, expected.affine)
+    assert volume.metadata == expected.metadata
+    with pytest.raises(IrisError) as label_error:
+        check_in_fresh_processes([FileCheck(ct), FileCheck(not_a_volume, label_map=True)],
+                                 read, child)
+    small = ReadLimits.from_settings(Settings(max_voxels=VOXELS - 1))
+    with pytest.raises(TooLargeError):
+        check_in_fresh_processes([FileCheck(ct), FileCheck(not_a_volume, label_map=True)],
+                                 small, child)
+    assert not isinstance(label_error.value, TooLargeError)
 
 
 def test_nothing_below_the_service_reads_the_settings() -> None:

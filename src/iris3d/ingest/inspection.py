@@ -38,12 +38,6 @@ def inspect(path: Path, series_uid: str | None, limits: ReadLimits) -> Inspectio
     )
 
 
-def check_study(path: Path, series_uid: str | None, limits: ReadLimits) -> None:
-    """Load the study for its errors only: a worker runs this in a limited child before its
-    pipeline reads the same file in-process."""
-    load_study(path, series_uid=series_uid, limits=limits)
-
-
 def inspect_upload(
     path: Path, series_uid: str | None, limits: ReadLimits
 ) -> tuple[Inspection, Path]:

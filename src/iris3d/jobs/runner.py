@@ -31,7 +31,7 @@ from iris3d.contracts import (
     keys,
 )
 from iris3d.errors import IrisError
-from iris3d.ingest.isolated import check_in_fresh_process
+from iris3d.ingest.isolated import FileCheck, check_in_fresh_processes, read_kept
 from iris3d.ingest.limits import ReadLimits
 from iris3d.ingest.sandbox import Limits
 from iris3d.jobs.comparison import run_comparison
@@ -154,10 +154,8 @@ def _compare(claim: Claim, ctx: WorkerContext, reporter: JobReporter, workdir: P
 def _process(claim: Claim, ctx: WorkerContext, reporter: JobReporter, workdir: Path) -> Outcome:
     source = workdir / claim.source_key.rsplit("/", 1)[-1]
     ctx.blobs.download(claim.source_key, source)
-    # Read first in a limited child: a file that would exhaust memory or CPU fails this job
-    # with a reason instead of taking the worker down.
-    read, child = ReadLimits.from_settings(ctx.settings), Limits.from_settings(ctx.settings)
-    check_in_fresh_process(source, claim.series_uid, read, child)
+    kept = workdir / "study.read"
+    checks = [FileCheck(source, claim.series_uid, keep=kept)]
     engine = EngineName(claim.engine)
     segmentation = None
     if engine is EngineName.IMPORT:
@@ -165,7 +163,11 @@ def _process(claim: Claim, ctx: WorkerContext, reporter: JobReporter, workdir: P
             raise IrisError("engine 'import' needs a segmentation uploaded with the study")
         segmentation = workdir / claim.segmentation_key.rsplit("/", 1)[-1]
         ctx.blobs.download(claim.segmentation_key, segmentation)
-        check_in_fresh_process(segmentation, None, read, child, label_map=True)
+        checks.append(FileCheck(segmentation, label_map=True))
+    # Read first in limited children: a file that would exhaust memory or CPU fails this job
+    # with a reason instead of taking the worker down.
+    read, child = ReadLimits.from_settings(ctx.settings), Limits.from_settings(ctx.settings)
+    check_in_fresh_processes(checks, read, child)
     options = ProcessOptions(
         quality=Quality(claim.quality),
         engine=engine,
@@ -179,6 +181,7 @@ def _process(claim: Claim, ctx: WorkerContext, reporter: JobReporter, workdir: P
         options=options,
         progress=reporter,
         engine=ctx.engines.get(engine),
+        read=read_kept(kept),
     )
     engine_said = result.manifest.get("segmentation")
     described = engine_said if isinstance(engine_said, dict) else {}

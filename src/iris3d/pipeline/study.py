@@ -48,11 +48,13 @@ def process_study(
     progress: StageProgress = no_stage_progress,
     engine: Engine | None = None,
     overwrite: bool = False,
+    read: CTVolume | None = None,
 ) -> StudyResult:
     """Run ingest -> segment -> mesh -> export -> stats on ``source``; results in ``output_dir``.
 
     ``limits`` (from the caller's settings) bound the study and an imported segmentation. Pass
-    ``engine`` to reuse one (a warm model) across studies. ``progress`` may raise to cancel;
+    ``engine`` to reuse one (a warm model) across studies, and ``read`` where ``source`` has
+    already been read (a worker's check in a limited child). ``progress`` may raise to cancel;
     nothing is left at ``output_dir`` unless every stage succeeded.
     """
     options = options or ProcessOptions()
@@ -61,9 +63,9 @@ def process_study(
         folder = ResultsFolder(staging)
         started = time.perf_counter()
         progress(Stage.INGEST, 0.0, "reading the study")
-        volume = load_study(source, series_uid=options.series_uid,
-                            allow_non_ct=options.allow_non_ct, detached=options.detached_data,
-                            limits=limits)
+        volume = read or load_study(source, series_uid=options.series_uid,
+                                    allow_non_ct=options.allow_non_ct,
+                                    detached=options.detached_data, limits=limits)
         progress(Stage.INGEST, 1.0, f"loaded {'x'.join(map(str, volume.shape))} voxels")
         # The CT's file needs nothing but the CT: compressed while the study is segmented.
         ct_written = writer.submit(write_ct_nifti, volume, folder.file(ArtifactName.CT_NIFTI))
