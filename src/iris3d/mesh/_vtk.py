@@ -75,19 +75,7 @@ def flying_edges(
 
     Safe to call from several threads at once (it changes no process-wide setting).
     """
-    contour = vtkDiscreteFlyingEdges3D()
-    contour.SetInputData(_image(mask))
-    contour.SetValue(0, 1.0)
-    contour.ComputeNormalsOff()
-    contour.ComputeGradientsOff()
-    contour.ComputeScalarsOff()
-    contour.Update()
-    output = contour.GetOutput()
-    if output.GetNumberOfPoints() == 0:
-        return np.zeros((0, 3)), np.zeros((0, 3), dtype=np.int64)
-    points = vtk_to_numpy(output.GetPoints().GetData())[:, ::-1].astype(np.float64)
-    triangles = vtk_to_numpy(output.GetPolys().GetConnectivityArray()).reshape(-1, 3)
-    return points, triangles.astype(np.int64)
+    return _contour(vtkDiscreteFlyingEdges3D(), mask, 1.0)
 
 
 def iso_surface(
@@ -95,9 +83,16 @@ def iso_surface(
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
     """Marching-cubes triangles where a continuous ``field`` crosses ``level``, in [i, j, k]
     voxel coordinates (points on the grid's edges, linearly interpolated). Thread safe."""
-    contour = vtkFlyingEdges3D()
-    contour.SetInputData(_image(np.ascontiguousarray(field, dtype=np.float32)))
-    contour.SetValue(0, level)
+    return _contour(vtkFlyingEdges3D(), np.ascontiguousarray(field, dtype=np.float32), level)
+
+
+def _contour(
+    contour: vtkFlyingEdges3D | vtkDiscreteFlyingEdges3D,
+    array: npt.NDArray[np.generic],
+    level: float,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
+    contour.SetInputData(_image(array))
+    contour.SetValue(0, float(level))
     contour.ComputeNormalsOff()
     contour.ComputeGradientsOff()
     contour.ComputeScalarsOff()
