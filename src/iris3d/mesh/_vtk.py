@@ -88,7 +88,7 @@ def iso_surface(
 
 def _contour(
     contour: vtkFlyingEdges3D | vtkDiscreteFlyingEdges3D,
-    array: npt.NDArray[np.generic],
+    array: npt.NDArray[np.integer] | npt.NDArray[np.floating],
     level: float,
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
     contour.SetInputData(_image(array))
