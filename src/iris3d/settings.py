@@ -80,8 +80,8 @@ class Settings(BaseSettings):
     )
     totalseg_cpu_runtime: Literal["auto", "torch", "openvino"] = Field(
         default="auto",
-        description="What runs TotalSegmentator's network on a CPU: auto is OpenVINO (about 2x "
-        "faster, fp32 scores within rounding) where installed; torch gives nnU-Net's labels.",
+        description="What runs TotalSegmentator's network on a CPU: auto is OpenVINO (about 0.7x "
+        "the time, fp32 scores within rounding) where installed; torch gives nnU-Net's labels.",
     )
 
     # --- the service (``iris serve``); defaults need no external service ---

@@ -1,9 +1,11 @@
 """The network on the CPU through OpenVINO, where it is installed.
 
-On this project's CPUs OpenVINO runs a `fast` tile of TotalSegmentator's network in about 0.4x
-PyTorch's time (``benchmarks/totalseg_cpu_backends.py``: ONNX Runtime 0.5x, torch.compile 0.9x),
-in fp32: its class scores differ from PyTorch's by rounding (at most ~2e-3 on the full-size
-stand-in), so a voxel whose two best classes are that close may take the other one. PyTorch
+On this project's CPU OpenVINO runs a `fast` tile of TotalSegmentator's network in about 0.7x
+PyTorch's time when the machine is otherwise idle (0.4x when other work loads it: PyTorch's
+threads suffer more from sharing the cores; ``benchmarks/totalseg_cpu_backends.py``, where ONNX
+Runtime came second and torch.compile gained nothing), in fp32: its class scores differ from
+PyTorch's by rounding (at most ~2e-3 on the full-size stand-in), so a voxel whose two best
+classes are that close may take the other one. PyTorch
 stays the runtime for CUDA, for reduced precision and where ``cpu_runtime="torch"`` asks for
 nnU-Net's labels bit for bit.
 

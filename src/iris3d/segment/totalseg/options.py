@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 # What runs the network on the CPU; ``auto``: OpenVINO where it is installed and the arithmetic is
-# fp32 (about 2x PyTorch's speed here, scores within ~2e-3), else PyTorch (nnU-Net's own labels).
+# fp32 (about 0.7x PyTorch's time here, scores within ~2e-3), else PyTorch (nnU-Net's labels).
 CPU_RUNTIMES = ("auto", "torch", "openvino")
 
 
