@@ -85,11 +85,11 @@ def _rgb(png: bytes) -> Any:
     return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(np.int16)
 
 
-def colourful_pixels(png: bytes) -> int:
+def colourful_pixels(png: bytes, saturation: int = 60) -> int:
     """Pixels that are clearly coloured (an organ), not grey background or white text."""
     rgb = _rgb(png)
-    saturation = rgb.max(axis=2) - rgb.min(axis=2)
-    return int((saturation > 60).sum())
+    spread = rgb.max(axis=2) - rgb.min(axis=2)
+    return int((spread > saturation).sum())
 
 
 def reddish_pixels(png: bytes, margin: int = 40) -> int:

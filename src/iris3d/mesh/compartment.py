@@ -19,7 +19,7 @@ than half its voxels, it is tried again on the CT's own voxels, then left to
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 import numpy.typing as npt
@@ -69,8 +69,20 @@ def compartment_meshes(
     if not present:
         return {}
 
+    # The other structures (lungs, airway) are drawn solid: a compartment's smoothed surface
+    # must not reach into them, or its faint context colour veils their edges.
+    others = [label for label in census.present() if label not in cells_mm]
+    solid = None
+    if others:  # one lookup for all compartments, within the other structures' boxes
+        table = np.zeros(max(census.present()) + 1, dtype=bool)
+        table[others] = True
+        union = tuple(slice(min(census.boxes[o][axis].start for o in others),
+                            max(census.boxes[o][axis].stop for o in others)) for axis in range(3))
+        solid = np.zeros(labels.array.shape, dtype=bool)
+        solid[union] = table[labels.array[union]]
+
     def one(label: int) -> StructureMesh | None:
-        return compartment_mesh(labels, label, cells_mm[label], detail)
+        return compartment_mesh(labels, label, cells_mm[label], detail, solid)
 
     threads = workers or os.cpu_count() or 1
     meshes = run_largest_first(one, present, lambda label: int(census.counts[label]), threads,
@@ -79,19 +91,24 @@ def compartment_meshes(
 
 
 def compartment_mesh(
-    labels: LabelMap, label: int, cell_mm: float, detail: MeshDetail
+    labels: LabelMap, label: int, cell_mm: float, detail: MeshDetail,
+    solid: npt.NDArray[np.bool_] | None = None,
 ) -> StructureMesh | None:
     """One label's surface on ``cell_mm`` cells, else on cells half as large, else on its
-    voxels, else None (too scattered to mesh without Surface Nets)."""
+    voxels, else None (too scattered to mesh without Surface Nets); ``solid``: the voxels (of
+    the whole label map) that the surface keeps out of."""
     spacing = np.linalg.norm(labels.affine[:3, :3], axis=0)
     voxel_count = int(labels.census.counts[label])
     target = voxel_count * float(abs(np.linalg.det(labels.affine[:3, :3])))
     factors = tuple(max(1, round(cell_mm / s)) for s in spacing)
     inside = labels.array[labels.census.boxes[label]] == label
+    keep_out = None if solid is None else solid[labels.census.boxes[label]]
+    if keep_out is not None and not keep_out.any():
+        keep_out = None
     origin = np.asarray([s.start for s in labels.census.boxes[label]], dtype=np.float64)
     halved = tuple(max(1, round(f / 2)) for f in factors)
     for attempt in dict.fromkeys((factors, halved, (1, 1, 1))):
-        points, triangles = field_surface(inside, attempt, voxel_count)
+        points, triangles = field_surface(inside, attempt, voxel_count, keep_out)
         if len(triangles) == 0:
             continue
         vertices = to_patient(points + origin, labels.affine)
@@ -100,7 +117,8 @@ def compartment_mesh(
         if volume_and_area(vertices, triangles)[0] < MIN_ENCLOSED * target:
             continue
         cell = float(np.cbrt(np.prod(spacing * np.asarray(attempt))))
-        finished = _finish(vertices, triangles, detail, target, cell)
+        finished = _finish(vertices, triangles, detail, target, cell,
+                           None if keep_out is None else _inside(keep_out, origin, labels.affine))
         if finished is None:
             continue
         vertices, triangles = finished
@@ -115,17 +133,20 @@ def compartment_mesh(
 
 
 def field_surface(
-    inside: npt.NDArray[np.bool_], factors: tuple[int, ...], voxel_count: int
+    inside: npt.NDArray[np.bool_], factors: tuple[int, ...], voxel_count: int,
+    keep_out: npt.NDArray[np.bool_] | None = None,
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int32]]:
     """Marching-cubes triangles of the smoothed cell fractions of ``inside`` in its [i, j, k]
     voxel indices, counter-clockwise from outside in index space.
 
-    The level is 0.5, or, where fewer cells reach it than ``voxel_count`` voxels fill (smoothing
-    shaves convex parts, and wipes out scattered voxels), the level that that many cells
-    reach, but not below ``MIN_LEVEL``.
+    ``keep_out``: voxels the surface stays out of. The level is 0.5, or, where fewer cells
+    reach it than ``voxel_count`` voxels fill (smoothing shaves convex parts, and wipes out
+    scattered voxels), the level that that many cells reach, but not below ``MIN_LEVEL``.
     """
     field = ndimage.gaussian_filter(np.pad(cell_fractions(inside, factors), _PAD),
                                     SIGMA_CELLS, mode="constant")
+    if keep_out is not None:  # cells of other structures: outside, whatever the smoothing says
+        field *= 1.0 - np.pad(cell_fractions(keep_out, factors), _PAD)
     level = LEVEL
     cells = max(1, round(voxel_count / int(np.prod(factors))))
     if np.count_nonzero(field >= level) < cells < field.size:
@@ -167,6 +188,7 @@ def cell_fractions(inside: npt.NDArray[np.bool_], factors: tuple[int, ...]) -> F
 def _finish(
     vertices: npt.NDArray[np.float64], triangles: npt.NDArray[np.int32], detail: MeshDetail,
     target_mm3: float, cell_mm: float,
+    blocked: Callable[[npt.NDArray[np.float64]], npt.NDArray[np.bool_]] | None = None,
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int32]] | None:
     """Decimate, give the voxels' volume back by at most half a cell, and undo any
     self-crossing that offset makes. Where decimation pinches the surface or makes it cross
@@ -186,7 +208,26 @@ def _finish(
             return None
         v, f = vertices, triangles
     restored = restore_volume(v, f, target_mm3, 0.5 * cell_mm)
+    if blocked is not None:  # the volume's offset stops short of the solid structures
+        into = blocked(restored)
+        restored[into] = v[into]
     return undo_crossings(v, restored, f), f
+
+
+def _inside(
+    mask: npt.NDArray[np.bool_], origin: npt.NDArray[np.float64], affine: npt.NDArray[np.float64]
+) -> Callable[[npt.NDArray[np.float64]], npt.NDArray[np.bool_]]:
+    """Whether patient-space points lie in a voxel of ``mask`` (a box starting at ``origin``)."""
+    to_voxels = np.linalg.inv(affine)
+
+    def inside(points: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
+        ijk = np.rint(points @ to_voxels[:3, :3].T + to_voxels[:3, 3] - origin).astype(np.int64)
+        within = np.all((ijk >= 0) & (ijk < mask.shape), axis=1)
+        result = np.zeros(len(points), dtype=bool)
+        result[within] = mask[tuple(ijk[within].T)]
+        return result
+
+    return inside
 
 
 def _mostly_collapsed(
