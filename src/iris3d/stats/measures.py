@@ -12,6 +12,7 @@ import numpy.typing as npt
 
 from iris3d.census import Box
 from iris3d.errors import IrisError
+from iris3d.histogram import IntegerCounts
 from iris3d.mesh.model import StructureMesh
 from iris3d.volume import CTVolume, LabelMap
 
@@ -103,26 +104,14 @@ def hu_summary(values: npt.NDArray[np.generic]) -> HUSummary:
     interpolation) of a structure's HU. Integer CTs (the usual int16) are summarised from a
     histogram of their values: the same figures without sorting a copy of every voxel (a
     100 M-voxel study's body: 0.5 s of its 2.4 s of statistics)."""
-    n = len(values)
-    if n == 0 or not np.issubdtype(values.dtype, np.integer) or values.dtype.itemsize > 2:
+    counted = (IntegerCounts.of(values)
+               if values.dtype.kind in "iu" and values.dtype.itemsize <= 2 else None)
+    if counted is None:
         hu = np.asarray(values, dtype=np.float64)
         p5, median, p95 = (float(v) for v in np.percentile(hu, [5, 50, 95]))
-        return HUSummary(n, float(hu.mean()), float(hu.std()), median, p5, p95)
-    low = int(values.min())
-    counts = np.bincount(np.asarray(values, dtype=np.int32) - low)
-    levels = np.arange(low, low + len(counts), dtype=np.float64)
-    mean = float(np.dot(counts, levels)) / n
-    std = float(np.sqrt(np.dot(counts, (levels - mean) ** 2) / n))
-    above = np.cumsum(counts)  # above[v]: voxels at or below level v
-
-    def percentile(q: float) -> float:
-        rank = q / 100.0 * (n - 1)
-        below = int(np.floor(rank))
-        a, b = (float(levels[np.searchsorted(above, r, side="right")])
-                for r in (below, min(below + 1, n - 1)))
-        return a + (rank - below) * (b - a)
-
-    return HUSummary(n, mean, std, percentile(50), percentile(5), percentile(95))
+        return HUSummary(len(values), float(hu.mean()), float(hu.std()), median, p5, p95)
+    return HUSummary(counted.n, counted.mean(), counted.std(), counted.percentile(50),
+                     counted.percentile(5), counted.percentile(95))
 
 
 def _centre(inside: npt.NDArray[np.bool_], box: Box) -> npt.NDArray[np.float64]:
