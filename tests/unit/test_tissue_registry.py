@@ -71,6 +71,9 @@ def test_auto_without_weights_runs_tissue_and_says_why(
         "(an administrator can install them)"
     )
     assert result.describe()["reason"] == result.reason
+    # Everything else the tissue engine says is passed on: its compartments are meshed as such.
+    own = TissueEngine().segment(small_phantom.ct, Quality.FAST)
+    assert result.compartments and result.compartments == own.compartments
 
 
 @pytest.mark.slow

@@ -11,6 +11,7 @@ Engines are imported lazily, so choosing ``tissue`` never loads torch.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from iris3d.contracts import EngineName, Quality
@@ -132,12 +133,5 @@ class AutoEngine:
                                              precision=self._precision,
                                              cpu_runtime=self._cpu_runtime)
         result = self._engines[name].segment(volume, quality, progress)
-        return SegmentationResult(
-            labels=result.labels,
-            engine=result.engine,
-            engine_version=result.engine_version,
-            device=result.device,
-            parameters=result.parameters,
-            timings_s=result.timings_s,
-            reason=reason,
-        )
+        # Everything the chosen engine said (its compartments too), with the reason added.
+        return replace(result, reason=reason)
