@@ -58,6 +58,18 @@ def test_uneven_upsampling_keeps_centroids_volumes_and_closure() -> None:
         assert mesh.closed, mesh.structure.name
 
 
+def test_one_small_structure_upsampled_is_recognised() -> None:
+    """A single 3 cm ball (a scene with one small structure): fewer slices than the probes a
+    large box is sampled with, so every pair of neighbouring slices is compared."""
+    centres = (np.indices((11, 11, 11)).reshape(3, -1).T - 5) * 3.0
+    ball = (np.linalg.norm(centres - 0.7, axis=1) < 14).reshape(11, 11, 11).astype(np.uint8)
+    coarse = LabelMap(np.pad(ball, 2), np.diag([3.0, 3.0, 3.0, 1.0]), phantom().labels.table)
+    fine = upsampled(coarse, (60, 60, 30))
+    crop = crop_to_labels(fine.array)
+    assert crop is not None
+    np.testing.assert_allclose(native_grid(crop).voxels_per_cell(), [4.0, 4.0, 2.0])
+
+
 def test_a_label_map_at_its_own_resolution_is_left_alone() -> None:
     crop = crop_to_labels(phantom().labels.array)
     assert crop is not None

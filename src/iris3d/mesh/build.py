@@ -13,6 +13,7 @@ import numpy.typing as npt
 
 from iris3d.anatomy import Structure, group_of
 from iris3d.contracts.progress import Progress, counted, no_progress
+from iris3d.mesh.cubes import marching_cubes_surface
 from iris3d.mesh.detail import NORMAL, MeshDetail
 from iris3d.mesh.finish import finish_surface
 from iris3d.mesh.grid import LabelCrop, crop_to_labels, native_grid
@@ -24,11 +25,14 @@ from iris3d.mesh.interpolate import (
     thick_axis,
 )
 from iris3d.mesh.model import StructureMesh
+from iris3d.mesh.redraw import Redrawn, redrawn
 from iris3d.mesh.selfcross import crossing_pairs
 from iris3d.mesh.surfacenets import LabelledSurfaces, extract_surfaces
-from iris3d.mesh.topology import compact, is_closed_manifold
+from iris3d.mesh.topology import compact, holes, is_closed_manifold
 from iris3d.volume import CTVolume, LabelMap
 
+# Decimation can pinch the redrawn surface where it is thin (a voxel or two): then finer.
+_REDRAWN_DECIMATION = (1.0, 0.25)
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -112,9 +116,15 @@ def _structure_mesh(
     vertices_ijk, quads = compact(surfaces.points_ijk, surfaces.faces(label))
     guide = None if ct is None else intensity_guide(ct.array, labels.array, labels.affine,
                                                     label, vertices_ijk, voxels_per_cell)
+    raw_measures = surfaces.raw_measures(label, labels.affine)
+    if ct is not None and guide is not None and guide.coarse:
+        drawn = redrawn(ct.array, labels.array, labels.affine, label, vertices_ijk,
+                        voxels_per_cell, guide, 2.0 * raw_measures[0] / raw_measures[1])
+        mesh = None if drawn is None else _redrawn_mesh(labels, label, drawn, detail)
+        if mesh is not None:
+            return mesh
     vertices, faces = finish_surface(vertices_ijk, quads, labels.affine, detail,
-                                     raw_measures=surfaces.raw_measures(label, labels.affine),
-                                     cell_mm=cell_mm, guide=guide)
+                                     raw_measures=raw_measures, cell_mm=cell_mm, guide=guide)
     return StructureMesh(
         structure=structure_of(labels, label),
         vertices=vertices.astype("float32"),
@@ -152,6 +162,32 @@ def _interpolated_mesh(
                                  vertices=vertices.astype("float32"), faces=faces, closed=True,
                                  method="interpolated")
     return _structure_mesh(labels, label, surfaces, detail, cell_mm, ct, labels_own)
+
+
+def _redrawn_mesh(labels: LabelMap, label: int, drawn: Redrawn, detail: MeshDetail
+                  ) -> StructureMesh | None:
+    """The surface of ``label`` redrawn on the CT (see :mod:`iris3d.mesh.redraw`): marching
+    cubes on its mask, placed on the CT; None where it is not printable (the labels' then)."""
+    mask = np.pad(drawn.labels == label, 1).astype(np.uint8)
+    points, triangles = marching_cubes_surface(LabelCrop(mask, np.full(3, -1, np.int64)), 1)
+    if len(triangles) == 0:
+        return None
+    vertices_ijk, raw = compact(points, triangles)
+    if holes(raw, len(vertices_ijk)) > drawn.label_holes:
+        return None
+    voxel_mm3 = abs(float(np.linalg.det(drawn.affine[:3, :3])))
+    for finer in _REDRAWN_DECIMATION:
+        vertices, faces = finish_surface(
+            vertices_ijk, raw, drawn.affine,
+            replace(detail, max_error_mm=detail.max_error_mm * finer),
+            target_volume_mm3=drawn.voxel_count * voxel_mm3, guide=drawn.guide)
+        if is_closed_manifold(faces, len(vertices)):
+            break
+    else:
+        return None
+    return StructureMesh(structure=structure_of(labels, label),
+                         vertices=vertices.astype("float32"), faces=faces, closed=True,
+                         method="redrawn")
 
 
 def structure_of(labels: LabelMap, label: int) -> Structure:

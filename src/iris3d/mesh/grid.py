@@ -132,8 +132,10 @@ def _cell_starts(array: npt.NDArray[np.unsignedinteger], axis: int) -> npt.NDArr
     # Spread like the golden ratio's multiples, not evenly: even steps can all land on the
     # same phase of a resampling factor (every probe between two runs, or none).
     golden = (np.arange(_PROBES) * 0.6180339887498949) % 1.0
-    probes = np.unique(1 + (golden * (n - 1)).astype(np.int64))
-    if n <= 2 * _PROBES or sum(
+    # A small box (one small structure) has every pair compared.
+    probes = (np.unique(1 + (golden * (n - 1)).astype(np.int64)) if n > 2 * _PROBES
+              else np.arange(1, n))
+    if n < 2 or sum(
         not np.array_equal(np.take(array, p, axis=axis), np.take(array, p - 1, axis=axis))
         for p in probes
     ) > 2 * len(probes) // 3:

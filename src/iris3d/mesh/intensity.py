@@ -5,12 +5,15 @@ A voxel that the boundary crosses holds a mix of the structure's HU and its surr
 along the surface normal the intensity passes the mid level between the two where the
 boundary is (exactly for a flat boundary blurred by any symmetric point-spread function). Each
 vertex of the smoothed label surface is moved along its normal to the nearest such crossing,
-no further than about one voxel (the label boundary stays the constraint), and the moves are
-then averaged over the mesh where the noise is not negligible against the contrast; a
+no further than about one voxel (the label boundary stays the constraint). Where the noise is
+not negligible against the contrast, the intensity profiles along the normals are averaged
+over the mesh before the crossing is found (averaging the crossings instead keeps their
+bias: of several noisy crossings the nearest is taken, which leans to the label surface); a
 triangle that would fold over takes its neighbours' moves. The guide also estimates the
 structure's volume from the partial volumes of its boundary voxels. Where a structure differs
 too little from its surroundings for the CT to tell (low contrast against the noise), or has
-no core to read its own HU from, the label surface is kept.
+no core to read its own HU from, the label surface is kept; labels from a coarser grid (3 mm
+cells on a finer CT) are so far off that even a faint contrast, averaged, places them better.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from functools import cached_property
 import numpy as np
 import numpy.typing as npt
 from scipy.ndimage import map_coordinates
+from scipy.sparse import csr_matrix
 
 from iris3d.mesh.measure import face_normals, vertex_normals
 from iris3d.mesh.medians import median, robust_std, sample
@@ -30,7 +34,9 @@ Vertices = npt.NDArray[np.float64]
 Faces = npt.NDArray[np.integer]
 
 _MIN_CONTRAST_TO_NOISE = 4.0  # below this the crossing is mostly noise: keep the label surface
-_NOISY_ROUNDS = 1  # neighbourhood averages of the moves where the noise is not negligible
+# Coarse labels' cells are several voxels: a faint structure's averaged profiles beat them.
+_MIN_CONTRAST_TO_NOISE_COARSE = 1.5
+_MAX_PROFILE_ROUNDS = 32  # about a hundred neighbours' profiles: a few centimetres of surface
 _SAMPLES = 17  # points along each normal (every ~1/8 of the search range)
 _FOLD_ROUNDS = 6  # rounds of neighbours' means for a folding triangle's corners
 _FULL_RESOLUTION_VOXELS = 1 << 21  # larger boxes: their levels read on every second voxel
@@ -57,6 +63,20 @@ class IntensityGuide:
     volume_mm3: float | None
     coarse: bool = False  # the labels' cells span several of the CT's voxels
 
+    @property
+    def contrast_to_noise(self) -> float:
+        return abs(self.inside_hu - self.outside_hu) / self.noise_hu
+
+    @property
+    def profile_rounds(self) -> int:
+        """Rounds of neighbours' means of the profiles: each round averages about three more
+        vertices' (a lazy random walk's reach grows with its rounds), so that the noise of the
+        mean is about a quiet structure's."""
+        ratio = self.contrast_to_noise
+        if ratio >= _QUIET_CONTRAST_TO_NOISE:
+            return 0
+        return min(_MAX_PROFILE_ROUNDS, int(np.ceil((_QUIET_CONTRAST_TO_NOISE / ratio) ** 2)))
+
     def refine(self, vertices: Vertices, faces: Faces) -> Vertices:
         """``vertices`` moved along their normals to the CT's mid-level crossing: a first pass
         searching a label cell either side, then shorter ones along the corrected normals."""
@@ -67,11 +87,14 @@ class IntensityGuide:
         cells = np.linalg.norm(self.cell_axes_mm, axis=0)
         # Thick slices or coarse labels: the normals of the label surface are far off, so
         # search again along the corrected ones.
-        for reach in (1.0, 0.5) if cells.max() >= 2.0 * cells.min() or self.coarse else (1.0,):
-            v = self._step(v, f, reach)
-        return v
+        if cells.max() >= 2.0 * cells.min() or self.coarse:
+            # Coarse labels' first pass corrects each vertex on its own: averaging the
+            # profiles of neighbours a block apart would keep the blocks' terraces.
+            v = self._step(v, f, 1.0, averaged=not self.coarse)
+            return self._step(v, f, 0.5, averaged=True)
+        return self._step(v, f, 1.0, averaged=True)
 
-    def _step(self, v: Vertices, f: Faces, scale: float) -> Vertices:
+    def _step(self, v: Vertices, f: Faces, scale: float, averaged: bool) -> Vertices:
         normals = vertex_normals(v, f).astype(np.float64)
         # A label cell's extent along the normal either side: the label boundary lies within
         # half a cell of the truth, and the smoothed surface within about as much of the labels.
@@ -83,10 +106,14 @@ class IntensityGuide:
         values = map_coordinates(self.ct, ijk.T, order=1, mode="nearest", prefilter=False)
         level = (values.reshape(len(v), _SAMPLES) - self.outside_hu) / (
             self.inside_hu - self.outside_hu)
+        rounds = self.profile_rounds if averaged else 0
+        w = umbrella_operator(f, len(v))
+        for _ in range(rounds):
+            level = 0.5 * (level + w @ level)
         move, found = _nearest_crossing(level - 0.5, offsets)
-        quiet = abs(self.inside_hu - self.outside_hu) > _QUIET_CONTRAST_TO_NOISE * self.noise_hu
-        move = _smoothed(move, found, f, len(v), 0 if quiet else _NOISY_ROUNDS)
-        return _without_folds(v, f, move[:, None] * normals)
+        # Crossings found one by one are averaged once where the noise is not negligible.
+        once = 0 if averaged or self.contrast_to_noise >= _QUIET_CONTRAST_TO_NOISE else 1
+        return _without_folds(v, f, _smoothed(move, found, w, once)[:, None] * normals)
 
 
 def _without_folds(vertices: Vertices, faces: Faces, moves: Vertices) -> Vertices:
@@ -128,11 +155,11 @@ def _nearest_crossing(signed: npt.NDArray[np.float64], offsets: npt.NDArray[np.f
     return np.where(found, ta + fraction * (tb - ta), 0.0), found
 
 
-def _smoothed(move: npt.NDArray[np.float64], found: npt.NDArray[np.bool_], faces: Faces,
-              vertex_count: int, rounds: int) -> npt.NDArray[np.float64]:
-    """Moves averaged over neighbourhoods ``rounds`` times; vertices without a crossing take
-    the mean of their neighbours' (ring by ring; none left: no move)."""
-    w = umbrella_operator(faces, vertex_count)
+def _smoothed(move: npt.NDArray[np.float64], found: npt.NDArray[np.bool_], w: csr_matrix,
+              rounds: int) -> npt.NDArray[np.float64]:
+    """Moves averaged over neighbourhoods (``w``: the umbrella operator) ``rounds`` times;
+    vertices without a crossing take the mean of their neighbours' (ring by ring; none
+    left: no move)."""
     weight = found.astype(np.float64)
     value = move * weight
     for _ in range(rounds):
@@ -177,19 +204,21 @@ def intensity_guide(
     if levels is None:
         return None
     inside, outside, noise, whole = levels
+    cells = np.ones(3) if voxels_per_cell is None else np.asarray(voxels_per_cell)
+    coarse = bool(cells.max() >= 2.0)
+    least = _MIN_CONTRAST_TO_NOISE_COARSE if coarse else _MIN_CONTRAST_TO_NOISE
     # Not finite (a float scan with holes in it): the CT cannot say, keep the labels' surface.
     if not np.isfinite(levels[:3]).all() or not (
-            abs(inside - outside) >= _MIN_CONTRAST_TO_NOISE * max(noise, 1.0)):
+            abs(inside - outside) >= least * max(noise, 1.0)):
         return None
     # A diluted inside level would count every boundary voxel as too full.
     voxels = _partial_volume(read, label, inside, outside) if whole else None
     if voxels is not None and not np.isfinite(voxels):
         return None
     to_index = np.asarray(np.linalg.inv(affine), dtype=np.float64)
-    cells = np.ones(3) if voxels_per_cell is None else np.asarray(voxels_per_cell)
     return IntensityGuide(ct=ct, to_index=to_index, cell_axes_mm=affine[:3, :3] * cells,
                           inside_hu=inside, outside_hu=outside, noise_hu=max(noise, 1.0),
-                          coarse=bool(cells.max() >= 2.0),
+                          coarse=coarse,
                           volume_mm3=None if voxels is None else
                           voxels * abs(float(np.linalg.det(affine[:3, :3]))))
 

@@ -21,7 +21,8 @@ class StructureMesh:
     of the structure). ``closed`` says the surface is watertight and manifold (printable);
     ``method`` says how it was made: ``surface_nets``, ``interpolated`` (thick slices: marching
     cubes on distances interpolated across them), ``smoothed_field`` for a tissue compartment
-    (see :mod:`iris3d.mesh.compartment`) or, where the surface was not manifold,
+    (see :mod:`iris3d.mesh.compartment`), ``redrawn`` for coarse labels redrawn on the CT
+    (see :mod:`iris3d.mesh.redraw`) or, where the surface was not manifold,
     ``flying_edges`` (per-structure marching cubes).
     """
 

@@ -66,3 +66,16 @@ def is_closed_manifold(faces: Faces, vertex_count: int | None = None) -> bool:
     graph = coo_matrix((np.ones(len(half), dtype=np.int8), (half, nxt)), shape=(len(half),) * 2)
     orbits, _ = connected_components(graph, directed=True, connection="weak")
     return bool(orbits == len(np.unique(tail)))
+
+
+def holes(faces: Faces, vertex_count: int) -> int:
+    """Holes through a closed, manifold triangle surface, summed over its parts (its genus):
+    from Euler's formula V - E + F = 2 (parts - holes), with E = 3F / 2."""
+    f = np.asarray(faces, dtype=np.int64)
+    used = np.unique(f)
+    tail, head = f.ravel(), np.roll(f, -1, axis=1).ravel()
+    graph = coo_matrix((np.ones(len(tail), dtype=np.int8), (tail, head)),
+                       shape=(vertex_count, vertex_count))
+    parts = connected_components(graph, directed=False)[0] - (vertex_count - len(used))
+    euler = len(used) - len(f) // 2
+    return int(parts - euler // 2)
