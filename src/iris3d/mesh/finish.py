@@ -98,8 +98,7 @@ def finish_surface(
         return restore_volume(vertices, triangles, target, 0.5 * cell_mm), triangles
     volume = target if guide.volume_mm3 is None else guide.volume_mm3
     # Moving vertices one by one can push a thin part through itself, and so can the offset
-    # that gives the volume back: undo what crosses after both (one check where nothing does,
-    # as is usual: the check costs about as much as the placement), keep it printable.
-    placed = guide.refine(vertices, triangles)
+    # that gives the volume back: undo what crosses after each, keep it printable.
+    placed = undo_crossings(vertices, guide.refine(vertices, triangles), triangles)
     restored = restore_volume(placed, triangles, volume, 0.5 * cell_mm)
-    return undo_crossings(vertices, restored, triangles), triangles
+    return undo_crossings(placed, restored, triangles), triangles
