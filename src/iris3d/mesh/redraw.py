@@ -41,11 +41,10 @@ _SETTLED = 0.05  # of the contrast: the mid level moved less, the mask stands
 @dataclass(frozen=True, eq=False)
 class Redrawn:
     """One structure redrawn in a box of the volume: the box's labels with the structure
-    redrawn, the box of the CT, the box's affine (voxel [0, 0, 0] is the box's first) and the
-    guide that places its surface."""
+    redrawn, the box's affine (voxel [0, 0, 0] is the box's first; a strided box has longer
+    columns), the guide that places its surface (on the box of the CT) and its voxels."""
 
     labels: npt.NDArray[np.integer]
-    ct: npt.NDArray[np.generic]
     affine: npt.NDArray[np.float64]
     guide: IntensityGuide
     voxel_count: int
@@ -94,7 +93,7 @@ def redrawn(
     corners = np.array([np.zeros(3), np.asarray(own.shape, float) - 1.0])
     # The labels' own topology, on a voxel per label cell: the redrawn structure may join
     # their pieces, not add any (nor holes, see Redrawn.label_holes).
-    coarse = own[tuple(slice(None, None, int(c)) for c in reach)]
+    coarse = own[tuple(slice(None, None, max(int(c), 1)) for c in cells // step)]
     label_parts = int(ndimage.label(coarse)[1])
     inside, outside = guide.inside_hu, guide.outside_hu
     levels: IntensityGuide | None = None
@@ -119,7 +118,7 @@ def redrawn(
             break
     if levels is None or levels.contrast_to_noise < _MIN_RATIO:
         return None
-    return Redrawn(drawn, ct_box, box_affine, levels, count,
+    return Redrawn(drawn, box_affine, levels, count,
                    label_parts - int(euler_number(coarse, connectivity=1)))
 
 
