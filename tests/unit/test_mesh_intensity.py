@@ -69,6 +69,24 @@ def test_a_noisy_contrast_still_comes_closer_than_the_labels() -> None:
     assert _rms_from_sphere(from_ct.vertices) < _rms_from_sphere(from_labels.vertices)
 
 
+def test_a_bone_between_lung_and_muscle_keeps_its_volume() -> None:
+    """Most of a bright ball's surroundings are lung (-800 HU), the rest soft tissue (40 HU):
+    half-way from its HU to the ring's median (the lung's) lies below soft tissue, which
+    would count as partly the ball's and hold its boundary (before the two tissues were told
+    apart: +6.8 % volume and 0.35 mm RMS, 0.58 mm out on the soft tissue's side)."""
+    labels, ct = _sphere_scene(540.0, 40.0, (1.5, 1.5, 1.5))
+    centres = (np.indices(ct.array.shape).reshape(3, -1).T * 1.5 + ct.affine[:3, 3])
+    lung = (centres[:, 0] > -4.0).reshape(ct.array.shape)
+    share = np.clip((ct.array - 40.0) / 500.0, 0.0, 1.0)  # the ball's, noise aside
+    hu = np.where(lung, ct.array - 840.0 * (1.0 - share), ct.array).astype(np.float32)
+    mesh = printable_meshes(labels, build_meshes(labels, HIGH, ct=CTVolume(hu, ct.affine)), HIGH,
+                            ct=CTVolume(hu, ct.affine))[0]
+    true_ml = 4 / 3 * np.pi * RADIUS_MM**3 / 1000
+    assert mesh.volume_ml == pytest.approx(true_ml, rel=0.04)
+    plain = build_meshes(labels, HIGH)[0]  # 0.135 mm; placed: 0.149
+    assert _rms_from_sphere(mesh.vertices) < 1.2 * _rms_from_sphere(plain.vertices)
+
+
 def test_low_contrast_keeps_the_label_surface() -> None:
     labels, ct = _sphere_scene(50.0, 40.0, (1.5, 1.5, 1.5))  # 10 HU against 10 HU of noise
     plain = build_meshes(labels, HIGH)[0]

@@ -40,6 +40,7 @@ _MAX_PROFILE_ROUNDS = 32  # about a hundred neighbours' profiles: a few centimet
 _SAMPLES = 17  # points along each normal (every ~1/8 of the search range)
 _FOLD_ROUNDS = 6  # rounds of neighbours' means for a folding triangle's corners
 _FULL_RESOLUTION_VOXELS = 1 << 21  # larger boxes: their levels read on every second voxel
+_MIXED_SURROUNDINGS = 6.0  # noises between the ring's 10th and 90th percentiles: two tissues
 _QUIET_CONTRAST_TO_NOISE = 30.0  # above this (bone, contrast) the moves are used unaveraged
 
 
@@ -62,6 +63,8 @@ class IntensityGuide:
     # structure is thinner than the slices (the voxels' volume is restored instead).
     volume_mm3: float | None
     coarse: bool = False  # the labels' cells span several of the CT's voxels
+    # The HU of a second, farther tissue around it (a rib's lung beside its muscle), if any.
+    farther_hu: float | None = None
 
     @property
     def contrast_to_noise(self) -> float:
@@ -104,8 +107,15 @@ class IntensityGuide:
         points = v[:, None, :] + offsets[..., None] * normals[:, None, :]
         ijk = points.reshape(-1, 3) @ self.to_index[:3, :3].T + self.to_index[:3, 3]
         values = map_coordinates(self.ct, ijk.T, order=1, mode="nearest", prefilter=False)
-        level = (values.reshape(len(v), _SAMPLES) - self.outside_hu) / (
-            self.inside_hu - self.outside_hu)
+        profiles = values.reshape(len(v), _SAMPLES)
+        outside = np.full((len(v), 1), self.outside_hu)
+        if self.farther_hu is not None:
+            # Where a vertex's profile ends in the farther tissue, its mid level is half-way
+            # to that one.
+            split = 0.5 * (self.outside_hu + self.farther_hu)
+            ends = profiles[:, -2:].mean(axis=1)
+            outside[(ends - split) * (self.outside_hu - split) < 0, 0] = self.farther_hu
+        level = (profiles - outside) / (self.inside_hu - outside)
         rounds = self.profile_rounds if averaged else 0
         w = umbrella_operator(f, len(v))
         for _ in range(rounds):
@@ -203,22 +213,22 @@ def intensity_guide(
     levels = _levels(read, affine)
     if levels is None:
         return None
-    inside, outside, noise, whole = levels
+    inside, outside, farther, noise, whole = levels
     cells = np.ones(3) if voxels_per_cell is None else np.asarray(voxels_per_cell)
     coarse = bool(cells.max() >= 2.0)
     least = _MIN_CONTRAST_TO_NOISE_COARSE if coarse else _MIN_CONTRAST_TO_NOISE
     # Not finite (a float scan with holes in it): the CT cannot say, keep the labels' surface.
-    if not np.isfinite(levels[:3]).all() or not (
+    if not np.isfinite([inside, outside, noise]).all() or not (
             abs(inside - outside) >= least * max(noise, 1.0)):
         return None
     # A diluted inside level would count every boundary voxel as too full.
-    voxels = _partial_volume(read, label, inside, outside) if whole else None
+    voxels = _partial_volume(read, label, inside, outside, farther) if whole else None
     if voxels is not None and not np.isfinite(voxels):
         return None
     to_index = np.asarray(np.linalg.inv(affine), dtype=np.float64)
     return IntensityGuide(ct=ct, to_index=to_index, cell_axes_mm=affine[:3, :3] * cells,
                           inside_hu=inside, outside_hu=outside, noise_hu=max(noise, 1.0),
-                          coarse=coarse,
+                          coarse=coarse, farther_hu=farther,
                           volume_mm3=None if voxels is None else
                           voxels * abs(float(np.linalg.det(affine[:3, :3]))))
 
@@ -261,23 +271,28 @@ class _BoxReading:
         return _shrunk(self.mask)
 
 
-def _partial_volume(read: _BoxReading, label: int, inside: float, outside: float) -> float:
+def _partial_volume(read: _BoxReading, label: int, inside: float, outside: float,
+                    farther: float | None = None) -> float:
     """The structure's volume in voxels, from the CT: the voxels on either side of its
     boundary count their share of the contrast, clipped to [0, 1] so that a brighter or
     darker neighbour counts as no more or less than none (voxels of other structures count
-    nothing); the core counts whole. A sampled box counts each voxel read for the ones it
-    stands for."""
+    nothing); the core counts whole. Where the surroundings are two tissues, a voxel past the
+    nearer one's HU (towards the farther one) counts its share of the contrast to the farther
+    one. A sampled box counts each voxel read for the ones it stands for."""
     mask = read.mask
     inner = mask & ~read.shrunk
     band = (read.grown & ~mask) | inner
     owner = read.labels[band]
     values = read.hu[band][(owner == label) | (owner == 0)].astype(np.float32)
     fraction = np.clip((values - outside) / (inside - outside), 0.0, 1.0)
+    if farther is not None:
+        beyond = (values - outside) * (inside - outside) < 0
+        fraction[beyond] = np.clip((values[beyond] - farther) / (inside - farther), 0.0, 1.0)
     return float(read.count) + read.scale * (float(fraction.sum()) - np.count_nonzero(inner))
 
 
 def _levels(read: _BoxReading, affine: npt.NDArray[np.float64]
-            ) -> tuple[float, float, float, bool] | None:
+            ) -> tuple[float, float, float | None, float, bool] | None:
     """The structure's HU inside and outside, the noise inside, and whether its core is
     whole (False: only within the slices, thinner than them across: its HU is then diluted
     by the slice's partial volume); None when it has no core at all (its own HU is unknown,
@@ -299,8 +314,31 @@ def _levels(read: _BoxReading, affine: npt.NDArray[np.float64]
         interior = _shrunk(mask, _fine_axes(affine))
     if np.count_nonzero(ring) < 8 or np.count_nonzero(interior) < 8:
         return None
-    return (median(sample(hu, interior)), median(sample(hu, ring)),
-            min(_noise(hu, interior, axis) for axis in range(3)), whole)
+    inside = median(sample(hu, interior))
+    noise = min(_noise(hu, interior, axis) for axis in range(3))
+    return inside, *_surroundings(sample(hu, ring), inside, noise), noise, whole
+
+
+def _surroundings(ring: npt.NDArray[np.generic], inside: float, noise: float
+                  ) -> tuple[float, float | None]:
+    """The HU around a structure: the ring's median; or where it holds two tissues far apart
+    (a rib between lung and muscle: the 10th and 90th percentiles more than 6 noises apart),
+    the medians of the one nearer the structure's own HU and of the farther one. With the
+    ring's median alone, a rib's mid level could lie below muscle's HU: its boundary would
+    be put in the muscle and the muscle's voxels counted as partly rib."""
+    values = np.asarray(ring, dtype=np.float32)
+    if not np.isfinite(values).all():  # a float scan with holes: the caller gives up on it
+        return median(ring), None
+    low, high = np.percentile(values, [10.0, 90.0])
+    if high - low <= _MIXED_SURROUNDINGS * max(noise, 1.0):
+        return median(ring), None
+    split = 0.5 * (low + high)
+    brighter, darker = ring[values > split], ring[values <= split]
+    nearer, farther = (brighter, darker) if inside > split else (darker, brighter)
+    near, far = median(nearer), median(farther)
+    # Only a tissue past the nearer one (lung beyond a bright rib's muscle) is blended into
+    # differently; a neighbour brighter than the structure is not a tissue it fades into.
+    return near, (far if (inside - near) * (near - far) > 0 else None)
 
 
 def _noise(hu: npt.NDArray[np.generic], where: npt.NDArray[np.bool_], axis: int) -> float:
