@@ -123,16 +123,16 @@ class IntensityGuide:
         move, found = _nearest_crossing(level - 0.5, offsets)
         # Crossings found one by one are averaged once where the noise is not negligible.
         once = 0 if averaged or self.contrast_to_noise >= _QUIET_CONTRAST_TO_NOISE else 1
-        return _without_folds(v, f, _smoothed(move, found, w, once)[:, None] * normals)
+        return _without_folds(v, f, _smoothed(move, found, w, once)[:, None] * normals, w)
 
 
-def _without_folds(vertices: Vertices, faces: Faces, moves: Vertices) -> Vertices:
+def _without_folds(vertices: Vertices, faces: Faces, moves: Vertices, w: csr_matrix
+                   ) -> Vertices:
     """``vertices + moves``, where the corners of any triangle that turned more than ~80 degrees
     (a fold, which could make the surface cross itself) take their neighbours' mean move
-    instead, round by round, and finally half of it and none."""
+    (``w``: the umbrella operator) instead, round by round, and finally half of it and none."""
     f = np.asarray(faces)
     before = face_normals(vertices, f)
-    w = umbrella_operator(f, len(vertices))
     m = np.array(moves, dtype=np.float64)
     for round_ in range(_FOLD_ROUNDS + 2):
         moved = vertices + m

@@ -101,7 +101,7 @@ def redrawn(
     coarse = own[tuple(slice(None, None, max(int(c), 1)) for c in cells // step)]
     label_parts = int(ndimage.label(coarse)[1])
     brighter = guide.inside_hu > guide.outside_hu
-    outside = _surroundings(ct_box, near, labels_box, reach, brighter)
+    outside = _brightest_surroundings(ct_box, near, labels_box, reach, brighter)
     if outside is None:
         return None
     inside = guide.inside_hu
@@ -134,9 +134,9 @@ def redrawn(
                    label_parts - int(euler_number(coarse, connectivity=1)))
 
 
-def _surroundings(ct: npt.NDArray[np.generic], near: npt.NDArray[np.bool_],
-                  labels: npt.NDArray[np.integer], reach: npt.NDArray[np.int64],
-                  brighter: bool) -> float | None:
+def _brightest_surroundings(ct: npt.NDArray[np.generic], near: npt.NDArray[np.bool_],
+                            labels: npt.NDArray[np.integer], reach: npt.NDArray[np.int64],
+                            brighter: bool) -> float | None:
     """The brightest (for a structure brighter than its surroundings, else the darkest) of
     the tissues around it: the 90th (10th) percentile of the unlabelled voxels in a shell
     just past ``near``, where the structure itself no longer is. A rib borders lung on one
