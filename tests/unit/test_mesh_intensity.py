@@ -153,3 +153,40 @@ def test_phantom_organs_with_their_ct_keep_volume_and_stay_printable() -> None:
             assert mesh.volume_ml == pytest.approx(t.volume_ml, rel=0.02), t.name
             checked += 1
     assert checked >= 20
+
+
+def test_a_plate_across_3mm_slices_is_read_closer_by_a_cubic_spline(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bright 4 mm plate tilted through 3 mm slices: read linearly between the slices, the
+    mid level of its blurred edge moves with where the edge falls between them (0.21 mm RMS
+    on its faces); read by a cubic spline, 0.15."""
+    from iris3d.mesh import intensity
+
+    spacing = np.array([0.75, 0.75, 3.0])
+    counts = tuple(int(c) for c in np.ceil(np.array([60, 60, 70]) / spacing))
+    affine = np.diag([*spacing, 1.0])
+    affine[:3, 3] = -(np.asarray(counts) - 1) / 2 * spacing + 0.17
+    centres = np.indices(counts, dtype=np.float64).reshape(3, -1).T * spacing + affine[:3, 3]
+    normal = np.array([0.0, 0.5, 1.0]) / np.sqrt(1.25)
+
+    def inside(points: np.ndarray) -> np.ndarray:
+        return (np.abs(points @ normal) < 2.0) & (np.linalg.norm(points[..., :2], axis=-1) < 22)
+
+    sub = (np.stack(np.meshgrid(*[(np.arange(n) + 0.5) / n - 0.5 for n in (3, 3, 12)],
+                                indexing="ij"), -1).reshape(-1, 3) * spacing)
+    fraction = np.concatenate([inside(centres[s:s + 2000, None, :] + sub[None]).mean(axis=1)
+                               for s in range(0, len(centres), 2000)])
+    hu = 40 + 560 * fraction + np.random.default_rng(5).normal(0, 10, len(fraction))
+    table = LabelTable([Structure(1, "scapula_left", "skeleton", (220, 210, 190))])
+    labels = LabelMap(inside(centres).reshape(counts).astype(np.uint8), affine, table)
+    ct = CTVolume(hu.reshape(counts).astype(np.float32), affine)
+
+    def faces_rms() -> float:
+        mesh = printable_meshes(labels, build_meshes(labels, HIGH, ct=ct), HIGH, ct=ct)[0]
+        v = mesh.vertices.astype(np.float64)
+        face = np.linalg.norm(v[:, :2], axis=1) < 17  # away from the rim
+        return float(np.sqrt(np.mean((np.abs(v[face] @ normal) - 2.0) ** 2)))
+
+    cubic = faces_rms()
+    monkeypatch.setattr(intensity, "_CUBIC_VOXEL_MM", np.inf)
+    assert cubic < 0.85 * faces_rms()
