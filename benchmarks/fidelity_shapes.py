@@ -121,6 +121,42 @@ def shapes() -> list[Shape]:
     ]
 
 
+
+def ellipsoid(a: float, b: float, c: float) -> Sdf:
+    """An ellipsoid's signed distance, approximated (Quilez's bound: exact on the surface,
+    close near it, which is where the benchmark measures)."""
+    axes = np.array([a, b, c])
+
+    def f(p: Points) -> npt.NDArray[np.float64]:
+        k0 = np.linalg.norm(p / axes, axis=1)
+        k1 = np.linalg.norm(p / axes**2, axis=1)
+        return np.asarray(k0 * (k0 - 1.0) / np.maximum(k1, 1e-12))
+    return f
+
+
+def extra_shapes() -> list[Shape]:
+    """Shapes the goals were not tuned on (``--extra``): a flat ellipsoid of 6 noises'
+    contrast, a thicker ring, a 4 mm vessel, two bright balls 3 mm apart, a faint ball
+    (15 HU) 2 mm from a bright one."""
+    pi = np.pi
+    v_a, v_b = np.array([-25.0, 20.0, -20.0]), np.array([25.0, -15.0, 18.0])
+    return [
+        Shape("ellipsoid", (Part("ellipsoid", _rotated(ellipsoid(28.0, 18.0, 9.0), (30, 40, 10)),
+                                 80.0, 34, 4 / 3 * pi * 28.0 * 18.0 * 9.0),), 20.0),
+        Shape("ring r6", (Part("ring", _rotated(torus(24.0, 6.0), (60, 10, 30)), 400.0, 34,
+                               2 * pi**2 * 24.0 * 6.0**2),), 0.0),
+        Shape("vessel 4mm", (Part("vessel", capsule(tuple(v_a), tuple(v_b), 2.0), 300.0, 36,
+                                  pi * 2.0**2 * float(np.linalg.norm(v_b - v_a))
+                                  + 4 / 3 * pi * 2.0**3),), 40.0),
+        Shape("two balls", (Part("ball", sphere(10.0, (-11.5, 0.0, 0.0)), 300.0, 26,
+                                 4 / 3 * pi * 10.0**3),
+                            Part("other", sphere(10.0, (11.5, 0.0, 0.0)), 320.0, 26,
+                                 4 / 3 * pi * 10.0**3)), 40.0),
+        Shape("faint ball", (Part("faint", sphere(12.0), 55.0, 20, 4 / 3 * pi * 12.0**3),
+                             Part("bright", sphere(8.0, (0.0, 0.0, 22.0)), 400.0, 20,
+                                  4 / 3 * pi * 8.0**3)), 40.0),
+    ]
+
 @dataclass(frozen=True)
 class Scene:
     shape: Shape

@@ -37,7 +37,7 @@ from vtkmodules.util.numpy_support import vtk_to_numpy
 from vtkmodules.vtkFiltersCore import vtkWindowedSincPolyDataFilter
 
 from fidelity_metrics import Fidelity, cross_intersections, measure
-from fidelity_shapes import Scene, make_scene, shapes
+from fidelity_shapes import Scene, extra_shapes, make_scene, shapes
 from iris3d.mesh import FAST, HIGH, MeshDetail, _vtk, build_meshes, printable_meshes
 from iris3d.mesh.finish import to_patient
 
@@ -127,6 +127,8 @@ def evaluate(scene: Scene, surfaces: dict[int, Surface]) -> tuple[Fidelity, int]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--shapes", default="", help="comma-separated name prefixes (default all)")
+    parser.add_argument("--extra", action="store_true",
+                        help="also the shapes the goals were not tuned on (fidelity_shapes.py)")
     args = parser.parse_args()
     wanted = [s for s in args.shapes.split(",") if s]
     header = (f"{'shape':<12} {'spacing mm':<16} {'method':<10} {'RMS':>6} {'p99':>6} "
@@ -136,7 +138,7 @@ def main() -> None:
     print("-" * len(header))
     ratios: list[tuple[str, str, dict[str, float]]] = []
     totals = dict.fromkeys(METHODS, 0.0)
-    for shape in shapes():
+    for shape in shapes() + (extra_shapes() if args.extra else []):
         if wanted and not any(shape.name.startswith(w) for w in wanted):
             continue
         for spacing, label_mm in SPACINGS:
