@@ -1,11 +1,11 @@
 """The levels and the volume that the CT gives a structure whose labels come from a 3 mm grid
-(iris3d.mesh.intensity): faint structures, bright ones, thin tubes."""
+(iris3d.mesh.intensity, iris3d.mesh.levels): faint structures and bright ones."""
 
 from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-from tests.support.coarse_scene import Points, meshed, scene, tube
+from tests.support.coarse_scene import Points, meshed, scene
 
 from iris3d.mesh.intensity import intensity_guide
 
@@ -51,17 +51,3 @@ def test_a_bright_balls_own_partial_volume_is_not_taken_for_its_surroundings() -
     assert abs(guide.outside_hu - 40.0) < 10.0
     assert guide.farther_hu is None
     assert abs(guide.volume_mm3 / (4 / 3 * np.pi * BALL_MM**3) - 1.0) < 0.02
-
-
-def test_a_redrawn_tube_4mm_wide_keeps_its_volume() -> None:
-    """A tube 4 mm wide is redrawn: its core is one voxel deep, which the partial-volume count
-    now reads its own HU from (before: its thresholded voxels, -4.7 %)."""
-    def wide(points: Points) -> npt.NDArray[np.float64]:
-        return tube(points, 2.0)
-
-    labels, ct = scene(contrast_hu=260.0, shown=wide, labelled=wide)
-    redrawn = meshed(labels, ct)
-    assert redrawn.method == "redrawn"
-    length = float(np.linalg.norm(np.array([40.0, 27.0, 31.0])))
-    true_ml = (np.pi * 2.0**2 * length + 4 / 3 * np.pi * 2.0**3) / 1000
-    assert abs(redrawn.volume_ml / true_ml - 1.0) < 0.02

@@ -113,8 +113,6 @@ def read_levels(read: BoxReading, affine: npt.NDArray[np.float64],
         beyond = _grown_along(ring | read.grown, steps)
         ring = _grown(beyond) & ~beyond
     whole = bool(np.count_nonzero(interior) >= 8)
-    if not whole and not read.sampled and np.count_nonzero(read.shrunk) >= 8:
-        interior, whole = read.shrunk, True
     if not whole:
         interior = _shrunk(mask, _fine_axes(affine))
     if np.count_nonzero(ring) < 8 or np.count_nonzero(interior) < 8:
