@@ -7,7 +7,7 @@ follows the edge's ramp more closely (a quarter less on a single edge; on the fi
 benchmark's plate 0.115 -> 0.098 mm RMS at 3 mm slices and 0.241 -> 0.187 at 5 mm, the ring
 0.261 -> 0.220 at 5 mm, the sphere unchanged), but its prefilter sharpens the noise as well: a
 faint structure is read linearly (a ball 15 HU above its surroundings, from 3 mm labels:
-0.316 -> 0.428 mm read by the spline).
+0.347 -> 0.454 mm read by the spline).
 """
 
 from __future__ import annotations

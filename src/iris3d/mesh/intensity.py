@@ -225,7 +225,7 @@ def intensity_guide(
         return None
     cells = np.ones(3) if voxels_per_cell is None else np.asarray(voxels_per_cell)
     coarse = bool(cells.max() >= 2.0)
-    levels = read_levels(read, affine, cells if coarse else None)
+    levels = read_levels(read, affine)
     if levels is None:
         return None
     inside, outside, farther, noise, whole = levels
@@ -235,7 +235,7 @@ def intensity_guide(
             abs(inside - outside) >= least * max(noise, 1.0)):
         return None
     # A diluted inside level would count every boundary voxel as too full.
-    voxels = partial_volume(read, label, inside, outside, noise, farther) if whole else None
+    voxels = partial_volume(read, label, inside, outside, farther) if whole else None
     if voxels is not None and not np.isfinite(voxels):
         return None
     to_index = np.asarray(np.linalg.inv(affine), dtype=np.float64)

@@ -9,7 +9,6 @@ from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
-from scipy.ndimage import maximum_filter
 
 from iris3d.mesh.medians import median, robust_std, sample
 
@@ -30,11 +29,6 @@ class BoxReading:
     count: int
     sampled: bool
     scale: float = 1.0  # voxels of the box per voxel read
-
-    @property
-    def step(self) -> int:
-        """Voxels of the box per voxel read along each axis."""
-        return 2 if self.sampled else 1
 
     @classmethod
     def of(cls, hu: npt.NDArray[np.generic], labels: npt.NDArray[np.integer],
@@ -61,34 +55,27 @@ class BoxReading:
 
 
 def partial_volume(read: BoxReading, label: int, inside: float, outside: float,
-                    noise: float, farther: float | None = None) -> float:
+                   farther: float | None = None) -> float:
     """The structure's volume in voxels, from the CT: the voxels on either side of its
-    boundary count their share of the contrast; the core counts whole. A share within three
-    noises of [0, 1] counts as it is: clipping it would bias a faint structure's count (its
-    noisy outside voxels would count more than none, its inside ones less than whole). Past
-    that it is another tissue, clipped to [0, 1], so that a brighter or darker neighbour counts
-    as no more or less than none (voxels of other structures count nothing). Where the
-    surroundings are two tissues, a voxel past the nearer one's HU (towards the farther one)
-    counts its share of the contrast to the farther one. A sampled box counts each voxel read
-    for the ones it stands for."""
+    boundary count their share of the contrast, clipped to [0, 1] so that a brighter or
+    darker neighbour counts as no more or less than none (voxels of other structures count
+    nothing); the core counts whole. Where the surroundings are two tissues, a voxel past the
+    nearer one's HU (towards the farther one) counts its share of the contrast to the farther
+    one. A sampled box counts each voxel read for the ones it stands for."""
     mask = read.mask
     inner = mask & ~read.shrunk
     band = (read.grown & ~mask) | inner
     owner = read.labels[band]
     values = read.hu[band][(owner == label) | (owner == 0)].astype(np.float32)
-    fraction = (values - outside) / (inside - outside)
+    fraction = np.clip((values - outside) / (inside - outside), 0.0, 1.0)
     if farther is not None:
-        beyond = fraction < 0
+        beyond = (values - outside) * (inside - outside) < 0
         fraction[beyond] = np.clip((values[beyond] - farther) / (inside - farther), 0.0, 1.0)
-    spread = 3.0 * max(noise, 1.0) / abs(inside - outside)
-    noisy = (fraction > -spread) & (fraction < 1.0 + spread)
-    fraction = np.where(noisy, fraction, np.clip(fraction, 0.0, 1.0))
     return float(read.count) + read.scale * (float(fraction.sum()) - np.count_nonzero(inner))
 
 
-def read_levels(read: BoxReading, affine: npt.NDArray[np.float64],
-            cells: npt.NDArray[np.float64] | None = None
-            ) -> tuple[float, float, float | None, float, bool] | None:
+def read_levels(read: BoxReading, affine: npt.NDArray[np.float64]
+                ) -> tuple[float, float, float | None, float, bool] | None:
     """The structure's HU inside and outside, the noise inside, and whether its core is
     whole (False: only within the slices, thinner than them across: its HU is then diluted
     by the slice's partial volume); None when it has no core at all (its own HU is unknown,
@@ -97,9 +84,6 @@ def read_levels(read: BoxReading, affine: npt.NDArray[np.float64],
     The voxels next to the boundary are partly both: the surroundings are read a voxel
     further out and the inside a voxel further in. A sampled box (every second voxel) is read
     one step out and in (one step there is two voxels: the same shells, an eighth of the work).
-    Coarse labels (``cells``: voxels per label cell along each axis) can be half a cell off the
-    truth: their surroundings are read a cell further out, past the structure's own partial
-    volume (which would otherwise pass for a second, brighter tissue).
     """
     hu, mask = read.hu, read.mask
     if read.sampled:
@@ -108,10 +92,6 @@ def read_levels(read: BoxReading, affine: npt.NDArray[np.float64],
     else:
         ring = _grown(read.grown) & ~read.grown
         interior = _shrunk(read.shrunk)
-    if cells is not None:
-        steps = np.maximum(np.round(np.asarray(cells) / read.step).astype(int), 1)
-        beyond = _grown_along(ring | read.grown, steps)
-        ring = _grown(beyond) & ~beyond
     whole = bool(np.count_nonzero(interior) >= 8)
     if not whole:
         interior = _shrunk(mask, _fine_axes(affine))
@@ -169,15 +149,6 @@ def _grown(mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
     out[:, :, 1:] |= mask[:, :, :-1]
     out[:, :, :-1] |= mask[:, :, 1:]
     return out
-
-
-def _grown_along(mask: npt.NDArray[np.bool_], steps: npt.NDArray[np.integer]
-                 ) -> npt.NDArray[np.bool_]:
-    """``mask`` dilated ``steps[a]`` voxels along each axis ``a`` (a box, not a ball: scipy
-    filters a box one axis at a time)."""
-    grown: npt.NDArray[np.bool_] = maximum_filter(
-        mask.view(np.uint8), size=tuple(int(2 * n + 1) for n in steps)).view(bool)
-    return grown
 
 
 def _shrunk(mask: npt.NDArray[np.bool_], axes: tuple[int, ...] = (0, 1, 2)
