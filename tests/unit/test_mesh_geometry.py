@@ -98,6 +98,32 @@ def test_structure_touching_itself_along_an_edge_is_rebuilt_closed() -> None:
     assert printable.volume_ml == pytest.approx(raw.volume_ml, rel=0.02)
 
 
+
+def test_a_ball_rebuilt_by_marching_cubes_keeps_its_round_shape() -> None:
+    """A ball with one voxel touching it along an edge (how real labels often are): rebuilt by
+    marching cubes, it is smoothed with the pass band Surface Nets' surface would get. With its
+    own corner-cut area and short edges its pass band was a fifth of that, and the ball came
+    out 1.35 times as far from round as the Surface Nets surface (now 1.05)."""
+    from scipy import ndimage
+
+    labels = sphere_labels(radius_mm=12.0, spacing=(1.5, 1.5, 1.5))
+    inside = labels.array > 0
+    faces = ndimage.binary_dilation(inside)
+    edges = ndimage.binary_dilation(inside, ndimage.generate_binary_structure(3, 2))
+    touching = np.argwhere(edges & ~faces)
+    array = labels.array.copy()
+    array[tuple(touching[np.argmax(touching[:, 2])])] = 5
+    labels = LabelMap(array, labels.affine, labels.table)
+    (raw,) = build_meshes(labels, mesh_detail("high"))
+    (rebuilt,) = printable_meshes(labels, [raw], mesh_detail("high"))
+    assert not raw.closed and rebuilt.method == "flying_edges"
+
+    def roundness_rms(mesh: StructureMesh) -> float:
+        off = np.linalg.norm(mesh.vertices - np.array([30.0, -20.0, 50.0]), axis=1) - 12.0
+        return float(np.sqrt(np.mean(off[np.abs(off) < 2.0] ** 2)))
+
+    assert roundness_rms(rebuilt) < 1.12 * roundness_rms(raw)
+
 def test_empty_and_unknown_labels() -> None:
     p = phantom()
     empty = LabelMap(np.zeros((8, 8, 8), np.uint8), np.eye(4), p.labels.table)

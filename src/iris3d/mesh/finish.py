@@ -58,6 +58,7 @@ def finish_surface(
     raw_measures: tuple[float, float] | None = None,
     cell_mm: float | None = None,
     guide: IntensityGuide | None = None,
+    edge_mm: float | None = None,
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int32]]:
     """Map voxel indices through ``affine``, smooth, triangulate, decimate, restore volume.
 
@@ -70,6 +71,8 @@ def finish_surface(
     ``guide``: places the smoothed, decimated surface on the CT's own boundary (see
     :mod:`iris3d.mesh.intensity`) and restores the CT's partial-volume estimate of the volume
     instead of the voxels'.
+    ``edge_mm``: the spacing the pass band is set for (default: the raw surface's mean edge,
+    which for Surface Nets is the cell's).
 
     ``faces`` (quads or triangles, counter-clockwise from outside in voxel index space) come
     out as triangles counter-clockwise from outside in patient space: a left-handed affine
@@ -84,7 +87,7 @@ def finish_surface(
     target = raw_volume if target_volume_mm3 is None else target_volume_mm3
     if detail.smoothing_iterations > 0:
         passband = structure_passband(
-            raw_volume, area, mean_edge_length(vertices, f), detail.passband
+            raw_volume, area, edge_mm or mean_edge_length(vertices, f), detail.passband
         )
         vertices = windowed_sinc(vertices, f, detail.smoothing_iterations, passband)
         triangles = triangulate(vertices, f)
