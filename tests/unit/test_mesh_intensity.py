@@ -103,32 +103,40 @@ def test_a_ct_on_another_grid_is_not_used() -> None:
     np.testing.assert_array_equal(guided.vertices, plain.vertices)
 
 
+PLATE_NORMAL = np.array([0.0, 0.5, 1.0]) / np.sqrt(1.25)
+
+
+def _tilted_plate(spacing: tuple[float, float, float], counts: tuple[int, int, int],
+                  shift_mm: float = 0.0) -> tuple[LabelMap, CTVolume]:
+    """A bright plate 4 mm thick and 44 mm across, tilted through the slices (partial volumes
+    supersampled, 10 HU of noise)."""
+    step = np.asarray(spacing)
+    affine = np.diag([*spacing, 1.0])
+    affine[:3, 3] = -(np.asarray(counts) - 1) / 2 * step + shift_mm
+    centres = np.indices(counts, dtype=np.float64).reshape(3, -1).T * step + affine[:3, 3]
+
+    def inside(points: np.ndarray) -> np.ndarray:
+        return ((np.abs(points @ PLATE_NORMAL) < 2.0)
+                & (np.linalg.norm(points[..., :2], axis=-1) < 22))
+
+    sub = (np.stack(np.meshgrid(*[(np.arange(n) + 0.5) / n - 0.5 for n in (3, 3, 12)],
+                                indexing="ij"), -1).reshape(-1, 3) * step)
+    fraction = np.concatenate([inside(centres[s:s + 5000, None, :] + sub[None]).mean(axis=1)
+                               for s in range(0, len(centres), 5000)])
+    hu = 40 + 560 * fraction + np.random.default_rng(5).normal(0, 10, len(fraction))
+    table = LabelTable([Structure(1, "scapula_left", "skeleton", (220, 210, 190))])
+    return (LabelMap(inside(centres).reshape(counts).astype(np.uint8), affine, table),
+            CTVolume(hu.reshape(counts).astype(np.float32), affine))
+
+
 def test_thin_plate_at_thick_slices_stays_printable() -> None:
     """A 4 mm plate tilted through 5 mm slices: vertices moved one by one onto the CT must not
     push its two faces through each other."""
-    spacing = np.array([0.75, 0.75, 5.0])
-    counts = (80, 80, 14)
-    affine = np.diag([*spacing, 1.0])
-    affine[:3, 3] = -(np.asarray(counts) - 1) / 2 * spacing
-    centres = np.indices(counts, dtype=np.float64).reshape(3, -1).T * spacing + affine[:3, 3]
-    normal = np.array([0.0, 0.5, 1.0]) / np.sqrt(1.25)
-
-    def inside(points: np.ndarray) -> np.ndarray:
-        return (np.abs(points @ normal) < 2.0) & (np.linalg.norm(points[..., :2], axis=-1) < 22)
-
-    sub = (np.stack(np.meshgrid(*[(np.arange(n) + 0.5) / n - 0.5 for n in (3, 3, 12)],
-                                indexing="ij"), -1).reshape(-1, 3) * spacing)
-    fraction = np.concatenate([inside(centres[s:s + 5000, None, :] + sub[None]).mean(axis=1)
-                               for s in range(0, len(centres), 5000)])
-    rng = np.random.default_rng(5)
-    hu = (40 + 560 * fraction + rng.normal(0, 10, len(fraction))).reshape(counts)
-    table = LabelTable([Structure(1, "scapula_left", "skeleton", (220, 210, 190))])
-    labels = LabelMap(inside(centres).reshape(counts).astype(np.uint8), affine, table)
-    ct = CTVolume(hu.astype(np.float32), affine)
+    labels, ct = _tilted_plate((0.75, 0.75, 5.0), (80, 80, 14))
     mesh = printable_meshes(labels, build_meshes(labels, HIGH, ct=ct), HIGH, ct=ct)[0]
     assert mesh.closed and is_closed_manifold(mesh.faces, len(mesh.vertices))
     assert len(crossing_pairs(mesh.vertices, mesh.faces)) == 0
-    true_ml = 4.0 * np.pi * 22**2 / normal[2] / 1000  # a slab 4 mm thick cut by the cylinder
+    true_ml = 4.0 * np.pi * 22**2 / PLATE_NORMAL[2] / 1000  # a slab 4 mm thick in a cylinder
     assert mesh.volume_ml == pytest.approx(true_ml, rel=0.03)
 
 
@@ -162,30 +170,13 @@ def test_a_plate_across_3mm_slices_is_read_closer_by_a_cubic_spline(
     on its faces); read by a cubic spline, 0.15."""
     from iris3d.mesh import intensity
 
-    spacing = np.array([0.75, 0.75, 3.0])
-    counts = tuple(int(c) for c in np.ceil(np.array([60, 60, 70]) / spacing))
-    affine = np.diag([*spacing, 1.0])
-    affine[:3, 3] = -(np.asarray(counts) - 1) / 2 * spacing + 0.17
-    centres = np.indices(counts, dtype=np.float64).reshape(3, -1).T * spacing + affine[:3, 3]
-    normal = np.array([0.0, 0.5, 1.0]) / np.sqrt(1.25)
-
-    def inside(points: np.ndarray) -> np.ndarray:
-        return (np.abs(points @ normal) < 2.0) & (np.linalg.norm(points[..., :2], axis=-1) < 22)
-
-    sub = (np.stack(np.meshgrid(*[(np.arange(n) + 0.5) / n - 0.5 for n in (3, 3, 12)],
-                                indexing="ij"), -1).reshape(-1, 3) * spacing)
-    fraction = np.concatenate([inside(centres[s:s + 2000, None, :] + sub[None]).mean(axis=1)
-                               for s in range(0, len(centres), 2000)])
-    hu = 40 + 560 * fraction + np.random.default_rng(5).normal(0, 10, len(fraction))
-    table = LabelTable([Structure(1, "scapula_left", "skeleton", (220, 210, 190))])
-    labels = LabelMap(inside(centres).reshape(counts).astype(np.uint8), affine, table)
-    ct = CTVolume(hu.reshape(counts).astype(np.float32), affine)
+    labels, ct = _tilted_plate((0.75, 0.75, 3.0), (80, 80, 24), shift_mm=0.17)
 
     def faces_rms() -> float:
         mesh = printable_meshes(labels, build_meshes(labels, HIGH, ct=ct), HIGH, ct=ct)[0]
         v = mesh.vertices.astype(np.float64)
         face = np.linalg.norm(v[:, :2], axis=1) < 17  # away from the rim
-        return float(np.sqrt(np.mean((np.abs(v[face] @ normal) - 2.0) ** 2)))
+        return float(np.sqrt(np.mean((np.abs(v[face] @ PLATE_NORMAL) - 2.0) ** 2)))
 
     cubic = faces_rms()
     monkeypatch.setattr(intensity, "_CUBIC_VOXEL_MM", np.inf)

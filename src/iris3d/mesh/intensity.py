@@ -223,12 +223,12 @@ def intensity_guide(
     read = BoxReading.of(ct[box], labels[box], label)
     if read.count < 2:
         return None
-    cells = np.ones(3) if voxels_per_cell is None else np.asarray(voxels_per_cell)
-    coarse = bool(cells.max() >= 2.0)
     levels = read_levels(read, affine)
     if levels is None:
         return None
     inside, outside, farther, noise, whole = levels
+    cells = np.ones(3) if voxels_per_cell is None else np.asarray(voxels_per_cell)
+    coarse = bool(cells.max() >= 2.0)
     least = _MIN_CONTRAST_TO_NOISE_COARSE if coarse else _MIN_CONTRAST_TO_NOISE
     # Not finite (a float scan with holes in it): the CT cannot say, keep the labels' surface.
     if not np.isfinite([inside, outside, noise]).all() or not (
