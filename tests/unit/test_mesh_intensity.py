@@ -161,23 +161,3 @@ def test_phantom_organs_with_their_ct_keep_volume_and_stay_printable() -> None:
             assert mesh.volume_ml == pytest.approx(t.volume_ml, rel=0.02), t.name
             checked += 1
     assert checked >= 20
-
-
-def test_a_plate_across_3mm_slices_is_read_closer_by_a_cubic_spline(
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    """A bright 4 mm plate tilted through 3 mm slices: read linearly between the slices, the
-    mid level of its blurred edge moves with where the edge falls between them (0.21 mm RMS
-    on its faces); read by a cubic spline, 0.15."""
-    from iris3d.mesh import intensity
-
-    labels, ct = _tilted_plate((0.75, 0.75, 3.0), (80, 80, 24), shift_mm=0.17)
-
-    def faces_rms() -> float:
-        mesh = printable_meshes(labels, build_meshes(labels, HIGH, ct=ct), HIGH, ct=ct)[0]
-        v = mesh.vertices.astype(np.float64)
-        face = np.linalg.norm(v[:, :2], axis=1) < 17  # away from the rim
-        return float(np.sqrt(np.mean((np.abs(v[face] @ PLATE_NORMAL) - 2.0) ** 2)))
-
-    cubic = faces_rms()
-    monkeypatch.setattr(intensity, "_CUBIC_VOXEL_MM", np.inf)
-    assert cubic < 0.85 * faces_rms()

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+from scipy.ndimage import map_coordinates
 from scipy.sparse import csr_matrix
 
-from iris3d.mesh.ctsample import Reader, ct_reader
 from iris3d.mesh.levels import BoxReading, partial_volume, read_levels
 from iris3d.mesh.measure import face_normals, vertex_normals
 from iris3d.mesh.smooth import umbrella_operator
@@ -40,8 +40,6 @@ _MAX_PROFILE_ROUNDS = 32  # about a hundred neighbours' profiles: a few centimet
 _SAMPLES = 17  # points along each normal (every ~1/8 of the search range)
 _FOLD_ROUNDS = 6  # rounds of neighbours' means for a folding triangle's corners
 _QUIET_CONTRAST_TO_NOISE = 30.0  # above this (bone, contrast) the moves are used unaveraged
-_CUBIC_CONTRAST_TO_NOISE = 10.0  # from this on the CT is read by a cubic spline (ctsample.py)
-_CUBIC_VOXEL_MM = 1.0  # ... where a voxel is at least this long along some axis
 
 
 @dataclass(frozen=True, eq=False)
@@ -88,30 +86,16 @@ class IntensityGuide:
         if len(v) == 0 or len(f) == 0:
             return v
         cells = np.linalg.norm(self.cell_axes_mm, axis=0)
-        read = ct_reader(self.ct, v @ self.to_index[:3, :3].T + self.to_index[:3, 3],
-                         np.abs(self.to_index[:3, :3] @ self.cell_axes_mm).sum(axis=1),
-                         cubic=self._cubic)
         # Thick slices or coarse labels: the normals of the label surface are far off, so
         # search again along the corrected ones.
         if cells.max() >= 2.0 * cells.min() or self.coarse:
             # Coarse labels' first pass corrects each vertex on its own: averaging the
             # profiles of neighbours a block apart would keep the blocks' terraces.
-            v = self._step(v, f, read, 1.0, averaged=not self.coarse)
-            return self._step(v, f, read, 0.5, averaged=True)
-        return self._step(v, f, read, 1.0, averaged=True)
+            v = self._step(v, f, 1.0, averaged=not self.coarse)
+            return self._step(v, f, 0.5, averaged=True)
+        return self._step(v, f, 1.0, averaged=True)
 
-    @property
-    def _cubic(self) -> bool:
-        """Whether the CT is read by a cubic spline (see :mod:`iris3d.mesh.ctsample`): for a
-        clear contrast, where a voxel spans a millimetre or more along some axis (finer, the
-        linear reading's ripple is under a tenth of a millimetre, and the spline's prefilter
-        would run over many more voxels)."""
-        voxel_mm = np.linalg.norm(np.linalg.inv(self.to_index[:3, :3]), axis=0)
-        return bool(self.contrast_to_noise >= _CUBIC_CONTRAST_TO_NOISE
-                    and voxel_mm.max() >= _CUBIC_VOXEL_MM)
-
-    def _step(self, v: Vertices, f: Faces, read: Reader, scale: float, averaged: bool
-              ) -> Vertices:
+    def _step(self, v: Vertices, f: Faces, scale: float, averaged: bool) -> Vertices:
         normals = vertex_normals(v, f).astype(np.float64)
         # A label cell's extent along the normal either side: the label boundary lies within
         # half a cell of the truth, and the smoothed surface within about as much of the labels.
@@ -120,7 +104,8 @@ class IntensityGuide:
         offsets = reach[:, None] * steps[None, :]  # mm along the normal, (N, S)
         points = v[:, None, :] + offsets[..., None] * normals[:, None, :]
         ijk = points.reshape(-1, 3) @ self.to_index[:3, :3].T + self.to_index[:3, 3]
-        profiles = read(ijk).reshape(len(v), _SAMPLES)
+        values = map_coordinates(self.ct, ijk.T, order=1, mode="nearest", prefilter=False)
+        profiles = values.reshape(len(v), _SAMPLES)
         outside = np.full((len(v), 1), self.outside_hu)
         if self.farther_hu is not None:
             # Where a vertex's profile ends in the farther tissue, its mid level is half-way
