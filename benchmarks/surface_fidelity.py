@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 import numpy.typing as npt
@@ -50,10 +51,17 @@ Surface = tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]
 Method = Callable[[Scene], dict[int, Surface]]
 
 
-def iris(detail: MeshDetail, use_ct: bool = True) -> Method:
+def iris(detail: MeshDetail, use_ct: bool = True, rebuilt: bool = False) -> Method:
+    """Iris at ``detail``; ``rebuilt``: every Surface Nets surface taken through the
+    marching-cubes rebuild that ``printable_meshes`` gives a non-manifold one (on real labels
+    most of them are: their voxels touch along edges; the analytic shapes here seldom do).
+    Redrawn and interpolated surfaces are closed by construction and stay as they are."""
     def run(scene: Scene) -> dict[int, Surface]:
         given = _ct_argument(scene) if use_ct else {}
         meshes = build_meshes(scene.labels, detail, workers=2, **given)
+        if rebuilt:
+            meshes = [replace(m, closed=False) if m.method == "surface_nets" else m
+                      for m in meshes]
         printable = printable_meshes(scene.labels, meshes, detail, workers=2, **given)
         return {m.structure.label: (m.vertices.astype(np.float64), m.faces.astype(np.int64))
                 for m in printable}
@@ -110,6 +118,7 @@ METHODS: dict[str, Method] = {
     "iris-fast": iris(FAST),
     "iris-high": iris(HIGH),
     "labels": iris(HIGH, use_ct=False),  # Iris high from the labels alone: before the CT
+    "rebuilt": iris(HIGH, rebuilt=True),  # Iris high, Surface Nets' surfaces all rebuilt
     "slicer": flying_edges(smooth=True),
     "mc": flying_edges(smooth=False),
 }
@@ -162,11 +171,11 @@ def main() -> None:
             ratios.append((shape.name, grid, rms))
     print("\nRMS ratio against 3D Slicer's default (goal: iris <= 0.5)")
     print(f"{'shape':<12} {'spacing mm':<16} {'iris-fast':>9} {'iris-high':>9} {'labels':>6} "
-          f"{'mc':>6}")
+          f"{'rebuilt':>7} {'mc':>6}")
     for name, spacing_text, rms in ratios:
         print(f"{name:<12} {spacing_text:<16} {rms['iris-fast'] / rms['slicer']:9.2f} "
               f"{rms['iris-high'] / rms['slicer']:9.2f} {rms['labels'] / rms['slicer']:6.2f} "
-              f"{rms['mc'] / rms['slicer']:6.2f}")
+              f"{rms['rebuilt'] / rms['slicer']:7.2f} {rms['mc'] / rms['slicer']:6.2f}")
     print("\nmeshing time, all cases (s): "
           + ", ".join(f"{name} {seconds:.2f}" for name, seconds in totals.items()))
 
