@@ -1,8 +1,10 @@
 """Printable surfaces: watertight and manifold, for the structures Surface Nets did not close.
 
 Surface Nets joins two parts of a structure that touch only along a voxel edge or corner with a
-shared (non-manifold) edge or vertex. Marching cubes on the structure's own mask separates
-them, so its surface is closed and manifold; it is then smoothed and decimated like the rest.
+shared (non-manifold) edge or vertex. :mod:`iris3d.mesh.pinch` splits most of them; what is left
+(a one-voxel tunnel, or labels from a coarser grid) is rebuilt here: marching cubes on the
+structure's own mask separates the parts, so its surface is closed and manifold; it is then
+smoothed and decimated like the rest.
 """
 
 from __future__ import annotations
