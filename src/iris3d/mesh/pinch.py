@@ -18,7 +18,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 Points = npt.NDArray[np.floating]
-Faces = npt.NDArray[np.integer]
+Faces = npt.NDArray[np.int32]
 
 
 def split_pinches(points: Points, faces: Faces) -> tuple[Points, Faces]:
