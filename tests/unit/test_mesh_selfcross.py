@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from iris3d.contracts import Quality
+from iris3d.mesh.detail import MeshDetail
+from iris3d.mesh.finish import finish_surface, triangulate
+from iris3d.mesh.grid import crop_to_labels
+from iris3d.mesh.measure import volume_and_area
 from iris3d.mesh.selfcross import crossing_pairs
+from iris3d.mesh.smooth import restore_volume
+from iris3d.mesh.surfacenets import extract_surfaces
+from iris3d.mesh.topology import compact
 
 # Two triangles through each other (no shared vertex), and one beside them touching neither.
 CROSSING = np.array([
@@ -29,3 +37,27 @@ def test_a_mesh_of_mostly_collapsed_triangles_is_searched_without_a_huge_grid() 
     faces = np.concatenate([np.array([[0, 1, 2], [3, 4, 5], [6, 7, 8]]), collapsed])
     pairs = crossing_pairs(vertices, faces)
     assert sorted(map(sorted, pairs.tolist())) == [[0, 1]]
+
+
+def test_the_volume_offset_does_not_push_a_narrow_fold_through_itself() -> None:
+    """A U of voxels whose arms are one voxel apart, given back much more volume than it has
+    (as after a coarse decimation): offset alone, the arms' facing walls cross; finished, the
+    crossing moves are undone and the surface stays printable."""
+    array = np.zeros((12, 10, 8), dtype=np.uint8)
+    array[2:10, 2:8, 2:6] = 1
+    array[5, 4:8, 2:6] = 0  # the slit between the U's arms, open at the top
+    crop = crop_to_labels(array)
+    assert crop is not None
+    surfaces = extract_surfaces(crop, [1])
+    points, quads = compact(surfaces.points_ijk, surfaces.faces(1))
+    affine = np.eye(4)
+    triangles = triangulate(None, quads)
+    volume, _ = volume_and_area(points.astype(np.float64), triangles)
+    offset_alone = restore_volume(points.astype(np.float64), triangles, 2.5 * volume, 1.5)
+    assert len(crossing_pairs(offset_alone, triangles)) > 0  # the problem
+    as_is = MeshDetail(Quality.FAST, smoothing_iterations=0, passband=0.1, max_error_mm=0.0,
+                       min_decimate_triangles=10**9)
+    vertices, faces = finish_surface(points, quads, affine, as_is,
+                                     target_volume_mm3=2.5 * volume, cell_mm=3.0)
+    assert len(crossing_pairs(vertices, faces)) == 0
+    assert volume_and_area(vertices, faces)[0] > 1.1 * volume  # still given volume back

@@ -12,6 +12,8 @@ from iris3d.mesh.measure import mean_edge_length, volume_and_area
 from iris3d.mesh.selfcross import undo_crossings
 from iris3d.mesh.smooth import restore_volume, structure_passband, windowed_sinc
 
+_CHECKED_OFFSET = 0.05  # of a cell: a volume offset at least this large is checked for crossings
+
 
 def triangulate(
     vertices: npt.NDArray[np.floating] | None, faces: npt.NDArray[np.integer]
@@ -98,7 +100,13 @@ def finish_surface(
     if cell_mm is None:
         cell_mm = float(np.prod(np.linalg.norm(affine[:3, :3], axis=0))) ** (1.0 / 3.0)
     if guide is None:
-        return restore_volume(vertices, triangles, target, 0.5 * cell_mm), triangles
+        restored = restore_volume(vertices, triangles, target, 0.5 * cell_mm)
+        # An offset of a twentieth of a cell or more can push one wall of a narrow fold
+        # through the other (a kidney's hilum at the fast level's coarse decimation): undo
+        # what crosses. Smaller ones, most, are not checked (it costs about half of smoothing).
+        if np.abs(restored - vertices).max(initial=0.0) >= _CHECKED_OFFSET * cell_mm:
+            restored = undo_crossings(vertices, restored, triangles)
+        return restored, triangles
     volume = target if guide.volume_mm3 is None else guide.volume_mm3
     # Moving vertices one by one can push a thin part through itself, and so can the offset
     # that gives the volume back: undo what crosses after each, keep it printable.
