@@ -40,6 +40,7 @@ _MAX_PROFILE_ROUNDS = 32  # about a hundred neighbours' profiles: a few centimet
 _SAMPLES = 17  # points along each normal (every ~1/8 of the search range)
 _FOLD_ROUNDS = 6  # rounds of neighbours' means for a folding triangle's corners
 _QUIET_CONTRAST_TO_NOISE = 30.0  # above this (bone, contrast) the moves are used unaveraged
+_NORMAL_ROUNDS = 2  # rounds of neighbours' means of the normals that the profiles follow
 
 
 @dataclass(frozen=True, eq=False)
@@ -96,7 +97,16 @@ class IntensityGuide:
         return self._step(v, f, 1.0, averaged=True)
 
     def _step(self, v: Vertices, f: Faces, scale: float, averaged: bool) -> Vertices:
+        w = umbrella_operator(f, len(v))
         normals = vertex_normals(v, f).astype(np.float64)
+        # Searched along its neighbours' mean normal, a vertex of a thin structure's surface
+        # (smoothed little, to keep its shape: still a staircase whose normals point along
+        # the axes) looks across the boundary, not along it (a 4 mm vessel at 1.5 mm: 0.209
+        # -> 0.094 mm RMS). Not for coarse labels' blocks: no gain on the benchmark, and on
+        # a real 3 mm result on a fine grid the ribs' surfaces moved by up to 3 mm.
+        for _ in range(0 if self.coarse else _NORMAL_ROUNDS):
+            normals += w @ normals
+        normals /= np.maximum(np.linalg.norm(normals, axis=1, keepdims=True), 1e-12)
         # A label cell's extent along the normal either side: the label boundary lies within
         # half a cell of the truth, and the smoothed surface within about as much of the labels.
         reach = scale * (np.abs(normals @ self.cell_axes_mm) @ np.ones(3))
@@ -115,7 +125,6 @@ class IntensityGuide:
             outside[(ends - split) * (self.outside_hu - split) < 0, 0] = self.farther_hu
         level = (profiles - outside) / (self.inside_hu - outside)
         rounds = self.profile_rounds if averaged else 0
-        w = umbrella_operator(f, len(v))
         for _ in range(rounds):
             level = 0.5 * (level + w @ level)
         move, found = _nearest_crossing(level - 0.5, offsets)
