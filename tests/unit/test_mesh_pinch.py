@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy import ndimage
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from tests.support.mesh_cases import touching_blocks
 
-from iris3d.anatomy import LabelTable, Structure
-from iris3d.mesh import build_meshes, mesh_detail, printable_meshes
 from iris3d.mesh.finish import triangulate
 from iris3d.mesh.grid import crop_to_labels
 from iris3d.mesh.pinch import split_pinches
-from iris3d.mesh.selfcross import crossing_pairs
 from iris3d.mesh.surfacenets import extract_surfaces
 from iris3d.mesh.topology import compact, holes, is_closed_manifold
-from iris3d.volume import LabelMap
 
 
 def _raw_surface(array: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -70,23 +65,3 @@ def test_copies_start_apart_on_their_own_sides() -> None:
     assert np.all(np.sign(offsets[0]) == -np.sign(offsets[1]))  # one towards each cube
     assert np.linalg.norm(copies[0] - copies[1]) > 0.3
 
-
-def test_noisy_labels_give_printable_surfaces_that_do_not_cross_themselves() -> None:
-    """Five structures of a smooth random field, 6 % of the voxels relabelled at random:
-    pinches everywhere. Every printable surface is closed, manifold and free of crossings,
-    and keeps its voxels' volume (rebuilt by marching cubes, as every pinched structure was,
-    these surfaces crossed themselves hundreds of times)."""
-    rng = np.random.default_rng(6)
-    field = ndimage.gaussian_filter(rng.random((40, 36, 30)), 1.2)
-    array = np.digitize(field, np.quantile(field, [0.5, 0.62, 0.74, 0.86, 0.95])).astype(np.uint8)
-    array[rng.random(array.shape) < 0.06] = 3
-    table = LabelTable([Structure(i, f"part_{i}", "other", (200, 200, 200)) for i in range(1, 6)])
-    labels = LabelMap(np.pad(array, 1), np.diag([1.5, 1.2, 2.0, 1.0]), table)
-    detail = mesh_detail("high")
-    meshes = printable_meshes(labels, build_meshes(labels, detail), detail)
-    assert len(meshes) == 5
-    for mesh in meshes:
-        assert mesh.closed and is_closed_manifold(mesh.faces, len(mesh.vertices))
-        assert len(crossing_pairs(mesh.vertices.astype(np.float64), mesh.faces)) == 0
-        voxels_ml = np.count_nonzero(labels.array == mesh.structure.label) * 3.6 / 1000
-        assert abs(mesh.volume_ml - voxels_ml) < 0.05 * voxels_ml

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+from scipy import ndimage
 
+from iris3d.anatomy import LabelTable, Structure
 from iris3d.contracts import Quality
+from iris3d.mesh import build_meshes, mesh_detail, printable_meshes
 from iris3d.mesh.detail import MeshDetail
 from iris3d.mesh.finish import finish_surface, triangulate
 from iris3d.mesh.grid import crop_to_labels
@@ -12,7 +15,8 @@ from iris3d.mesh.measure import volume_and_area
 from iris3d.mesh.selfcross import crossing_pairs
 from iris3d.mesh.smooth import restore_volume
 from iris3d.mesh.surfacenets import extract_surfaces
-from iris3d.mesh.topology import compact
+from iris3d.mesh.topology import compact, is_closed_manifold
+from iris3d.volume import LabelMap
 
 # Two triangles through each other (no shared vertex), and one beside them touching neither.
 CROSSING = np.array([
@@ -61,3 +65,25 @@ def test_the_volume_offset_does_not_push_a_narrow_fold_through_itself() -> None:
                                      target_volume_mm3=2.5 * volume, cell_mm=3.0)
     assert len(crossing_pairs(vertices, faces)) == 0
     assert volume_and_area(vertices, faces)[0] > 1.1 * volume  # still given volume back
+
+
+def test_noisy_labels_give_printable_surfaces_that_do_not_cross_themselves() -> None:
+    """Five structures of a smooth random field, 6 % of the voxels relabelled at random:
+    one-voxel tunnels everywhere, so all five are rebuilt by marching cubes, whose corner
+    cuts the volume's offset gives back. Every printable surface is closed, manifold and
+    free of crossings, and keeps its voxels' volume (with the offset unchecked, four of them
+    crossed themselves 28-541 times)."""
+    rng = np.random.default_rng(6)
+    field = ndimage.gaussian_filter(rng.random((40, 36, 30)), 1.2)
+    array = np.digitize(field, np.quantile(field, [0.5, 0.62, 0.74, 0.86, 0.95])).astype(np.uint8)
+    array[rng.random(array.shape) < 0.06] = 3
+    table = LabelTable([Structure(i, f"part_{i}", "other", (200, 200, 200)) for i in range(1, 6)])
+    labels = LabelMap(np.pad(array, 1), np.diag([1.5, 1.2, 2.0, 1.0]), table)
+    detail = mesh_detail("high")
+    meshes = printable_meshes(labels, build_meshes(labels, detail), detail)
+    assert len(meshes) == 5
+    for mesh in meshes:
+        assert mesh.closed and is_closed_manifold(mesh.faces, len(mesh.vertices))
+        assert len(crossing_pairs(mesh.vertices.astype(np.float64), mesh.faces)) == 0
+        voxels_ml = np.count_nonzero(labels.array == mesh.structure.label) * 3.6 / 1000
+        assert abs(mesh.volume_ml - voxels_ml) < 0.05 * voxels_ml
