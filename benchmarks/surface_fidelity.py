@@ -138,6 +138,8 @@ def main() -> None:
     parser.add_argument("--shapes", default="", help="comma-separated name prefixes (default all)")
     parser.add_argument("--extra", action="store_true",
                         help="also the shapes the goals were not tuned on (fidelity_shapes.py)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="the CT's noise and the grid's sub-voxel shift (default 0, the docs')")
     args = parser.parse_args()
     wanted = [s for s in args.shapes.split(",") if s]
     header = (f"{'shape':<12} {'spacing mm':<16} {'method':<10} {'RMS':>6} {'p99':>6} "
@@ -151,7 +153,7 @@ def main() -> None:
         if wanted and not any(shape.name.startswith(w) for w in wanted):
             continue
         for spacing, label_mm in SPACINGS:
-            scene = make_scene(shape, spacing, label_mm=label_mm)
+            scene = make_scene(shape, spacing, seed=args.seed, label_mm=label_mm)
             grid = "x".join(f"{s:g}" for s in spacing) + ("" if label_mm is None else
                                                           f"/L{label_mm:g}")
             rms: dict[str, float] = {}
