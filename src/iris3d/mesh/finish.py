@@ -9,10 +9,13 @@ from iris3d.mesh.decimate import decimate
 from iris3d.mesh.detail import MeshDetail
 from iris3d.mesh.intensity import IntensityGuide
 from iris3d.mesh.measure import mean_edge_length, volume_and_area
-from iris3d.mesh.selfcross import undo_crossings
+from iris3d.mesh.selfcross import crossing_pairs, undo_crossings
 from iris3d.mesh.smooth import restore_volume, structure_passband, windowed_sinc
 
 _CHECKED_OFFSET = 0.05  # of a cell: a volume offset at least this large is checked for crossings
+# A decimation this coarse (the fast level's) can fold a thin part through itself; its meshes
+# are small, so checking them costs little (the finer levels' rarely fold, and are large).
+_CHECKED_DECIMATION_MM = 0.5
 
 
 def triangulate(
@@ -94,7 +97,7 @@ def finish_surface(
         vertices = windowed_sinc(vertices, f, detail.smoothing_iterations, passband)
         triangles = triangulate(vertices, f)
     if detail.max_error_mm > 0 and len(triangles) >= detail.min_decimate_triangles:
-        vertices, triangles = decimate(vertices, triangles, detail.max_error_mm)
+        vertices, triangles = _decimated(vertices, triangles, detail.max_error_mm)
     # Smoothing and decimation both shave convex parts a little: give the volume back, by at
     # most half a voxel so that a structure the filter nearly removed is not blown up.
     if cell_mm is None:
@@ -113,3 +116,17 @@ def finish_surface(
     placed = undo_crossings(vertices, guide.refine(vertices, triangles), triangles)
     restored = restore_volume(placed, triangles, volume, 0.5 * cell_mm)
     return undo_crossings(placed, restored, triangles), triangles
+
+
+def _decimated(vertices: npt.NDArray[np.float64], triangles: npt.NDArray[np.int32],
+               max_error_mm: float) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int32]]:
+    """Decimated within ``max_error_mm``; where a coarse bound makes the surface cross
+    itself, within a quarter of it if that does not. (Not undecimated: a surface that
+    crosses itself that way is one the caller may refuse anyway, for a cheaper one.)"""
+    v, t = decimate(vertices, triangles, max_error_mm)
+    if max_error_mm < _CHECKED_DECIMATION_MM or len(crossing_pairs(v, t)) == 0:
+        return v, t
+    finer_v, finer_t = decimate(vertices, triangles, 0.25 * max_error_mm)
+    if len(crossing_pairs(finer_v, finer_t)) == 0:
+        return finer_v, finer_t
+    return v, t

@@ -4,10 +4,10 @@ Where two voxels of a structure touch only along an edge or at a corner, Surface
 vertex (and, along an edge, one edge) on both of their surfaces: a pinch that no printer
 accepts. Splitting it keeps the Surface Nets surface, whose smoothing suits the staircase
 (marching cubes cuts the corners, and its smoothed surface is further from the truth: a
-low-contrast organ from its labels at 1.5 mm, 0.083 mm RMS kept, 0.106 rebuilt). The voxels that touch
-are kept apart, as marching cubes keeps them (the structure 6-connected): at an edge shared
-by four faces, each face goes on with the face that bounds the same voxel, and at each
-vertex every fan of faces that go on into each other gets its own copy of the vertex.
+low-contrast organ from its labels at 1.5 mm, 0.083 mm RMS kept, 0.106 rebuilt). The voxels
+that touch are kept apart, as marching cubes keeps them (the structure 6-connected): at an
+edge shared by four faces, each face goes on with the face that bounds the same voxel, and
+at each vertex every fan of faces that go on into each other gets its own copy of it.
 """
 
 from __future__ import annotations
