@@ -16,7 +16,7 @@ from iris3d.contracts.progress import Progress, counted, no_progress
 from iris3d.mesh.cubes import marching_cubes_surface
 from iris3d.mesh.detail import NORMAL, MeshDetail
 from iris3d.mesh.finish import finish_surface
-from iris3d.mesh.grid import LabelCrop, crop_to_labels, native_grid
+from iris3d.mesh.grid import LabelCrop, coarser_than_voxels, crop_to_labels, native_grid
 from iris3d.mesh.intensity import intensity_guide
 from iris3d.mesh.interpolate import (
     INTERPOLATED_PASSBAND,
@@ -118,7 +118,7 @@ def _structure_mesh(
     vertices_ijk, quads = compact(surfaces.points_ijk, surfaces.faces(label))
     guide = None if ct is None else intensity_guide(ct.array, labels.array, labels.affine,
                                                     label, vertices_ijk, voxels_per_cell)
-    if ct is None or voxels_per_cell.max() < 2.0:
+    if ct is None or not coarser_than_voxels(voxels_per_cell):
         # Labels from a coarser grid than the CT's keep their pinches for the marching-cubes
         # rebuild: split, a block's edge is a crease that the CT's first, unaveraged pass
         # follows the wrong way (a ring from 3 mm labels 0.078 -> 0.141 mm RMS), and the

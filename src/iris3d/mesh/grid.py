@@ -66,6 +66,13 @@ class LabelCrop:
         return out
 
 
+def coarser_than_voxels(voxels_per_cell: npt.NDArray[np.float64] | None) -> bool:
+    """Whether labels meshed on cells of ``voxels_per_cell`` (see
+    :meth:`LabelCrop.voxels_per_cell`) come from a coarser grid than the scan's: two voxels
+    a cell or more along some axis (the 3 mm model's output on a finer CT)."""
+    return voxels_per_cell is not None and bool(np.max(voxels_per_cell) >= 2.0)
+
+
 def crop_to_labels(array: npt.NDArray[np.integer]) -> LabelCrop | None:
     """Crop to where labels are, padded by one background voxel; None when all is background.
 

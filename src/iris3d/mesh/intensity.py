@@ -25,6 +25,7 @@ import numpy.typing as npt
 from scipy.ndimage import map_coordinates
 from scipy.sparse import csr_matrix
 
+from iris3d.mesh.grid import coarser_than_voxels
 from iris3d.mesh.levels import BoxReading, partial_volume, read_levels
 from iris3d.mesh.measure import face_normals, vertex_normals
 from iris3d.mesh.smooth import umbrella_operator
@@ -222,7 +223,7 @@ def intensity_guide(
         return None
     inside, outside, farther, noise, whole = levels
     cells = np.ones(3) if voxels_per_cell is None else np.asarray(voxels_per_cell)
-    coarse = bool(cells.max() >= 2.0)
+    coarse = coarser_than_voxels(cells)
     least = _MIN_CONTRAST_TO_NOISE_COARSE if coarse else _MIN_CONTRAST_TO_NOISE
     # Not finite (a float scan with holes in it): the CT cannot say, keep the labels' surface.
     if not np.isfinite([inside, outside, noise]).all() or not (
